@@ -1,0 +1,136 @@
+"""The FastAPI application: JSON API under /api, pages everywhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tichub import __version__
+from tichub.core.auth import ANONYMOUS, CSRF_COOKIE, policy_of
+from tichub.core.config import Settings, get_settings
+from tichub.core.db import make_engine, make_sessionmaker
+from tichub.core.errors import PROBLEM_JSON, FieldError, Problem
+from tichub.core.web import WEB_DIR, render
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="TICHub API",
+        version=__version__,
+        description="Testing, inspection and certification platform. Errors are RFC 9457 "
+        "problem+json; list endpoints take `page` and `per_page`; every operation states who "
+        "may call it under `x-access`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.secret_key = settings.resolved_secret_key()
+
+    _install_error_handlers(app)
+    _install_middleware(app, settings)
+
+    from tichub.core import api as core_api
+    from tichub.core import views as core_views
+    from tichub.registry import api as registry_api
+    from tichub.registry import views as registry_views
+
+    routers = [core_api.router, registry_api.router, core_views.router, registry_views.router]
+    for router in routers:
+        app.include_router(router)
+    app.state.routers = routers
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
+    app.openapi = lambda: _openapi_with_access(app)  # type: ignore[method-assign]
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "text/html" not in request.headers.get(
+        "accept", "")
+
+
+def _problem_response(request: Request, problem: Problem) -> Response:
+    if _wants_json(request):
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        return JSONResponse(problem.as_dict(instance=request.url.path), status_code=problem.status,
+                            media_type=PROBLEM_JSON, headers=headers)
+    principal = getattr(request.state, "principal", ANONYMOUS)
+    return render(request, "error.html", principal, status_code=problem.status, problem=problem)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return _problem_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errs = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
+            errs.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid"))))
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errs)
+        return _problem_response(request, Problem(422, "Invalid input", detail, errs))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized",
+                  403: "Forbidden"}
+        return _problem_response(request, Problem(exc.status_code,
+                                                  titles.get(exc.status_code, "Error"),
+                                                  str(exc.detail or "")))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def headers_and_csrf_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        nonce = getattr(request.state, "csrf_nonce", None)
+        if nonce and not request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict",
+                                secure=settings.cookie_secure, max_age=30 * 86400)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every route of the platform's routers (they are included without extra prefixes)."""
+    return [r for router in app.state.routers for r in router.routes if isinstance(r, APIRoute)]
+
+
+def _openapi_with_access(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    for route in api_routes(app):
+        if not route.include_in_schema:
+            continue
+        policies = [p for d in route.dependant.dependencies
+                    if d.call is not None and (p := policy_of(d.call))]
+        for method in route.methods or ():
+            op = schema["paths"].get(route.path_format, {}).get(method.lower())
+            if op is not None and policies:
+                op["x-access"] = policies[0].describe()
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,226 @@
+"""The ``tichub`` command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from tichub.core.config import get_settings
+from tichub.core.errors import Problem
+
+app = typer.Typer(help="TICHub: testing, inspection and certification platform.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for machines.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+registry_app = typer.Typer(help="The directory of institutions.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(demo_app, name="demo")
+app.add_typer(registry_app, name="registry")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    from tichub.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(get_settings().database_url)
+    db = make_sessionmaker(engine)()
+    try:
+        yield db
+    except Problem as exc:
+        db.rollback()
+        fail(str(exc))
+    finally:
+        db.close()
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    from tichub.core.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("database is up to date")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="the user's e-mail, used to sign in")],
+    org: Annotated[str, typer.Option(help="organisation name or id")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin")] = "viewer",
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    org_kind: Annotated[str | None, typer.Option(
+        help="create the organisation with this kind if it does not exist: enterprise, lab, "
+             "certification_body, regulator or operator")] = None,
+    password: Annotated[str | None, typer.Option(
+        help="read from TICHUB_PASSWORD or asked for when left out")] = None,
+) -> None:
+    """Create a user inside an organisation."""
+    import os
+
+    from tichub.core import service
+
+    password = password or os.environ.get("TICHUB_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with session() as db:
+        try:
+            organisation = service.find_organisation(db, org)
+        except Problem:
+            if not org_kind:
+                fail(f"no organisation {org!r}; give --org-kind to create it")
+            organisation = service.create_organisation(db, name=org, kind=org_kind or "")
+        user = service.create_user(db, email=email, password=password, display_name=name,
+                                   org=organisation, role=role)
+        db.commit()
+        typer.echo(f"created user {user.email} ({user.id}) as {role} of {organisation.name}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="the user the token acts for")],
+    org: Annotated[str, typer.Option(help="organisation name or id the token acts in")],
+    scope: Annotated[list[str], typer.Option(help="repeatable: registry:read, registry:write, "
+                                                   "accounts:read, accounts:admin")],
+    name: Annotated[str, typer.Option(help="a label to recognise the token by")] = "cli",
+    days: Annotated[int | None, typer.Option(help="expires after this many days")] = None,
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    from sqlalchemy import select
+
+    from tichub.core import service
+    from tichub.core.auth import Principal, _principal_for_user
+    from tichub.core.ids import utcnow
+    from tichub.core.models import User
+
+    with session() as db:
+        user = db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            fail(f"no user {email!r}")
+            return
+        organisation = service.find_organisation(db, org)
+        principal = Principal(**_principal_for_user(user))
+        expires = utcnow() + timedelta(days=days) if days else None
+        row, plain = service.create_token(db, principal=principal, org_id=organisation.id,
+                                          name=name, scopes=scope, expires_at=expires)
+        typer.echo(plain)
+        typer.echo(f"token {row.id} for {user.email} in {organisation.name}; scopes: "
+                   f"{', '.join(row.scopes)}", err=True)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke an API token by its id."""
+    from tichub.core import service
+    from tichub.core.models import ApiToken
+
+    with session() as db:
+        row = db.get(ApiToken, token_id)
+        if row is None:
+            fail(f"no token {token_id}")
+            return
+        service.revoke_token(db, _operator(), token_id)
+        typer.echo(f"revoked token {token_id}")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    scale: Annotated[float, typer.Option(
+        help="1 = about 300 institutions; 0.1 for a tiny set")] = 1,
+    seed: Annotated[int, typer.Option(
+        help="random seed; the same seed gives the same data")] = 2027,
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="do nothing if the directory already has institutions")] = False,
+) -> None:
+    """Build the deterministic demo data set."""
+    from tichub.demo import seed as demo
+
+    with session() as db:
+        if if_empty and demo.has_data(db):
+            typer.echo("demo data already present")
+            return
+        counts = demo.seed(db, scale=scale, seed=seed, progress=_progress)
+        typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def _progress(total: int, label: str) -> Any:
+    from rich.progress import Progress
+
+    if not sys.stderr.isatty() and total < 10_000:
+        return _NullProgress()
+    return _RichProgress(Progress(transient=False), total, label)
+
+
+class _NullProgress:
+    def __enter__(self) -> Callable[[int], None]:
+        return lambda n: None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _RichProgress:
+    def __init__(self, progress: Any, total: int, label: str) -> None:
+        self.progress, self.total, self.label = progress, total, label
+
+    def __enter__(self) -> Callable[[int], None]:
+        self.progress.start()
+        task = self.progress.add_task(self.label, total=self.total)
+        return lambda n: self.progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _operator() -> Any:
+    """The command line acts as the platform operator: it runs with the database's keys."""
+    from tichub.core.auth import Principal
+    from tichub.core.models import OrgKind, Role
+
+    return Principal(user_id="cli", roles={"cli": Role.admin}, kinds={"cli": OrgKind.operator})
+
+
+@registry_app.command("import-institutions")
+def registry_import_institutions(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Register the institutions (and qualifications) listed in a CSV or Excel file."""
+    from tichub.registry import institution_import
+
+    with session() as db:
+        n = institution_import.import_institutions_file(db, _operator(), file.name,
+                                                        file.read_bytes())
+        typer.echo(f"imported {n} institutions")
+
+
+@registry_app.command("import-scope")
+def registry_import_scope(
+    institution_id: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Replace the scopes of the qualifications named in a CSV or Excel file."""
+    from tichub.registry import importer
+
+    with session() as db:
+        n = importer.import_scope_file(db, _operator(), institution_id, file.name,
+                                       file.read_bytes())
+        typer.echo(f"imported {n} scope lines")
+
+
+if __name__ == "__main__":
+    app()

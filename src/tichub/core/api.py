@@ -1,0 +1,77 @@
+"""Account routes: who am I, organisations' members, API tokens, the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from tichub.core import service
+from tichub.core.auth import DB, Principal, SignedIn, access
+from tichub.core.pagination import Page, PageParams, page_params
+from tichub.core.schemas import (
+    AuditOut,
+    MemberOut,
+    MembershipOut,
+    MeOut,
+    OrgOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+AccountsReader = Annotated[Principal, access("user", scope="accounts:read")]
+AccountsAdmin = Annotated[Principal, access("user", scope="accounts:admin")]
+
+
+@router.get("/me", response_model=MeOut)
+def me(db: DB, principal: SignedIn) -> MeOut:
+    orgs = service.my_organisations(db, principal)
+    return MeOut(
+        id=principal.user_id or "",
+        email=principal.email or "",
+        display_name=principal.display_name or "",
+        memberships=[MembershipOut(org=OrgOut.model_validate(o), role=principal.roles[o.id])
+                     for o in orgs],
+        scopes=sorted(principal.scopes) if principal.scopes is not None else None,
+    )
+
+
+@router.get("/orgs/{org_id}", response_model=OrgOut)
+def get_org(org_id: str, db: DB, principal: AccountsReader) -> OrgOut:
+    return OrgOut.model_validate(service.get_organisation(db, principal, org_id))
+
+
+@router.get("/orgs/{org_id}/members", response_model=list[MemberOut])
+def members(org_id: str, db: DB, principal: AccountsReader) -> list[MemberOut]:
+    return [MemberOut(user_id=m.user_id, email=m.user.email, display_name=m.user.display_name,
+                      role=m.role) for m in service.list_members(db, principal, org_id)]
+
+
+@router.get("/orgs/{org_id}/tokens", response_model=list[TokenOut])
+def tokens(org_id: str, db: DB, principal: AccountsReader) -> list[TokenOut]:
+    return [TokenOut.model_validate(t) for t in service.list_tokens(db, principal, org_id)]
+
+
+@router.post("/orgs/{org_id}/tokens", response_model=TokenCreated, status_code=201)
+def create_token(org_id: str, body: TokenIn, db: DB, principal: AccountsAdmin) -> TokenCreated:
+    row, plain = service.create_token(db, principal=principal, org_id=org_id, name=body.name,
+                                      scopes=body.scopes, expires_at=body.expires_at)
+    return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=plain)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut)
+def revoke_token(token_id: str, db: DB, principal: AccountsAdmin) -> TokenOut:
+    return TokenOut.model_validate(service.revoke_token(db, principal, token_id))
+
+
+@router.get("/orgs/{org_id}/audit", response_model=Page[AuditOut])
+def audit_log(
+    org_id: str, db: DB, principal: AccountsReader,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[AuditOut]:
+    rows, total = service.list_audit(db, principal, org_id, page)
+    return Page[AuditOut](items=[AuditOut.model_validate(r) for r in rows], total=total,
+                          page=page.page, per_page=page.per_page)

@@ -1,0 +1,19 @@
+"""Identifiers and times: ULIDs for rows, timezone-aware UTC for every instant."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from ulid import ULID
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return utcnow().date()

@@ -1,0 +1,37 @@
+"""One pagination style for every list endpoint: ``?page=1&per_page=20``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 100
+
+
+class PageParams(BaseModel):
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")
+    ] = 20,
+) -> PageParams:
+    return PageParams(page=page, per_page=per_page)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int

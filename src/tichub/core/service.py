@@ -1,0 +1,219 @@
+"""Account use cases: the only code that writes organisations, users, sessions and tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tichub.core import audit, errors
+from tichub.core.auth import SCOPES, TOKEN_PREFIX, Principal, require
+from tichub.core.ids import utcnow
+from tichub.core.models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+    WebSession,
+)
+from tichub.core.pagination import PageParams
+from tichub.core.security import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    new_secret,
+    sha256_hex,
+    verify_password,
+)
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def create_organisation(
+    db: Session, *, name: str, kind: OrgKind | str, actor: str | None = None
+) -> Organisation:
+    name = name.strip()
+    if not name:
+        raise errors.invalid("name", "must not be empty")
+    try:
+        kind = OrgKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in OrgKind)
+        raise errors.invalid("kind", f"must be one of {kinds}") from None
+    org = Organisation(name=name, kind=kind)
+    db.add(org)
+    db.flush()
+    audit.record(db, action="org.created", object_type="organisation", object_id=org.id,
+                 actor_user_id=actor, org_id=org.id, data={"name": name, "kind": kind.value})
+    return org
+
+
+def find_organisation(db: Session, name_or_id: str) -> Organisation:
+    org = db.get(Organisation, name_or_id) or db.scalar(
+        select(Organisation).where(Organisation.name == name_or_id)
+    )
+    if org is None:
+        raise errors.not_found(f"organisation {name_or_id!r}")
+    return org
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    org: Organisation | None = None,
+    role: Role | str = Role.viewer,
+    actor: str | None = None,
+) -> User:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise errors.invalid("email", "is not an e-mail address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise errors.invalid("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    if db.scalar(select(User.id).where(User.email == email)):
+        raise errors.conflict("email", "a user with this e-mail already exists")
+    user = User(email=email, display_name=display_name.strip() or email.split("@")[0],
+                password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    audit.record(db, action="user.created", object_type="user", object_id=user.id,
+                 actor_user_id=actor, org_id=org.id if org else None, data={"email": email})
+    if org is not None:
+        add_member(db, user=user, org=org, role=role, actor=actor)
+    return user
+
+
+def add_member(
+    db: Session, *, user: User, org: Organisation, role: Role | str, actor: str | None = None
+) -> Membership:
+    try:
+        role = Role(role)
+    except ValueError:
+        raise errors.invalid("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+    m = Membership(user_id=user.id, org_id=org.id, role=role)
+    db.add(m)
+    db.flush()
+    db.refresh(user)
+    audit.record(db, action="member.added", object_type="user", object_id=user.id,
+                 actor_user_id=actor, org_id=org.id, data={"role": role.value})
+    return m
+
+
+def authenticate(db: Session, email: str, password: str) -> User:
+    user = db.scalar(select(User).where(User.email == email.strip().lower()))
+    # Verify against a dummy hash when the user is unknown, so timing does not tell.
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.is_active:
+        raise errors.Problem(401, "Sign-in failed", detail="wrong e-mail or password")
+    return user
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def start_session(db: Session, user: User, hours: int) -> str:
+    token = new_secret()
+    db.add(WebSession(user_id=user.id, token_hash=sha256_hex(token),
+                      expires_at=utcnow() + timedelta(hours=hours)))
+    audit.record(db, action="session.started", object_type="user", object_id=user.id,
+                 actor_user_id=user.id, org_id=None)
+    db.commit()
+    return token
+
+
+def end_session(db: Session, token: str) -> None:
+    row = db.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.commit()
+
+
+def create_token(
+    db: Session,
+    *,
+    principal: Principal,
+    org_id: str,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Returns the row and the plain token, which is shown once and never stored.
+
+    Any member may make tokens for themself: a token never holds more than its user's role.
+    """
+    require(principal, Role.viewer, org=org_id, scope="accounts:admin")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise errors.invalid("scopes", f"choose from {', '.join(SCOPES)}"
+                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+    if principal.user_id is None or org_id not in principal.roles:
+        raise errors.forbidden("a token acts for a member of its organisation")
+    if expires_at is not None and expires_at <= utcnow():
+        raise errors.invalid("expires_at", "must be in the future")
+    secret = new_secret()
+    row = ApiToken(user_id=principal.user_id, org_id=org_id, name=name.strip() or "token",
+                   secret_hash=sha256_hex(secret), scopes=sorted(set(scopes)),
+                   expires_at=expires_at)
+    db.add(row)
+    db.flush()
+    audit.record(db, action="token.created", object_type="api_token", object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=org_id,
+                 data={"name": row.name, "scopes": row.scopes})
+    db.commit()
+    return row, TOKEN_PREFIX + secret
+
+
+def list_tokens(db: Session, principal: Principal, org_id: str) -> list[ApiToken]:
+    require(principal, Role.admin, org=org_id, scope="accounts:read")
+    return list(db.scalars(select(ApiToken).where(ApiToken.org_id == org_id)
+                           .order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(db: Session, principal: Principal, token_id: str) -> ApiToken:
+    row = db.get(ApiToken, token_id)
+    if row is None:
+        raise errors.not_found("API token")
+    require(principal, Role.admin, org=row.org_id, scope="accounts:admin")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(db, action="token.revoked", object_type="api_token", object_id=row.id,
+                     actor_user_id=principal.user_id, org_id=row.org_id)
+        db.commit()
+    return row
+
+
+def get_organisation(db: Session, principal: Principal, org_id: str) -> Organisation:
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise errors.not_found("organisation")
+    require(principal, Role.viewer, org=org.id, scope="accounts:read")
+    return org
+
+
+def my_organisations(db: Session, principal: Principal) -> list[Organisation]:
+    """The caller's own organisations: needs no scope, a token may always see whom it acts for."""
+    if not principal.roles:
+        return []
+    return list(db.scalars(select(Organisation).where(Organisation.id.in_(principal.roles))))
+
+
+def list_members(db: Session, principal: Principal, org_id: str) -> list[Membership]:
+    require(principal, Role.viewer, org=org_id, scope="accounts:read")
+    return list(db.scalars(select(Membership).where(Membership.org_id == org_id)))
+
+
+def list_audit(
+    db: Session, principal: Principal, org_id: str, page: PageParams
+) -> tuple[list[AuditEvent], int]:
+    require(principal, Role.admin, org=org_id, scope="accounts:read")
+    q = select(AuditEvent).where(AuditEvent.org_id == org_id)
+    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = db.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                      .offset(page.offset).limit(page.per_page))
+    return list(rows), total

@@ -1,0 +1,53 @@
+"""Server-rendered pages: one Jinja2 environment per language, rendering with a CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from tichub.core.auth import CSRF_COOKIE, CSRF_FIELD, Principal
+from tichub.core.i18n import LOCALE_COOKIE, request_locale, translations
+from tichub.core.security import csrf_token
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+@lru_cache
+def templates_for(locale: str) -> Jinja2Templates:
+    # One environment per language, so concurrent requests never swap each other's catalogue.
+    t = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    t.env.add_extension("jinja2.ext.i18n")
+    t.env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    t.env.globals["CSRF_FIELD"] = CSRF_FIELD
+    return t
+
+
+def csrf_nonce(request: Request) -> str:
+    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_nonce", None)
+    if not nonce:
+        nonce = secrets.token_urlsafe(24)
+        request.state.csrf_nonce = nonce  # the middleware sets the cookie on the response
+    return str(nonce)
+
+
+def render(
+    request: Request, name: str, principal: Principal, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    context.update(
+        principal=principal,
+        locale=locale,
+        csrf=csrf_token(request.app.state.secret_key, csrf_nonce(request)),
+    )
+    response = templates_for(locale).TemplateResponse(
+        request, name, context, status_code=status_code)
+    if request.query_params.get("lang") == locale:
+        response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
+                            httponly=True)
+    return response

@@ -1,0 +1,145 @@
+"""Registry routes: search, institutions, qualifications, scopes and their import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import StreamingResponse
+
+from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.models import OrgKind, Role
+from tichub.core.pagination import Page, PageParams, page_params
+from tichub.registry import importer, institution_import, search, service
+from tichub.registry.models import QualificationKind, QualificationStatus
+from tichub.registry.schemas import (
+    ImportReport,
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionPatch,
+    QualificationIn,
+    QualificationOut,
+    ScopeLineIn,
+    ScopeLineOut,
+    SearchOut,
+)
+
+router = APIRouter(prefix="/api/registry", tags=["registry"])
+
+Writer = Annotated[Principal, access("member", role=Role.editor, scope="registry:write")]
+
+
+def search_query(
+    q: Annotated[str, Query(max_length=200, description="free text (中文 or English) or a "
+                                                        "standard number")] = "",
+    standard: Annotated[str, Query(max_length=100)] = "",
+    product: Annotated[str, Query(max_length=100)] = "",
+    parameter: Annotated[str, Query(max_length=100)] = "",
+    district: Annotated[list[str] | None, Query(description="district slug; repeatable")] = None,
+    kind: Annotated[list[QualificationKind] | None, Query(description="qualification kind")] = None,
+    status: Annotated[list[QualificationStatus] | None, Query()] = None,
+) -> search.Query:
+    return service.build_query(q=q, standard=standard, product=product, parameter=parameter,
+                               districts=district or [], kinds=kind or [],
+                               statuses=status or [])
+
+
+SearchParams = Annotated[search.Query, Depends(search_query)]
+
+
+@router.get("/search", response_model=SearchOut)
+def search_institutions(
+    query: SearchParams, db: DB, principal: Public,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> SearchOut:
+    return service.search_page(db, principal, query, page)
+
+
+@router.get("/search.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_search(query: SearchParams, db: DB, principal: Public) -> StreamingResponse:
+    buf = io.StringIO()
+    buf.write("\ufeff")  # so Excel opens UTF-8 Chinese correctly
+    writer = csv.writer(buf)
+    for row in service.search_export_rows(db, principal, query):
+        writer.writerow(row)
+    return StreamingResponse(iter([buf.getvalue()]), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      'attachment; filename="tichub-institutions.csv"'})
+
+
+@router.get("/institutions/{institution_id}", response_model=InstitutionOut)
+def get_institution(institution_id: str, db: DB, principal: Public) -> InstitutionOut:
+    return service.to_out(service.get_institution(db, principal, institution_id), principal)
+
+
+@router.get("/institutions/{institution_id}/scope", response_model=Page[ScopeLineOut])
+def get_scope(
+    institution_id: str, db: DB, principal: Public,
+    page: Annotated[PageParams, Depends(page_params)],
+    qualification_id: str | None = None, standard: str | None = None,
+) -> Page[ScopeLineOut]:
+    rows, total = service.scope_lines(db, principal, institution_id, page,
+                                      qualification_id=qualification_id, standard=standard)
+    return Page[ScopeLineOut](items=[ScopeLineOut.model_validate(r) for r in rows], total=total,
+                              page=page.page, per_page=page.per_page)
+
+
+@router.post("/orgs/{org_id}/institutions", response_model=InstitutionOut, status_code=201)
+def create_institution(org_id: str, body: InstitutionIn, db: DB,
+                       principal: Writer) -> InstitutionOut:
+    inst = service.create_institution(db, principal, org_id, body)
+    return service.to_out(inst, principal)
+
+
+@router.patch("/institutions/{institution_id}", response_model=InstitutionOut)
+def update_institution(institution_id: str, body: InstitutionPatch, db: DB,
+                       principal: Writer) -> InstitutionOut:
+    return service.to_out(service.update_institution(db, principal, institution_id, body),
+                          principal)
+
+
+@router.post("/institutions/{institution_id}/qualifications", response_model=QualificationOut,
+             status_code=201)
+def add_qualification(institution_id: str, body: QualificationIn, db: DB,
+                      principal: Writer) -> QualificationOut:
+    return service.qualification_out(
+        service.add_qualification(db, principal, institution_id, body))
+
+
+@router.put("/qualifications/{qualification_id}", response_model=QualificationOut)
+def update_qualification(qualification_id: str, body: QualificationIn, db: DB,
+                         principal: Writer) -> QualificationOut:
+    return service.qualification_out(
+        service.update_qualification(db, principal, qualification_id, body))
+
+
+@router.put("/qualifications/{qualification_id}/scope", response_model=ImportReport)
+def replace_scope(qualification_id: str, body: list[ScopeLineIn], db: DB,
+                  principal: Writer) -> ImportReport:
+    n = service.replace_scope(db, principal, qualification_id, body)
+    return ImportReport(imported=n, errors=[])
+
+
+@router.post("/institutions/import", response_model=ImportReport, status_code=201,
+             responses={422: {"description": "row-by-row errors; nothing was imported"}})
+async def import_institutions(
+    db: DB, principal: Annotated[Principal, access("operator", kinds=(OrgKind.operator,),
+                                                   scope="registry:write")],
+    file: Annotated[UploadFile, File(description="CSV or .xlsx, one row per qualification")],
+) -> ImportReport:
+    data = await file.read()
+    n = institution_import.import_institutions_file(db, principal, file.filename or "", data)
+    return ImportReport(imported=n, errors=[])
+
+
+@router.post("/institutions/{institution_id}/scope/import", response_model=ImportReport,
+             responses={422: {"description": "row-by-row errors; nothing was imported"}})
+async def import_scope(institution_id: str, db: DB, principal: Writer,
+                       file: Annotated[UploadFile, File(description="CSV or .xlsx")]
+                       ) -> ImportReport:
+    data = await file.read()
+    n = importer.import_scope_file(db, principal, institution_id, file.filename or "", data)
+    return ImportReport(imported=n, errors=[])

@@ -1,0 +1,139 @@
+"""Registry data in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tichub.registry.models import (
+    InstitutionKind,
+    QualificationKind,
+    QualificationStatus,
+    RevenueTier,
+)
+
+
+class InstitutionIn(BaseModel):
+    kind: InstitutionKind = InstitutionKind.lab
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=300)
+    credit_code: str = Field(description="统一社会信用代码, 18 characters, GB 32100-2015")
+    district: str = Field(description="one of Shanghai's 16 districts: slug, code or name")
+    address: str = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    industrial_park: str | None = None
+    revenue_tier: RevenueTier | None = None
+    specialised: bool = False
+    headquarters: bool = False
+    published: bool = True
+
+
+class InstitutionPatch(BaseModel):
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = None
+    district: str | None = None
+    address: str | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    industrial_park: str | None = None
+    revenue_tier: RevenueTier | None = None
+    specialised: bool | None = None
+    headquarters: bool | None = None
+    published: bool | None = None
+
+
+class QualificationIn(BaseModel):
+    kind: QualificationKind
+    number: str = Field(min_length=1, max_length=50, examples=["CNAS L1234"])
+    issued_on: date | None = None
+    valid_until: date
+    status: QualificationStatus = QualificationStatus.valid
+
+
+class QualificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    kind: QualificationKind
+    number: str
+    issued_on: date | None
+    valid_until: date
+    status: QualificationStatus = Field(description="effective today: a lapsed date is expired")
+
+
+class ScopeLineIn(BaseModel):
+    standard: str = Field(examples=["GB 31241-2022"])
+    standard_title: str | None = None
+    product: str = Field(min_length=1)
+    parameter: str = Field(min_length=1)
+    product_en: str | None = None
+    parameter_en: str | None = None
+    method_clause: str | None = None
+    limitation: str | None = None
+
+
+class ScopeLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    qualification_id: str
+    line_no: int
+    standard: str
+    standard_title: str | None
+    product: str
+    parameter: str
+    product_en: str | None
+    parameter_en: str | None
+    method_clause: str | None
+    limitation: str | None
+
+
+class InstitutionOut(BaseModel):
+    id: str
+    org_id: str
+    kind: InstitutionKind
+    name_zh: str
+    name_en: str | None
+    credit_code: str
+    district: str
+    district_zh: str
+    district_en: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    industrial_park: str | None
+    specialised: bool
+    headquarters: bool
+    published: bool
+    revenue_tier: RevenueTier | None = Field(
+        default=None, description="private: shown to the institution, regulator and operator"
+    )
+    qualifications: list[QualificationOut]
+
+
+class MatchOut(BaseModel):
+    tier: int = Field(description="3 exact standard (and year), 2 standard of another year, "
+                                   "1 a part of the standard or a text match, 0 browsing")
+    lines: int = Field(description="matching scope lines (standard searches) or documents")
+    valid: bool = Field(description="matched under a valid qualification")
+
+
+class SearchHit(BaseModel):
+    institution: InstitutionOut
+    match: MatchOut
+
+
+class SearchOut(BaseModel):
+    items: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]]
+    interpreted: dict[str, object] = Field(
+        description="how the query was read: standard key and year, words searched"
+    )
+
+
+class ImportReport(BaseModel):
+    imported: int
+    errors: list[dict[str, object]]

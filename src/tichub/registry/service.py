@@ -1,0 +1,362 @@
+"""Registry use cases: the only code that writes institutions, qualifications and scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tichub.core import audit, errors
+from tichub.core.auth import Principal, can, require
+from tichub.core.errors import FieldError
+from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.pagination import PageParams
+from tichub.registry import credit_code, search, search_index, standards
+from tichub.registry.districts import BY_SLUG, find_district
+from tichub.registry.models import (
+    Institution,
+    Qualification,
+    QualificationKind,
+    QualificationStatus,
+    ScopeLine,
+)
+from tichub.registry.schemas import (
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionPatch,
+    MatchOut,
+    QualificationIn,
+    QualificationOut,
+    ScopeLineIn,
+    SearchHit,
+    SearchOut,
+)
+
+INSTITUTION_ORG_KINDS = {OrgKind.lab, OrgKind.certification_body}
+
+
+# --- validation shared by the API, the importer and the demo seeder ------------------------
+
+def check_credit_code(value: str, row: int | None = None) -> tuple[str | None, FieldError | None]:
+    try:
+        return credit_code.validate(value), None
+    except credit_code.CreditCodeError as exc:
+        return None, FieldError("credit_code", str(exc), row)
+
+
+def check_district(value: str, row: int | None = None) -> tuple[str | None, FieldError | None]:
+    found = find_district(value)
+    if found is None:
+        return None, FieldError(
+            "district", f"{value!r} is not one of Shanghai's 16 districts", row)
+    return found.slug, None
+
+
+def check_standard(
+    value: str, row: int | None = None
+) -> tuple[standards.StandardNumber | None, FieldError | None]:
+    try:
+        return standards.parse(value), None
+    except standards.StandardNumberError as exc:
+        return None, FieldError("standard", str(exc), row)
+
+
+def _raise_if(errs: Sequence[FieldError | None]) -> None:
+    found = [e for e in errs if e is not None]
+    if found:
+        raise errors.Problem(422, "Invalid input", detail="; ".join(
+            f"{e.field}: {e.message}" for e in found), errors=found)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def sees_private(principal: Principal, inst: Institution) -> bool:
+    return can(principal, Role.viewer, org=inst.org_id, scope="registry:read")
+
+
+def to_out(inst: Institution, principal: Principal) -> InstitutionOut:
+    d = BY_SLUG[inst.district]
+    return InstitutionOut(
+        id=inst.id, org_id=inst.org_id, kind=inst.kind, name_zh=inst.name_zh,
+        name_en=inst.name_en, credit_code=inst.credit_code, district=inst.district,
+        district_zh=d.zh, district_en=d.en, address=inst.address, latitude=inst.latitude,
+        longitude=inst.longitude, industrial_park=inst.industrial_park,
+        specialised=inst.specialised, headquarters=inst.headquarters, published=inst.published,
+        revenue_tier=inst.revenue_tier if sees_private(principal, inst) else None,
+        qualifications=[qualification_out(q) for q in inst.qualifications],
+    )
+
+
+def qualification_out(q: Qualification) -> QualificationOut:
+    out = QualificationOut.model_validate(q)
+    out.status = q.effective_status()
+    return out
+
+
+def get_institution(db: Session, principal: Principal, institution_id: str) -> Institution:
+    inst = db.get(Institution, institution_id)
+    # An unpublished institution is private: to outsiders it does not exist.
+    if inst is None or (not inst.published and not sees_private(principal, inst)):
+        raise errors.not_found("institution")
+    return inst
+
+
+def list_own_institutions(db: Session, principal: Principal) -> list[Institution]:
+    orgs = principal.orgs_with(Role.viewer)
+    if not orgs:
+        return []
+    return list(db.scalars(select(Institution).where(Institution.org_id.in_(orgs))
+                           .order_by(Institution.name_zh)))
+
+
+def scope_lines(
+    db: Session, principal: Principal, institution_id: str, page: PageParams,
+    qualification_id: str | None = None, standard: str | None = None,
+) -> tuple[list[ScopeLine], int]:
+    get_institution(db, principal, institution_id)
+    q = select(ScopeLine).where(ScopeLine.institution_id == institution_id)
+    if qualification_id:
+        q = q.where(ScopeLine.qualification_id == qualification_id)
+    if standard:
+        parsed, err = check_standard(standard)
+        _raise_if([err])
+        assert parsed is not None
+        q = q.where(ScopeLine.std_key == parsed.key)
+        if parsed.year:
+            q = q.where(ScopeLine.std_year == parsed.year)
+    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = db.scalars(q.order_by(ScopeLine.qualification_id, ScopeLine.line_no)
+                      .offset(page.offset).limit(page.per_page))
+    return list(rows), total
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def clean_institution(data: InstitutionIn, row: int | None = None) -> tuple[
+        dict[str, Any], list[FieldError]]:
+    code, e1 = check_credit_code(data.credit_code, row)
+    district, e2 = check_district(data.district, row)
+    errs = [e for e in (e1, e2) if e]
+    values = data.model_dump()
+    values.update(credit_code=code, district=district, name_zh=data.name_zh.strip())
+    return values, errs
+
+
+def create_institution(
+    db: Session, principal: Principal, org_id: str, data: InstitutionIn, commit: bool = True
+) -> Institution:
+    require(principal, Role.editor, org=org_id, scope="registry:write")
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise errors.not_found("organisation")
+    if org.kind not in INSTITUTION_ORG_KINDS:
+        raise errors.invalid("org_id", "only labs and certification bodies register institutions")
+    values, errs = clean_institution(data)
+    _raise_if(errs)
+    if db.scalar(select(Institution.id).where(Institution.credit_code == values["credit_code"])):
+        raise errors.conflict("credit_code", "an institution with this credit code exists")
+    inst = Institution(org_id=org_id, seq=search_index.next_seq(db), **values)
+    db.add(inst)
+    db.flush()
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="institution.created", object_type="institution", object_id=inst.id,
+                 actor_user_id=principal.user_id, org_id=org_id,
+                 data={"name_zh": inst.name_zh, "credit_code": inst.credit_code})
+    if commit:
+        db.commit()
+    return inst
+
+
+def update_institution(
+    db: Session, principal: Principal, institution_id: str, patch: InstitutionPatch
+) -> Institution:
+    inst = get_institution(db, principal, institution_id)
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    changes = patch.model_dump(exclude_unset=True)
+    if "district" in changes:
+        slug, err = check_district(changes["district"] or "")
+        _raise_if([err])
+        changes["district"] = slug
+    for key, value in changes.items():
+        setattr(inst, key, value)
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="institution.updated", object_type="institution", object_id=inst.id,
+                 actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={k: str(v) for k, v in changes.items()})
+    db.commit()
+    return inst
+
+
+def add_qualification(
+    db: Session, principal: Principal, institution_id: str, data: QualificationIn,
+    commit: bool = True,
+) -> Qualification:
+    inst = get_institution(db, principal, institution_id)
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    number = " ".join(data.number.split())
+    if data.issued_on and data.issued_on > data.valid_until:
+        raise errors.invalid("valid_until", "is before issued_on")
+    if db.scalar(select(Qualification.id).where(Qualification.kind == data.kind,
+                                                Qualification.number == number)):
+        raise errors.conflict("number", f"a {data.kind.value} qualification {number} exists")
+    q = Qualification(institution_id=inst.id, kind=data.kind, number=number,
+                      issued_on=data.issued_on, valid_until=data.valid_until, status=data.status)
+    db.add(q)
+    db.flush()
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="qualification.added", object_type="qualification", object_id=q.id,
+                 actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={"kind": q.kind.value, "number": number, "status": q.status.value})
+    if commit:
+        db.commit()
+    return q
+
+
+def get_qualification(db: Session, principal: Principal, qualification_id: str) -> Qualification:
+    q = db.get(Qualification, qualification_id)
+    if q is None:
+        raise errors.not_found("qualification")
+    get_institution(db, principal, q.institution_id)
+    return q
+
+
+def update_qualification(
+    db: Session, principal: Principal, qualification_id: str, data: QualificationIn
+) -> Qualification:
+    q = get_qualification(db, principal, qualification_id)
+    inst = q.institution
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    before = {"status": q.status.value, "valid_until": q.valid_until.isoformat()}
+    q.kind, q.number = data.kind, " ".join(data.number.split())
+    q.issued_on, q.valid_until, q.status = data.issued_on, data.valid_until, data.status
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="qualification.updated", object_type="qualification",
+                 object_id=q.id, actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={"before": before, "after": {"status": q.status.value,
+                                                    "valid_until": q.valid_until.isoformat()}})
+    db.commit()
+    return q
+
+
+def scope_row(line: ScopeLineIn, row: int | None = None) -> tuple[dict[str, Any], list[FieldError]]:
+    parsed, err = check_standard(line.standard, row)
+    errs = [err] if err else []
+    if not line.product.strip():
+        errs.append(FieldError("product", "must not be empty", row))
+    if not line.parameter.strip():
+        errs.append(FieldError("parameter", "must not be empty", row))
+    values: dict[str, Any] = {
+        "standard": parsed.display if parsed else line.standard,
+        "std_key": parsed.key if parsed else "",
+        "std_year": parsed.year if parsed else None,
+        "standard_title": (line.standard_title or "").strip() or None,
+        "product": line.product.strip(),
+        "parameter": line.parameter.strip(),
+        "product_en": (line.product_en or "").strip() or None,
+        "parameter_en": (line.parameter_en or "").strip() or None,
+        "method_clause": (line.method_clause or "").strip() or None,
+        "limitation": (line.limitation or "").strip() or None,
+    }
+    return values, errs
+
+
+def replace_scope(
+    db: Session, principal: Principal, qualification_id: str, lines: Sequence[ScopeLineIn],
+    commit: bool = True,
+) -> int:
+    """Sets a qualification's whole scope; all lines are checked before any is written."""
+    q = get_qualification(db, principal, qualification_id)
+    inst = q.institution
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    cleaned: list[dict[str, Any]] = []
+    errs: list[FieldError] = []
+    for i, line in enumerate(lines, start=1):
+        values, row_errs = scope_row(line, row=i)
+        cleaned.append(values)
+        errs.extend(row_errs)
+    _raise_if(errs)
+    db.execute(delete(ScopeLine).where(ScopeLine.qualification_id == q.id))
+    db.add_all(ScopeLine(qualification_id=q.id, institution_id=inst.id, line_no=i, **v)
+               for i, v in enumerate(cleaned, start=1))
+    db.flush()
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="scope.replaced", object_type="qualification", object_id=q.id,
+                 actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={"lines": len(cleaned)})
+    if commit:
+        db.commit()
+    return len(cleaned)
+
+
+# --- search -------------------------------------------------------------------------------
+
+def build_query(
+    *, q: str = "", standard: str = "", product: str = "", parameter: str = "",
+    districts: Sequence[str] = (), kinds: Sequence[QualificationKind | str] = (),
+    statuses: Sequence[QualificationStatus | str] = (),
+) -> search.Query:
+    slugs: list[str] = []
+    for d in districts:
+        if not d:
+            continue
+        slug, err = check_district(d)
+        _raise_if([err])
+        assert slug is not None
+        slugs.append(slug)
+    if standard.strip():
+        _, err = check_standard(standard)
+        _raise_if([err])
+    try:
+        kinds_ = [QualificationKind(k) for k in kinds if k]
+    except ValueError:
+        raise errors.invalid("kind", "must be one of "
+                             + ", ".join(k.value for k in QualificationKind)) from None
+    try:
+        statuses_ = [QualificationStatus(s) for s in statuses if s]
+    except ValueError:
+        raise errors.invalid("status", "must be one of "
+                             + ", ".join(s.value for s in QualificationStatus)) from None
+    return search.Query(q=q, standard=standard, product=product, parameter=parameter,
+                        districts=slugs, kinds=kinds_, statuses=statuses_)
+
+
+def search_institutions(
+    db: Session, principal: Principal, query: search.Query, offset: int, limit: int
+) -> tuple[search.Result, list[tuple[search.Row, Institution]]]:
+    result = search.run(db, query, offset=offset, limit=limit)
+    seqs = [r.seq for r in result.rows]
+    found = {i.seq: i for i in db.scalars(select(Institution).where(Institution.seq.in_(seqs)))}
+    return result, [(r, found[r.seq]) for r in result.rows]
+
+
+def search_page(
+    db: Session, principal: Principal, query: search.Query, page: PageParams
+) -> SearchOut:
+    result, hits = search_institutions(db, principal, query, page.offset, page.per_page)
+    return SearchOut(
+        items=[SearchHit(institution=to_out(inst, principal),
+                         match=MatchOut(tier=row.tier, lines=row.lines, valid=row.valid))
+               for row, inst in hits],
+        total=result.total, page=page.page, per_page=page.per_page, facets=result.facets,
+        interpreted=result.interpretation.as_dict(),
+    )
+
+
+EXPORT_LIMIT = 10_000
+EXPORT_HEADER = ["name_zh", "name_en", "credit_code", "district", "address", "kind",
+                 "qualifications", "match_tier", "matching_lines", "valid_match", "url"]
+
+
+def search_export_rows(
+    db: Session, principal: Principal, query: search.Query
+) -> Iterator[list[str]]:
+    _, hits = search_institutions(db, principal, query, 0, EXPORT_LIMIT)
+    yield EXPORT_HEADER
+    for row, inst in hits:
+        quals = "; ".join(f"{q.kind.value.upper()} {q.number} ({q.effective_status().value})"
+                          for q in inst.qualifications)
+        yield [inst.name_zh, inst.name_en or "", inst.credit_code, BY_SLUG[inst.district].zh,
+               inst.address, inst.kind.value, quals, str(row.tier), str(row.lines),
+               "yes" if row.valid else "no", f"/institutions/{inst.id}"]

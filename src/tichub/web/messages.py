@@ -1,0 +1,23 @@
+"""Words that templates translate from data (enum values, error titles), listed here so that
+``pybabel extract`` finds them; nothing imports this module."""
+
+
+def _(text: str) -> str:
+    return text
+
+
+DYNAMIC = [
+    # qualification status
+    _("valid"), _("suspended"), _("withdrawn"), _("expired"),
+    # organisation and institution kinds
+    _("enterprise"), _("lab"), _("certification_body"), _("regulator"), _("operator"),
+    _("inspection_body"),
+    # roles
+    _("viewer"), _("editor"), _("admin"),
+    # revenue tiers
+    _("under_10m"), _("10m_to_100m"), _("100m_to_1b"), _("over_1b"),
+    # problem titles
+    _("Invalid input"), _("Not found"), _("Forbidden"), _("Unauthorized"), _("Conflict"),
+    _("Sign-in failed"), _("CSRF check failed"), _("Import refused"), _("Method not allowed"),
+    _("Error"),
+]

@@ -1,0 +1,125 @@
+"""Fixtures: a fresh, migrated database per test, on SQLite and (when reachable) PostgreSQL.
+
+``TICHUB_TEST_REQUIRE=postgres,browser`` (set in CI) turns the skips for a missing
+PostgreSQL server or Chromium into failures.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from tichub.app import create_app
+from tichub.core.config import Settings
+from tichub.core.db import make_engine, make_sessionmaker
+from tichub.core.ids import new_id
+from tichub.core.migrate import upgrade
+
+REQUIRED = {p.strip() for p in os.environ.get("TICHUB_TEST_REQUIRE", "").split(",") if p.strip()}
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pg_base_url() -> str:
+    url = os.environ.get("TICHUB_TEST_DATABASE_URL", PG_DEFAULT)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+@cache
+def pg_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        engine = create_engine(pg_base_url(), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL at {pg_base_url()} is not reachable: {exc.__class__.__name__}"
+    return None
+
+
+def skip_or_fail(need: str, reason: str) -> None:
+    if need in REQUIRED:
+        pytest.fail(f"{reason} (TICHUB_TEST_REQUIRE includes {need})")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "tichub.db"
+        shutil.copy(sqlite_template, path)  # a migrated copy: faster than migrating anew
+        yield f"sqlite:///{path}"
+        return
+    reason = pg_unreachable()
+    if reason:
+        skip_or_fail("postgres", reason)
+    schema = f"t_{new_id().lower()}"
+    admin = create_engine(pg_base_url())
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in pg_base_url() else "?"
+    url = f"{pg_base_url()}{sep}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret-key",
+                    cookie_secure=False)
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    session = app.state.sessionmaker()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker_(engine):  # type: ignore[no-untyped-def]
+    return make_sessionmaker(engine)

@@ -1,0 +1,126 @@
+"""Accounts: argon2 passwords, browser sign-in with CSRF, API tokens, the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from helpers import PASSWORD, csrf_from, make_account, sign_in
+from tichub.core.auth import SESSION_COOKIE
+from tichub.core.models import AuditEvent, OrgKind, Role, User
+
+
+def test_password_is_stored_as_argon2id(db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com")
+    stored = db.scalar(select(User.password_hash).where(User.id == acc.user.id))
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_sign_in_sets_a_protected_cookie_and_sign_out_ends_it(client, db) -> None:  # type: ignore[no-untyped-def]
+    make_account(db, "a@example.com")
+    page = client.get("/login")
+    r = client.post("/login", data={"email": "a@example.com", "password": PASSWORD,
+                                    "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert client.get("/api/me").json()["email"] == "a@example.com"
+
+    old = client.cookies.get(SESSION_COOKIE)
+    csrf = csrf_from(client.get("/").text)
+    assert client.post("/logout", data={"csrf_token": csrf},
+                       follow_redirects=False).status_code == 303
+    client.cookies.set(SESSION_COOKIE, old)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_secure_flag_follows_the_setting(app, db) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    make_account(db, "a@example.com")
+    app.state.settings = app.state.settings.model_copy(update={"cookie_secure": True})
+    with TestClient(app, base_url="https://testserver") as c:
+        page = c.get("/login")
+        r = c.post("/login", data={"email": "a@example.com", "password": PASSWORD,
+                                   "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+        assert "Secure" in r.headers["set-cookie"]
+
+
+def test_sign_in_refuses_a_missing_csrf_token_and_a_wrong_password(client, db) -> None:  # type: ignore[no-untyped-def]
+    make_account(db, "a@example.com")
+    client.get("/login")
+    r = client.post("/login", data={"email": "a@example.com", "password": PASSWORD},
+                    headers={"accept": "application/json"})
+    assert r.status_code == 403 and "CSRF" in r.json()["title"]
+    page = client.get("/login")
+    r = client.post("/login", data={"email": "a@example.com", "password": "wrong password!",
+                                    "csrf_token": csrf_from(page.text)})
+    assert r.status_code == 401
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_cookie_writes_need_the_csrf_header(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com")
+    csrf = sign_in(client, "a@example.com")
+    body = {"name": "ci", "scopes": ["registry:read"]}
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", json=body)
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201
+    assert r.json()["token"].startswith("tichub_")
+
+
+def test_api_tokens_are_scoped_hashed_and_revocable(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com")
+    csrf = sign_in(client, "a@example.com")
+    made = client.post(f"/api/orgs/{acc.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                       json={"name": "reader", "scopes": ["registry:read"]}).json()
+    plain = made["token"]
+    from tichub.core.models import ApiToken
+
+    row = db.get(ApiToken, made["id"])
+    assert plain.removeprefix("tichub_") not in row.secret_hash  # only a hash is kept
+
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {plain}"}
+    me = client.get("/api/me", headers=bearer).json()
+    assert me["scopes"] == ["registry:read"]
+    # The token lacks accounts:read, whatever its user's role.
+    assert client.get(f"/api/orgs/{acc.org.id}/members", headers=bearer).status_code == 403
+
+    sign_in(client, "a@example.com")
+    csrf = csrf_from(client.get("/").text)
+    r = client.delete(f"/api/tokens/{made['id']}", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json()["revoked_at"]
+    client.cookies.clear()
+    r = client.get("/api/me", headers=bearer)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+
+
+def test_unknown_scope_is_refused_naming_the_field(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com")
+    csrf = sign_in(client, "a@example.com")
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                    json={"name": "x", "scopes": ["everything"]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "scopes"
+
+
+def test_state_changes_are_audited(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com", role=Role.admin)
+    csrf = sign_in(client, "a@example.com")
+    client.post(f"/api/orgs/{acc.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                json={"name": "x", "scopes": ["registry:read"]})
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.org_id == acc.org.id)))
+    assert {"org.created", "member.added", "token.created"} <= actions
+    page = client.get(f"/api/orgs/{acc.org.id}/audit?per_page=2").json()
+    assert page["total"] >= 3 and len(page["items"]) == 2
+
+
+def test_viewer_cannot_read_the_audit_log(client, db) -> None:  # type: ignore[no-untyped-def]
+    admin = make_account(db, "admin@example.com", kind=OrgKind.enterprise)
+    make_account(db, "viewer@example.com", role=Role.viewer, org=admin.org)
+    sign_in(client, "viewer@example.com")
+    assert client.get(f"/api/orgs/{admin.org.id}/audit").status_code == 403
+    assert client.get(f"/api/orgs/{admin.org.id}/members").status_code == 200

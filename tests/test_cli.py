@@ -1,0 +1,179 @@
+"""The ``tichub`` command line: users, tokens and scope import against a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from helpers import make_account, make_institution
+from tichub.cli import app as cli_app
+from tichub.core.config import get_settings
+from tichub.core.models import ApiToken, Membership, Organisation, OrgKind, Role, User
+from tichub.registry.models import ScopeLine
+
+PASSWORD = "a long enough password"
+HEADER = "资质编号,标准编号,检测对象,检测项目\n"
+
+
+@pytest.fixture
+def tichub(monkeypatch, database_url) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
+    """Runs ``tichub ARGS...`` against the test's database."""
+    monkeypatch.setenv("TICHUB_DATABASE_URL", database_url)
+    monkeypatch.delenv("TICHUB_PASSWORD", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli_app, list(args))
+    get_settings.cache_clear()
+
+
+def _lines(text: str) -> list[str]:
+    return text.strip().splitlines()
+
+
+def _one_error(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 1, result.output
+    [line] = _lines(result.stderr)
+    assert line.startswith("error: ")
+    return line
+
+
+def _create_user(tichub, email: str = "x@example.com", **extra: str):  # type: ignore[no-untyped-def]
+    options = {"--org": "Lab A", "--org-kind": "lab", "--role": "admin", "--password": PASSWORD,
+               **extra}
+    return tichub("user", "create", "--email", email,
+                  *[part for pair in options.items() for part in pair])
+
+
+def _users(db) -> list[str]:  # type: ignore[no-untyped-def]
+    db.rollback()  # end the test's read transaction so the command's commits are seen
+    return list(db.scalars(select(User.email).order_by(User.email)))
+
+
+def _orgs(db) -> list[str]:  # type: ignore[no-untyped-def]
+    db.rollback()
+    return list(db.scalars(select(Organisation.name).order_by(Organisation.name)))
+
+
+def test_user_create(tichub, db) -> None:  # type: ignore[no-untyped-def]
+    result = _create_user(tichub)
+    assert result.exit_code == 0, result.output
+    [line] = _lines(result.stdout)
+    assert "x@example.com" in line and "Lab A" in line
+    db.rollback()
+    user = db.scalar(select(User).where(User.email == "x@example.com"))
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    membership = db.scalar(select(Membership).where(Membership.user_id == user.id))
+    assert membership.role is Role.admin
+    assert (membership.org.name, membership.org.kind) == ("Lab A", OrgKind.lab)
+
+    # A second user joins the existing organisation without --org-kind.
+    result = tichub("user", "create", "--email", "y@example.com", "--org", "Lab A",
+                    "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    assert _orgs(db) == ["Lab A"]
+
+
+def test_user_create_refusals(tichub, db) -> None:  # type: ignore[no-untyped-def]
+    assert _create_user(tichub).exit_code == 0
+
+    again = _create_user(tichub, "X@example.com")
+    assert "email" in _one_error(again)
+    assert again.stdout == ""
+
+    short = _create_user(tichub, "y@example.com", **{"--org": "Lab B", "--password": "short"})
+    assert "password" in _one_error(short)
+
+    unknown = tichub("user", "create", "--email", "z@example.com", "--org", "Nowhere",
+                     "--password", PASSWORD)
+    line = _one_error(unknown)
+    assert "Nowhere" in line and "--org-kind" in line
+
+    bad_kind = _create_user(tichub, "z@example.com", **{"--org": "Lab C", "--org-kind": "pub"})
+    assert "kind" in _one_error(bad_kind)
+
+    # Nothing of the failed attempts was kept, not even the organisation "Lab B".
+    assert _users(db) == ["x@example.com"]
+    assert _orgs(db) == ["Lab A"]
+
+
+def _token(tichub, *scopes: str) -> str:  # type: ignore[no-untyped-def]
+    args = [part for s in scopes for part in ("--scope", s)]
+    result = tichub("token", "create", "--email", "x@example.com", "--org", "Lab A", *args)
+    assert result.exit_code == 0, result.output
+    [token] = _lines(result.stdout)
+    return token
+
+
+def test_a_token_from_the_command_line_authenticates(tichub, client, db) -> None:  # type: ignore[no-untyped-def]
+    assert _create_user(tichub).exit_code == 0
+    token = _token(tichub, "registry:read")
+    assert token.startswith("tichub_")
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "x@example.com"
+    assert me.json()["scopes"] == ["registry:read"]
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+
+
+def test_token_create_refuses_an_unknown_scope_or_user(tichub, db) -> None:  # type: ignore[no-untyped-def]
+    assert _create_user(tichub).exit_code == 0
+    result = tichub("token", "create", "--email", "x@example.com", "--org", "Lab A",
+                    "--scope", "registry:everything")
+    line = _one_error(result)
+    assert "registry:everything" in line and "scopes" in line
+    assert result.stdout == ""
+
+    result = tichub("token", "create", "--email", "nobody@example.com", "--org", "Lab A",
+                    "--scope", "registry:read")
+    assert "nobody@example.com" in _one_error(result)
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_token_revoke(tichub, client, db) -> None:  # type: ignore[no-untyped-def]
+    assert _create_user(tichub).exit_code == 0
+    token = _token(tichub, "registry:read", "accounts:read")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=auth).status_code == 200
+    db.rollback()
+    token_id = db.scalar(select(ApiToken.id))
+
+    result = tichub("token", "revoke", token_id)
+    assert result.exit_code == 0, result.output
+    assert token_id in result.stdout
+    assert client.get("/api/me", headers=auth).status_code == 401
+
+    assert "NOSUCHTOKEN" in _one_error(tichub("token", "revoke", "NOSUCHTOKEN"))
+
+
+def test_registry_import_scope(tichub, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    inst, qid = make_institution(db, acc, name="甲检测", serial=1, number="CNAS L0001",
+                                 scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
+
+    def stored() -> list[tuple[str, str, str]]:
+        db.rollback()
+        return [tuple(r) for r in db.execute(
+            select(ScopeLine.standard, ScopeLine.product, ScopeLine.parameter)
+            .where(ScopeLine.qualification_id == qid).order_by(ScopeLine.line_no))]
+
+    faulty = tmp_path / "faulty.csv"
+    faulty.write_text(HEADER + "CNAS L0001,GB 4943.1-2022,信息技术设备,电气强度\n"
+                               "CNAS L0001,GB4943.1—2022,信息技术设备,\n", encoding="utf-8")
+    line = _one_error(tichub("registry", "import-scope", inst, str(faulty)))
+    assert "row 3" in line and "parameter" in line
+    assert stored() == [("GB 31241-2022", "锂离子电池", "过充电保护")]
+
+    good = tmp_path / "scope.csv"
+    good.write_text(HEADER + "CNAS L0001,GB4943.1—2022,信息技术设备,电气强度\n"
+                             "CNAS L0001,GB 31241-2022,锂离子电池,短路保护\n", encoding="gb18030")
+    result = tichub("registry", "import-scope", inst, str(good))
+    assert result.exit_code == 0, result.output
+    assert _lines(result.stdout) == ["imported 2 scope lines"]
+    assert stored() == [("GB 4943.1-2022", "信息技术设备", "电气强度"),
+                        ("GB 31241-2022", "锂离子电池", "短路保护")]
+
+    assert "not found" in _one_error(tichub("registry", "import-scope", "NOSUCH", str(good)))

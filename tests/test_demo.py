@@ -1,0 +1,80 @@
+"""The demo data set: deterministic, realistic in shape, and usable at once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from tichub.demo import seed as demo
+from tichub.registry import credit_code
+from tichub.registry.districts import BY_SLUG
+from tichub.registry.models import Institution, Qualification, ScopeLine
+from tichub.registry.standards import parse
+
+
+def _content(db) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    rows = db.execute(select(Institution.id, Institution.name_zh, Institution.credit_code,
+                             Institution.district)).all()
+    lines = db.execute(select(ScopeLine.id, ScopeLine.standard, ScopeLine.parameter)
+                       .order_by(ScopeLine.id)).all()
+    return sorted(map(tuple, rows)) + [tuple(map(str, r)) for r in lines]
+
+
+def test_the_standards_file_is_real_and_large_enough() -> None:
+    standards = demo.load_standards()
+    numbers = [s.number for s in standards]
+    assert len(set(numbers)) == len(numbers) >= 300
+    for s in standards:
+        parse(s.number)  # every number is well formed
+        assert len(s.parameters_zh) == len(s.parameters_en) >= 1
+    sectors = Counter(s.sector for s in standards)
+    assert set(sectors) >= {"vehicles", "chips", "batteries", "electrical", "construction",
+                            "instruments", "medical", "food", "materials"}
+    for known in ("GB 4943.1-2022", "GB 31241-2022", "IEC 62133-2:2017", "GB/T 36276-2023"):
+        assert known in numbers
+
+
+def test_same_seed_same_data(sessionmaker_, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with sessionmaker_() as db:
+        counts = demo.seed(db, scale=0.1, seed=11)
+        first = _content(db)
+    assert counts["institutions"] == 30 and counts["scope lines"] > 100
+
+    from tichub.core.db import make_engine, make_sessionmaker
+    from tichub.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as db:
+        demo.seed(db, scale=0.1, seed=11)
+        assert _content(db) == first
+    engine.dispose()
+
+
+def test_demo_data_is_valid_and_spread(sessionmaker_) -> None:  # type: ignore[no-untyped-def]
+    with sessionmaker_() as db:
+        demo.seed(db, scale=0.3, seed=2027)
+        insts = db.scalars(select(Institution)).all()
+        for inst in insts:
+            assert credit_code.validate(inst.credit_code) == inst.credit_code
+            assert inst.credit_code[2:8] == BY_SLUG[inst.district].code
+        assert len({i.district for i in insts}) >= 12
+        assert {str(q) for q in db.scalars(select(Qualification.status).distinct())} >= {
+            "valid", "suspended"}
+        n_standards = db.scalar(select(func.count(func.distinct(ScopeLine.std_key))))
+        assert n_standards >= 100
+
+
+def test_demo_users_sign_in_and_find_labs(client, app) -> None:  # type: ignore[no-untyped-def]
+    with app.state.sessionmaker() as db:
+        demo.seed(db, scale=0.1, seed=2027)
+    from helpers import sign_in
+
+    for email, *_ in demo.DEMO_USERS:
+        client.cookies.clear()
+        sign_in(client, email, demo.DEMO_PASSWORD)
+        assert client.get("/api/me").json()["email"] == email
+    body = client.get("/api/registry/search", params={"q": "检测"}).json()
+    assert body["total"] > 0

@@ -1,0 +1,176 @@
+"""One organisation cannot read or change another's private data through any route.
+
+Every route of the application must appear in CASES; a new route without a case fails
+``test_every_route_is_covered``, so this test grows with the platform.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from helpers import api_token, make_account, make_institution, sign_in
+from tichub.app import api_routes
+from tichub.core.models import ApiToken, AuditEvent, OrgKind
+from tichub.registry import service as registry
+from tichub.registry.models import Institution, Qualification, ScopeLine
+from tichub.registry.schemas import InstitutionPatch
+
+SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b")
+
+
+@dataclass
+class World:
+    a_org: str
+    a_inst: str
+    a_hidden: str
+    a_qual: str
+    a_token: str
+    b_org: str
+
+
+@dataclass
+class Case:
+    method: str
+    path: str  # formatted with World's fields
+    expect: str  # "denied": 401/403/404; "public": 200 without A's secrets; "own": B's own data
+    body: Callable[[World], dict[str, Any]] | None = None
+    files: bool = False
+
+
+CASES = [
+    Case("GET", "/api/me", "own"),
+    Case("GET", "/api/orgs/{a_org}", "denied"),
+    Case("GET", "/api/orgs/{a_org}/members", "denied"),
+    Case("GET", "/api/orgs/{a_org}/tokens", "denied"),
+    Case("POST", "/api/orgs/{a_org}/tokens", "denied",
+         body=lambda w: {"name": "stolen", "scopes": ["registry:write"]}),
+    Case("DELETE", "/api/tokens/{a_token}", "denied"),
+    Case("GET", "/api/orgs/{a_org}/audit", "denied"),
+    Case("GET", "/api/registry/search", "public"),
+    Case("GET", "/api/registry/search.csv", "public"),
+    Case("GET", "/api/registry/institutions/{a_inst}", "public"),
+    Case("GET", "/api/registry/institutions/{a_hidden}", "denied"),
+    Case("GET", "/api/registry/institutions/{a_inst}/scope", "public"),
+    Case("GET", "/api/registry/institutions/{a_hidden}/scope", "denied"),
+    Case("POST", "/api/registry/orgs/{a_org}/institutions", "denied",
+         body=lambda w: {"name_zh": "冒名", "credit_code": "91350100M000100Y43",
+                         "district": "pudong"}),
+    Case("PATCH", "/api/registry/institutions/{a_inst}", "denied",
+         body=lambda w: InstitutionPatch(name_zh="篡改").model_dump(exclude_unset=True)),
+    Case("POST", "/api/registry/institutions/{a_inst}/qualifications", "denied",
+         body=lambda w: {"kind": "cma", "number": "999", "valid_until": "2030-01-01"}),
+    Case("PUT", "/api/registry/qualifications/{a_qual}", "denied",
+         body=lambda w: {"kind": "cnas", "number": "CNAS L0001", "valid_until": "2040-01-01",
+                         "status": "valid"}),
+    Case("PUT", "/api/registry/qualifications/{a_qual}/scope", "denied",
+         body=lambda w: [{"standard": "GB 1-2000", "product": "x", "parameter": "y"}]),  # type: ignore[dict-item,return-value]
+    Case("POST", "/api/registry/institutions/{a_inst}/scope/import", "denied", files=True),
+    Case("POST", "/api/registry/institutions/import", "denied", files=True),
+    Case("GET", "/", "public"),
+    Case("GET", "/login", "public"),
+    Case("POST", "/login", "own"),
+    Case("POST", "/logout", "own"),
+    Case("GET", "/account", "own"),
+    Case("GET", "/institutions", "public"),
+    Case("GET", "/institutions/{a_inst}", "public"),
+]
+
+
+def _build(db) -> World:  # type: ignore[no-untyped-def]
+    a = make_account(db, "a-owner@example.com")
+    inst, qual = make_institution(db, a, name="公开实验室", serial=1, revenue_tier="over_1b",
+                                  scope=[("GB 31241-2022", "锂离子电池", "过充电")])
+    hidden, _ = make_institution(db, a, name="秘密实验室", serial=2)
+    registry.update_institution(db, a.principal(db), hidden, InstitutionPatch(published=False))
+    from tichub.core import service
+
+    token, _ = service.create_token(db, principal=a.principal(db), org_id=a.org.id,
+                                    name="a-secret-token", scopes=["registry:read"])
+    b = make_account(db, "b-admin@example.com", kind=OrgKind.certification_body)
+    return World(a.org.id, inst, hidden, qual, token.id, b.org.id)
+
+
+def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
+    """Every stored column of A's rows, as text."""
+    db.expire_all()
+    out = []
+    for model in (Institution, ApiToken, Qualification, ScopeLine):
+        cols = model.__table__.columns
+        query = select(*cols)
+        if model is ApiToken:
+            query = query.where(ApiToken.org_id == world.a_org)
+        for row in db.execute(query):
+            out.append(repr(tuple(row)))
+    return json.dumps(sorted(out))
+
+
+def _call(client: TestClient, case: Case, world: World, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    path = case.path.format(**vars(world))
+    kwargs: dict[str, Any] = {"headers": {**headers, "accept": "application/json"}}
+    if case.body:
+        kwargs["json"] = case.body(world)
+    if case.files:
+        kwargs["files"] = {"file": ("scope.csv",
+                                    b"qualification,standard,product,parameter\n"
+                                    b"CNAS L0001,GB 1-2000,x,y\n", "text/csv")}
+    return client.request(case.method, path, **kwargs)
+
+
+def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
+    routes = {(m, r.path) for r in api_routes(app) for m in r.methods}
+    assert len(routes) >= 20
+    covered = {(c.method, c.path.replace("{a_org}", "{org_id}").replace("{a_inst}",
+               "{institution_id}").replace("{a_hidden}", "{institution_id}")
+               .replace("{a_qual}", "{qualification_id}").replace("{a_token}", "{token_id}"))
+               for c in CASES}
+    assert routes - covered == set(), "routes without an isolation case"
+
+
+@pytest.mark.parametrize("via", ["session", "token"])
+def test_another_organisation_sees_and_changes_nothing_private(client, db, via: str) -> None:  # type: ignore[no-untyped-def]
+    world = _build(db)
+    before = _snapshot(db, world)
+    headers: dict[str, str] = {}
+    if via == "session":
+        headers["X-CSRF-Token"] = sign_in(client, "b-admin@example.com")
+    else:
+        b = make_account(db, "b-robot@example.com", kind=OrgKind.lab)
+        headers["Authorization"] = "Bearer " + api_token(
+            db, b, ["registry:read", "registry:write", "accounts:read", "accounts:admin"])
+    audit_before = len(list(db.scalars(select(AuditEvent.id))))
+
+    for case in CASES:
+        if case.expect == "own" and (case.method == "POST" or via == "token"):
+            continue  # sign-in and sign-out act on the caller alone; covered elsewhere
+        r = _call(client, case, world, headers)
+        label = f"{case.method} {case.path} via {via}"
+        if case.expect == "denied":
+            assert r.status_code in (401, 403, 404), f"{label}: {r.status_code} {r.text[:200]}"
+        else:
+            assert r.status_code == 200, f"{label}: {r.status_code} {r.text[:200]}"
+            leaked = [s for s in SECRETS if s in r.text]
+            assert not leaked, f"{label} leaks {leaked}"
+
+    assert _snapshot(db, world) == before
+    audit_actions = list(db.scalars(select(AuditEvent.action)))[audit_before:]
+    assert not [a for a in audit_actions if not a.startswith(("session.", "token.created"))]
+
+
+def test_every_route_declares_who_may_call_it(app) -> None:  # type: ignore[no-untyped-def]
+    from tichub.core.auth import policy_of
+
+    routes = api_routes(app)
+    assert routes
+    missing = [f"{sorted(r.methods)} {r.path}" for r in routes
+               if not any(policy_of(d.call) for d in r.dependant.dependencies)]
+    assert missing == []
+    spec = app.openapi()
+    ops = [op for item in spec["paths"].values() for op in item.values()]
+    assert ops and all("x-access" in op for op in ops)

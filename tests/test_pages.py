@@ -1,0 +1,59 @@
+"""Pages: Chinese by default, English by switch, every template string translated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from helpers import make_account, make_institution
+from tichub.core.i18n import translations
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_string_of_the_interface_has_a_chinese_translation() -> None:
+    method_map = [("src/tichub/web/templates/**.html", "jinja2"),
+                  ("src/tichub/web/messages.py", "python")]
+    options = {"src/tichub/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ids = {msg for _, _, msg, _, _ in extract_from_dir(str(ROOT), method_map, options)
+           if isinstance(msg, str)}
+    assert len(ids) > 50
+    zh = translations("zh")
+    untranslated = sorted(m for m in ids if zh.gettext(m) == m)
+    assert untranslated == []
+
+
+def test_chinese_by_default_and_english_by_switch(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="上海甲检测技术有限公司", serial=1,
+                               scope=[("GB 31241-2022", "锂离子电池", "过充电")])
+    page = client.get(f"/institutions/{inst}")
+    assert page.status_code == 200
+    assert '<html lang="zh-CN">' in page.text and "能力范围" in page.text
+    assert "GB 31241-2022" in page.text and "过充电" in page.text
+
+    english = client.get(f"/institutions/{inst}?lang=en")
+    assert '<html lang="en">' in english.text and "Capability scope" in english.text
+    # The choice sticks for the next page.
+    assert "Directory of institutions" in client.get("/institutions").text
+
+
+def test_search_page_shows_counts_and_results(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    make_institution(db, acc, name="上海甲检测技术有限公司", serial=1, district="jiading",
+                     scope=[("GB 31241-2022", "锂离子电池", "过充电")])
+    page = client.get("/institutions", params={"q": "GB 31241"})
+    assert "共找到 1 家机构" in page.text
+    assert "上海甲检测技术有限公司" in page.text
+    # The district filter shows its count.
+    assert '<span class="count">1</span>' in page.text
+
+
+def test_html_errors_for_pages_and_problem_json_for_the_api(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/institutions/nope", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "<html" in page.text and "未找到" in page.text
+    api = client.get("/api/registry/institutions/nope")
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["status"] == 404
