@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import random
 import resource
@@ -33,6 +34,16 @@ from tichub.registry.districts import DISTRICTS
 from tichub.registry.models import Institution, ScopeLine
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def peak_rss_mib() -> float:
@@ -144,7 +155,7 @@ def main() -> None:
     def pct(values: list[float], p: float) -> float:
         return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.machine()}, "
           f"python {platform.python_version()}, database {make_engine(url).dialect.name}")
     print(f"data: {n_inst:,} institutions, {n_lines:,} scope lines")
     print(f"queries: {len(qs)}, median results {statistics.median(totals):.0f}, "

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from helpers import make_account, make_institution
+from helpers import credit_code, make_account, make_institution
 from tichub.cli import app as cli_app
 from tichub.core.config import get_settings
 from tichub.core.models import ApiToken, Membership, Organisation, OrgKind, Role, User
-from tichub.registry.models import ScopeLine
+from tichub.registry.models import Institution, ScopeLine
 
 PASSWORD = "a long enough password"
 HEADER = "资质编号,标准编号,检测对象,检测项目\n"
@@ -177,3 +177,44 @@ def test_registry_import_scope(tichub, db, tmp_path) -> None:  # type: ignore[no
                         ("GB 31241-2022", "锂离子电池", "短路保护")]
 
     assert "not found" in _one_error(tichub("registry", "import-scope", "NOSUCH", str(good)))
+
+
+def test_registry_import_institutions_names_rows_and_keeps_what_is_stored(  # type: ignore[no-untyped-def]
+    tichub, db, tmp_path
+) -> None:
+    header = "机构名称,统一社会信用代码,所在区,资质类型,资质编号,有效期至\n"
+    first = tmp_path / "first.csv"
+    first.write_text(header + f"上海甲检测,{credit_code(1)},嘉定区,cma,230912345678,2030-01-01\n",
+                     encoding="utf-8")
+    result = tichub("registry", "import-institutions", str(first))
+    assert result.exit_code == 0, result.output
+    assert _lines(result.stdout) == ["imported 1 institution"]
+
+    def stored() -> list[tuple[str, str, str]]:
+        db.rollback()
+        return [tuple(r) for r in db.execute(
+            select(Institution.name_zh, Institution.credit_code, Institution.district)
+            .order_by(Institution.name_zh))]
+
+    before = stored()
+    bad_code = credit_code(2)[:-1] + ("0" if credit_code(2)[-1] != "0" else "1")
+    faulty = tmp_path / "faulty.csv"
+    faulty.write_text(header
+                      + f"上海甲检测,{credit_code(1)},嘉定区,,,\n"   # row 2: already registered
+                      + f"上海乙检测,{bad_code},徐汇区,,,\n"          # row 3: check character
+                      + f"上海丙检测,{credit_code(3)},火星区,,,\n",   # row 4: no such district
+                      encoding="utf-8")
+    line = _one_error(tichub("registry", "import-institutions", str(faulty)))
+    assert "row 2, credit_code" in line and "--report" in line
+    assert stored() == before
+
+    report = tmp_path / "errors.csv"
+    line = _one_error(tichub("registry", "import-institutions", str(faulty),
+                             "--report", str(report)))
+    assert str(report) in line
+    rows = report.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "row,field,message"
+    assert [tuple(r.split(",", 2)[:2]) for r in rows[1:]] == [
+        ("2", "credit_code"), ("3", "credit_code"), ("4", "district")]
+    assert "火星区" in rows[3]
+    assert stored() == before

@@ -35,7 +35,9 @@ def fail(message: str) -> None:
 
 
 @contextmanager
-def session() -> Iterator[Session]:
+def session(report: Path | None = None) -> Iterator[Session]:
+    """A database session; a refused use case ends the command with its one-line error,
+    after writing every field error to ``report`` (CSV) when one was asked for."""
     from tichub.core.db import make_engine, make_sessionmaker
 
     engine = make_engine(get_settings().database_url)
@@ -44,10 +46,32 @@ def session() -> Iterator[Session]:
         yield db
     except Problem as exc:
         db.rollback()
-        fail(str(exc))
+        message = str(exc)
+        if report is not None and exc.errors:
+            write_error_report(report, exc)
+            message += f"; every error is listed in {report}"
+        elif len(exc.errors) > 1:
+            message += "; --report FILE lists every error"
+        fail(message)
     finally:
         db.close()
         engine.dispose()
+
+
+def write_error_report(path: Path, problem: Problem) -> None:
+    """Row-by-row errors as CSV; UTF-8 with a BOM so that Excel shows the Chinese text."""
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["row", "field", "message"])
+        for e in problem.errors:
+            out.writerow(["" if e.row is None else e.row, e.field, e.message])
+
+
+ReportOption = Annotated[Path | None, typer.Option(
+    "--report", dir_okay=False, writable=True,
+    help="if the file is refused, write every row's errors to this CSV file")]
 
 
 @db_app.command("upgrade")
@@ -198,28 +222,30 @@ def _operator() -> Any:
 @registry_app.command("import-institutions")
 def registry_import_institutions(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    report: ReportOption = None,
 ) -> None:
     """Register the institutions (and qualifications) listed in a CSV or Excel file."""
     from tichub.registry import institution_import
 
-    with session() as db:
+    with session(report) as db:
         n = institution_import.import_institutions_file(db, _operator(), file.name,
                                                         file.read_bytes())
-        typer.echo(f"imported {n} institutions")
+        typer.echo(f"imported {n} institution{'' if n == 1 else 's'}")
 
 
 @registry_app.command("import-scope")
 def registry_import_scope(
     institution_id: str,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    report: ReportOption = None,
 ) -> None:
     """Replace the scopes of the qualifications named in a CSV or Excel file."""
     from tichub.registry import importer
 
-    with session() as db:
+    with session(report) as db:
         n = importer.import_scope_file(db, _operator(), institution_id, file.name,
                                        file.read_bytes())
-        typer.echo(f"imported {n} scope lines")
+        typer.echo(f"imported {n} scope line{'' if n == 1 else 's'}")
 
 
 if __name__ == "__main__":
