@@ -106,7 +106,8 @@ def _text_sql(db: Session, interp: Interpretation) -> tuple[str, list[Any]]:
     for col, words in (("body", interp.words), ("products", interp.product_words),
                        ("parameters", interp.parameter_words)):
         if words:
-            conds.append(f"string_to_array({col}, ' ') @> %s::text[]")
+            # tichub_words: the split the GIN index holds (migration 0002 says why).
+            conds.append(f"tichub_words({col}) @> %s::text[]")
             params.append(list(words))
     return "SELECT id FROM search_docs WHERE " + " AND ".join(conds), params
 
