@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -48,6 +51,30 @@ def test_search_page_shows_counts_and_results(client, db) -> None:  # type: igno
     assert "上海甲检测技术有限公司" in page.text
     # The district filter shows its count.
     assert '<span class="count">1</span>' in page.text
+    # So does the status filter, and the htmx swap (same page, same layout) carries them.
+    assert re.search(r'value="valid" >\s*有效 <span class="count">1</span>', page.text)
+    assert re.search(r'value="expired" >\s*过期 <span class="count">0</span>', page.text)
+
+
+def test_the_district_chart_shows_the_results_and_the_filter_all_counts(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    make_institution(db, acc, name="甲", serial=1, district="jiading")
+    make_institution(db, acc, name="乙", serial=2, district="pudong")
+    page = client.get("/institutions", params={"district": "pudong"}).text
+    assert "共找到 1 家机构" in page
+    assert re.search(r'value="jiading" >\s*嘉定区 <span class="count">1</span>', page)
+    chart = json.loads(html.unescape(re.search(r"data-chart='([^']*)'", page).group(1)))
+    assert chart["labels"] == ["浦东新区"] and chart["values"] == [1]
+
+
+def test_search_page_explains_a_query_with_no_searchable_words(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    make_institution(db, acc, name="上海甲检测技术有限公司", serial=1)
+    page = client.get("/institutions", params={"q": "的"})
+    assert "共找到 0 家机构" in page.text and "上海甲检测技术有限公司" not in page.text
+    assert "没有可检索的词" in page.text
+    english = client.get("/institutions", params={"q": "!!!", "lang": "en"})
+    assert "The query has no searchable words" in english.text
 
 
 def test_html_errors_for_pages_and_problem_json_for_the_api(client) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,12 @@ from datetime import date
 from sqlalchemy import func, select
 
 from helpers import credit_code, make_account, make_institution, sign_in
+from tichub.core import ids
 from tichub.core.models import OrgKind
+from tichub.registry import models, search
+from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind, QualificationStatus
+from tichub.registry.schemas import QualificationIn, ScopeLineIn
 
 BATTERY = ("GB 31241-2022", "便携式电子产品用锂离子电池和电池组", "过充电保护")
 
@@ -82,6 +86,37 @@ def test_exact_standard_first_then_valid_before_expired(client, db) -> None:  # 
     assert set(ranked[:2]) == {a, b} and ranked[2] == c
 
 
+def _add_qualification(db, acc, inst: str, kind: QualificationKind, number: str,  # type: ignore[no-untyped-def]
+                       scope: list[tuple[str, str, str]]) -> None:
+    p = acc.principal(db)
+    q = registry.add_qualification(db, p, inst, QualificationIn(
+        kind=kind, number=number, valid_until=date(2030, 1, 1)))
+    registry.replace_scope(db, p, q.id, [ScopeLineIn(standard=s, product=prod, parameter=par)
+                                         for s, prod, par in scope])
+
+
+def test_valid_before_expired_holds_within_the_best_tier(client, db) -> None:  # type: ignore[no-untyped-def]
+    """A has the exact edition only under an expired CNAS (B under a valid CMA); A's valid
+    CMA covers the 2014 edition only, which must not make its exact match count as valid."""
+    acc = make_account(db, "lab@example.com")
+    older = ("GB 31241-2014", BATTERY[1], BATTERY[2])
+    a, _ = make_institution(db, acc, name="甲检测", serial=1, scope=[BATTERY, BATTERY],
+                            status=QualificationStatus.expired)
+    _add_qualification(db, acc, a, QualificationKind.cma, "230912345671", [older])
+    # The same, with the CNAS lapsed by its date rather than marked expired.
+    a2, _ = make_institution(db, acc, name="丙检测", serial=3, scope=[BATTERY, BATTERY],
+                             valid_until=date(2021, 6, 30))
+    _add_qualification(db, acc, a2, QualificationKind.cma, "230912345673", [older])
+    b, _ = make_institution(db, acc, name="乙检测", serial=2, scope=[BATTERY],
+                            qual_kind=QualificationKind.cma, number="230912345672")
+    r = client.get("/api/registry/search", params={"q": "GB 31241-2022"})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [h["institution"]["id"] for h in items] == [b, a, a2]
+    assert [(h["match"]["tier"], h["match"]["valid"]) for h in items] == [
+        (3, True), (3, False), (3, False)]
+
+
 def test_the_ways_of_writing_a_standard_find_the_same(client, db) -> None:  # type: ignore[no-untyped-def]
     _, _, _, d = _ranked_world(db)
     for spelling in ("GB4943.1—2022", "GB 4943.1-2022", "gb 4943.1", "ＧＢ　4943.1－2022"):
@@ -108,11 +143,60 @@ def test_filters_and_facets(client, db) -> None:  # type: ignore[no-untyped-def]
     assert body["total"] == 3
     assert body["facets"]["district"] == {"pudong": 2, "jiading": 1}
     assert _ids(client, q="gb 31241", district="pudong") == [b, c]
+    assert body["facets"]["status"] == {"valid": 2, "expired": 1}
+    assert body["facets"]["qualification_kind"] == {"cnas": 3}
     assert _ids(client, q="gb 31241", status="expired") == [c]
     assert _ids(client, kind="cma") == [d]
     assert set(_ids(client)) == {a, b, c, d}
     r = client.get("/api/registry/search", params={"district": "gotham"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "district"
+
+
+def test_each_facet_counts_with_the_other_filters_only(client, db) -> None:  # type: ignore[no-untyped-def]
+    _ranked_world(db)
+    body = client.get("/api/registry/search",
+                      params={"q": "gb 31241", "district": "pudong"}).json()
+    assert body["total"] == 2
+    # Ticking Pudong still shows what Jiading would add; the ticked districts sum to the total.
+    assert body["facets"]["district"] == {"pudong": 2, "jiading": 1}
+    assert body["facets"]["qualification_kind"] == {"cnas": 2}
+    assert body["facets"]["status"] == {"valid": 1, "expired": 1}
+    both = client.get("/api/registry/search", params=[
+        ("q", "gb 31241"), ("district", "pudong"), ("district", "jiading"), ("status", "valid"),
+    ]).json()
+    assert both["total"] == 2
+    assert both["facets"]["district"] == {"pudong": 1, "jiading": 1}
+    assert both["facets"]["status"] == {"valid": 2, "expired": 1}
+    assert sum(both["facets"]["district"].values()) == both["total"]
+
+
+def test_a_query_of_stop_words_or_punctuation_finds_nothing(client, db) -> None:  # type: ignore[no-untyped-def]
+    _ranked_world(db)
+    for q in ("的", "!!!", "的 ， 。"):
+        body = client.get("/api/registry/search", params={"q": q}).json()
+        assert body["total"] == 0 and body["items"] == [], q
+        assert body["interpreted"]["words"] == [] and body["interpreted"]["no_searchable_words"]
+    body = client.get("/api/registry/search", params={"product": "的"}).json()
+    assert body["total"] == 0 and body["interpreted"]["no_searchable_words"]
+    # Browsing (no text at all) still lists everyone; a stop-word beside a word is dropped.
+    body = client.get("/api/registry/search").json()
+    assert body["total"] == 4 and not body["interpreted"]["no_searchable_words"]
+    body = client.get("/api/registry/search", params={"q": "锂离子电池", "product": "的"}).json()
+    assert body["total"] == 3 and not body["interpreted"]["no_searchable_words"]
+    assert _ids(client, q="锂离子电池", product="的") == _ids(client, q="锂离子电池")
+
+
+def test_search_decides_validity_on_the_day_the_models_use(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _ranked_world(db)
+    assert search.today is ids.today  # one "today" (UTC) for search and displayed status
+    later = date(2031, 1, 1)  # every qualification has lapsed by then
+    monkeypatch.setattr(search, "today", lambda: later)
+    monkeypatch.setattr(models, "today", lambda: later)
+    body = client.get("/api/registry/search", params={"q": "gb 31241"}).json()
+    assert body["facets"]["status"] == {"expired": 3}
+    for hit in body["items"]:
+        assert not hit["match"]["valid"]
+        assert [q["status"] for q in hit["institution"]["qualifications"]] == ["expired"]
 
 
 def test_csv_export(client, db) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,9 @@ from numpy.typing import NDArray
 from tichub.registry import search_key as sk
 
 Ints = NDArray[np.int64]
+Bools = NDArray[np.bool_]
+
+STATUS_ORDER = ("valid", "expired", "suspended", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -30,77 +33,101 @@ class Filters:
 class Ranked:
     seq: Ints  # the requested page of institutions, best first
     tier: Ints
-    valid: NDArray[np.bool_]
+    valid: Bools
     lines: Ints
     total: int
+    # Each facet counts institutions with every filter applied but its own (so ticking one
+    # district still shows what the others would add).
     by_district: dict[int, int]
     by_kind: dict[int, int]
+    by_status: dict[str, int]
 
 
 def _fields(keys: Ints) -> dict[str, Ints]:
-    return {name: sk.field(keys, name) for name in sk.FIELDS}
+    return {name: sk.field(keys, name) for name in ("days", "status", "kind", "district", "seq")}
 
 
-def _status_mask(f: dict[str, Ints], statuses: tuple[str, ...], today: int) -> NDArray[np.bool_]:
+def _status_masks(f: dict[str, Ints], today: int) -> dict[str, Bools]:
+    """Each key's effective status: a valid qualification past its valid-until is expired."""
     has_qualification = f["kind"] != 0
-    is_valid = has_qualification & (f["status"] == 0) & (f["days"] >= today)
-    mask = np.zeros(len(f["kind"]), dtype=bool)
-    for s in statuses:
-        if s == "valid":
-            mask |= is_valid
-        elif s == "expired":
-            mask |= has_qualification & ((f["status"] == sk.STATUSES["expired"])
-                                         | ((f["status"] == 0) & (f["days"] < today)))
-        else:
-            mask |= has_qualification & (f["status"] == sk.STATUSES[s])
-    return mask
+    lapsed = f["days"] < today
+    status = f["status"]
+    return {
+        "valid": has_qualification & (status == 0) & ~lapsed,
+        "expired": has_qualification & ((status == sk.STATUSES["expired"])
+                                        | ((status == 0) & lapsed)),
+        "suspended": has_qualification & (status == sk.STATUSES["suspended"]),
+        "withdrawn": has_qualification & (status == sk.STATUSES["withdrawn"]),
+    }
 
 
 def rank(keys: Ints, tiers: Ints, lines: Ints, filters: Filters, offset: int,
          limit: int) -> Ranked:
     """Folds matching keys per institution and returns one page, the total and facets.
 
-    Order: best tier, then matched under a valid qualification, then more lines, then the
-    institution's sequence number (registration order).
+    Each key (one qualification, or the institution's names) scores the pair (tier, valid):
+    its best match tier and whether its qualification is valid on ``filters.today``. An
+    institution takes its best pair, compared tier first, so a valid qualification only
+    lifts it within the tier that qualification reached. Its line count is that of the
+    keys holding the best pair: lines under an expired qualification do not push it ahead
+    of an institution matched as well under a valid one. Order: best pair, then more lines,
+    then the institution's sequence number (registration order).
     """
-    f = _fields(keys)
-    mask = f["published"] == 1
-    if filters.districts:
-        mask &= np.isin(f["district"], filters.districts)
-    if filters.kinds:
-        mask &= np.isin(f["kind"], filters.kinds)
-    if filters.statuses:
-        mask &= _status_mask(f, filters.statuses, filters.today)
-    seq = f["seq"][mask]
-    kind = f["kind"][mask]
-    district = f["district"][mask]
-    tier = tiers[mask]
-    count = lines[mask]
-    valid = ((kind != 0) & (f["status"][mask] == 0) & (f["days"][mask] >= filters.today))
-
-    order = np.argsort(seq, kind="stable")
-    seq, kind, district = seq[order], kind[order], district[order]
-    tier, count, valid = tier[order], count[order], valid[order]
-    if len(seq) == 0:
+    keep = sk.field(keys, "published") == 1
+    keys, tiers, lines = keys[keep], tiers[keep], lines[keep]
+    if len(keys) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return Ranked(empty, empty, np.zeros(0, dtype=bool), empty, 0, {}, {})
-    starts = np.flatnonzero(np.r_[True, seq[1:] != seq[:-1]])
-    inst_seq = seq[starts]
-    inst_tier = np.maximum.reduceat(tier, starts)
-    inst_valid = np.maximum.reduceat(valid.astype(np.int64), starts)
-    inst_lines = np.add.reduceat(count, starts)
-    inst_district = district[starts]
+        return Ranked(empty, empty, np.zeros(0, dtype=bool), empty, 0, {}, {}, {})
+    # Sorting the keys sorts by sequence number (the top bits), then within an institution
+    # by qualification kind; the database often returns them sorted already.
+    if not np.all(keys[1:] >= keys[:-1]):
+        order = np.argsort(keys, kind="stable")  # timsort: fast on the runs databases return
+        keys, tiers, lines = keys[order], tiers[order], lines[order]
+    f = _fields(keys)
+    seq, kind = f["seq"], f["kind"]
+    statuses = _status_masks(f, filters.today)
 
-    best = np.lexsort((inst_seq, -inst_lines, -inst_valid, -inst_tier))[offset:offset + limit]
-    by_district = np.bincount(inst_district, minlength=len(sk.DISTRICT_INDEX))
-    by_kind: dict[int, int] = {}
-    for code in sk.KIND_NAMES:
-        holders = seq[kind == code]  # sorted, so distinct institutions are the changes
-        if len(holders):
-            by_kind[code] = int(1 + np.count_nonzero(holders[1:] != holders[:-1]))
+    ones = np.ones(len(keys), dtype=bool)
+    district_ok = np.isin(f["district"], filters.districts) if filters.districts else ones
+    kind_ok = np.isin(kind, filters.kinds) if filters.kinds else ones
+    status_ok = ones
+    if filters.statuses:
+        status_ok = np.logical_or.reduce([statuses[s] for s in filters.statuses])
+    mask = district_ok & kind_ok & status_ok
+
+    # Fold the keys that pass every filter: each institution is one run of equal seq.
+    m_seq = seq[mask]
+    score = 2 * tiers[mask] + statuses["valid"][mask]
+    starts = _firsts(m_seq)
+    inst_seq = m_seq[starts]
+    inst_score = np.maximum.reduceat(score, starts) if len(starts) else score
+    at_best = score == np.repeat(inst_score, np.diff(np.r_[starts, len(score)]))
+    inst_lines = (np.add.reduceat(np.where(at_best, lines[mask], 0), starts) if len(starts)
+                  else inst_score)
+    best = np.lexsort((inst_seq, -inst_lines, -inst_score))[offset:offset + limit]
+
+    # Facets: distinct institutions among the keys that pass every other filter.
+    m = kind_ok & status_ok
+    by_district = np.bincount(f["district"][m][_firsts(seq[m])],
+                              minlength=len(sk.DISTRICT_INDEX))
+    m = district_ok & status_ok & (kind != 0)
+    # Within an institution keys are sorted by kind: a change of key >> kind shift is a new
+    # (institution, kind) pair.
+    by_kind = np.bincount(kind[m][_firsts(keys[m] >> sk.FIELDS["kind"][0])],
+                          minlength=len(sk.KIND_NAMES) + 1)
+    m = district_ok & kind_ok
+    by_status = {s: len(_firsts(seq[m & statuses[s]])) for s in STATUS_ORDER}
     return Ranked(
-        seq=inst_seq[best], tier=inst_tier[best], valid=inst_valid[best].astype(bool),
+        seq=inst_seq[best], tier=inst_score[best] // 2, valid=(inst_score[best] % 2) == 1,
         lines=inst_lines[best], total=len(inst_seq),
         by_district={i: int(n) for i, n in enumerate(by_district) if n},
-        by_kind=by_kind,
+        by_kind={k: int(by_kind[k]) for k in sk.KIND_NAMES if by_kind[k]},
+        by_status={s: n for s, n in by_status.items() if n},
     )
+
+
+def _firsts(sorted_values: Ints) -> Ints:
+    """Indexes where each run of equal values starts."""
+    if len(sorted_values) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])

@@ -4,8 +4,12 @@ Matches are gathered as search keys (``registry.search_key``) — of the qualifi
 scope lines cite the standard, or of the documents holding every word — filtered and folded
 per institution by bit arithmetic on the keys, and ranked: the best match tier first (exact
 standard and year, then the standard in another year, then a part of the standard or a
-text match), institutions matched under a valid qualification before the others, then the
-number of matching lines, then registration order.
+text match), within a tier institutions matched under a valid qualification before the
+others, then the number of matching lines, then registration order (``registry.ranking``).
+
+Validity is decided on ``tichub.core.ids.today()`` (UTC), the day the models use to show a
+qualification's effective status. Text that holds no searchable word (only stop-words or
+punctuation) finds nothing rather than everything: see ``Interpretation.no_searchable_words``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy.orm import Session
 
+from tichub.core.ids import today
 from tichub.core.textsearch import query_terms
 from tichub.registry import ranking, standards
 from tichub.registry import search_key as sk
@@ -43,6 +48,13 @@ class Interpretation:
     words: tuple[str, ...] = ()
     product_words: tuple[str, ...] = ()
     parameter_words: tuple[str, ...] = ()
+    # Text was given but none of it can be searched (only stop-words or punctuation): the
+    # search finds nothing, and the page says why.
+    no_searchable_words: bool = False
+
+    @property
+    def has_terms(self) -> bool:
+        return bool(self.words or self.product_words or self.parameter_words)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +63,7 @@ class Interpretation:
             "words": list(self.words),
             "product_words": list(self.product_words),
             "parameter_words": list(self.parameter_words),
+            "no_searchable_words": self.no_searchable_words,
         }
 
 
@@ -81,6 +94,10 @@ def interpret(query: Query) -> Interpretation:
     out.words = query_terms(free) if free else ()
     out.product_words = query_terms(query.product) if query.product.strip() else ()
     out.parameter_words = query_terms(query.parameter) if query.parameter.strip() else ()
+    # A field of stop-words alone is dropped like a stop-word inside a query; only when
+    # nothing searchable is left of the text given does the query find nothing.
+    typed = free or query.product.strip() or query.parameter.strip()
+    out.no_searchable_words = bool(typed) and out.standard is None and not out.has_terms
     return out
 
 
@@ -127,7 +144,7 @@ def _standard_sql(
         params = [std.key]
     where = f"(std_key = {p} OR (std_key >= {p} AND std_key < {p}))"
     params += [std.key, lo, hi]
-    if interp.words or interp.product_words or interp.parameter_words:
+    if interp.has_terms:
         text_sql, text_params = _text_sql(db, interp)
         where += f" AND doc_key IN ({text_sql})"  # both must hold for the same qualification
         params += text_params
@@ -145,7 +162,7 @@ def _fetch_keys(db: Session, interp: Interpretation) -> tuple[Any, Any, Any]:
             cursor.execute(sql, params)
             rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
             return rows[:, 0], rows[:, 1], rows[:, 2]
-        if interp.words or interp.product_words or interp.parameter_words:
+        if interp.has_terms:
             sql, params = _text_sql(db, interp)
             tier = 1
         else:
@@ -159,9 +176,12 @@ def _fetch_keys(db: Session, interp: Interpretation) -> tuple[Any, Any, Any]:
 
 
 def run(db: Session, query: Query, offset: int, limit: int) -> Result:
-    on = query.on or date.today()
+    on = query.on or today()
     interp = interpret(query)
-    keys, tiers, lines = _fetch_keys(db, interp)
+    if interp.no_searchable_words:
+        keys = tiers = lines = np.zeros(0, dtype=np.int64)
+    else:
+        keys, tiers, lines = _fetch_keys(db, interp)
     ranked = ranking.rank(keys, tiers, lines, ranking.Filters(
         districts=tuple(sk.DISTRICT_INDEX[d] for d in query.districts),
         kinds=tuple(sk.KINDS[k.value] for k in query.kinds),
@@ -174,6 +194,7 @@ def run(db: Session, query: Query, offset: int, limit: int) -> Result:
               zip(ranked.seq, ranked.tier, ranked.valid, ranked.lines, strict=True)],
         total=ranked.total,
         facets={"district": dict(sorted(by_district.items(), key=lambda kv: -kv[1])),
-                "qualification_kind": {sk.KIND_NAMES[k]: n for k, n in ranked.by_kind.items()}},
+                "qualification_kind": {sk.KIND_NAMES[k]: n for k, n in ranked.by_kind.items()},
+                "status": ranked.by_status},
         interpretation=interp,
     )

@@ -35,8 +35,11 @@ def search_page(
     base = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
     locale_zh = request_locale(request) == "zh"
     names = {d.slug: d.zh if locale_zh else d.en for d in DISTRICTS}
-    chart = {"labels": [names[s] for s in result.facets["district"]],
-             "values": list(result.facets["district"].values())}
+    # The district facet leaves the district filter out (it shows what ticking another
+    # district would add); the chart shows the results, so only the ticked districts.
+    shown = {s: n for s, n in result.facets["district"].items()
+             if not query.districts or s in query.districts}
+    chart = {"labels": [names[s] for s in shown], "values": list(shown.values())}
     return render(
         request, "registry/search.html", principal,
         query=query, result=result, chart=chart, page=page, pages=_pages(result.total, PER_PAGE),
