@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,14 +12,18 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tichub import __version__
 from tichub.core.auth import ANONYMOUS, CSRF_COOKIE, policy_of
 from tichub.core.config import Settings, get_settings
 from tichub.core.db import make_engine, make_sessionmaker
-from tichub.core.errors import PROBLEM_JSON, FieldError, Problem
+from tichub.core.errors import PROBLEM_JSON, Problem, field_errors, invalid
+from tichub.core.schemas import text_fault
 from tichub.core.web import WEB_DIR, render
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,10 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errs = []
-        for e in exc.errors():
-            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
-            errs.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid"))))
+        errs = field_errors(exc.errors())
         detail = "; ".join(f"{e.field}: {e.message}" for e in errs)
         return _problem_response(request, Problem(422, "Invalid input", detail, errs))
 
@@ -92,9 +94,36 @@ def _install_error_handlers(app: FastAPI) -> None:
                                                   titles.get(exc.status_code, "Error"),
                                                   str(exc.detail or "")))
 
+    # The safety net, for what the use cases did not check. A constraint the database
+    # enforced is still a conflict with stored data, not a server fault.
+    async def on_integrity(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, IntegrityError)
+        log.warning("%s %s: integrity error: %s", request.method, request.url.path, exc.orig)
+        return _problem_response(request, Problem(409, "Conflict", _constraint(exc)))
+
+    # Starlette gives the Exception handler to ServerErrorMiddleware, which answers with it and
+    # then re-raises for the server to see; the body says nothing of the internals.
+    async def on_error(request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _problem_response(request, Problem(500, "Internal error",
+                                                  "the server failed; the fault is logged"))
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(Exception, on_error)
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """Which constraint refused the change, never the values (they may be others' data)."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)  # PostgreSQL
+    if name:
+        return f"the change conflicts with stored data (constraint {name})"
+    first = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
+    if "constraint failed" in first:  # SQLite names the columns only
+        return f"the change conflicts with stored data ({first})"
+    return "the change conflicts with stored data"
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -102,7 +131,13 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     async def headers_and_csrf_cookie(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        response = await call_next(request)
+        # A NUL in an id or a search reaches the database otherwise, which PostgreSQL refuses.
+        texts = [("path", request.url.path), *request.query_params.multi_items()]
+        fault = next(((name, f) for name, value in texts if (f := text_fault(value))), None)
+        if fault:
+            response = _problem_response(request, invalid(*fault))
+        else:
+            response = await call_next(request)
         nonce = getattr(request.state, "csrf_nonce", None)
         if nonce and not request.cookies.get(CSRF_COOKIE):
             response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tichub.core.config import get_settings
@@ -37,10 +38,14 @@ def fail(message: str) -> None:
 @contextmanager
 def session(report: Path | None = None) -> Iterator[Session]:
     """A database session; a refused use case ends the command with its one-line error,
-    after writing every field error to ``report`` (CSV) when one was asked for."""
+    after writing every field error to ``report`` (CSV) when one was asked for. A database
+    or file failure ends it with one line too, never a traceback."""
     from tichub.core.db import make_engine, make_sessionmaker
 
-    engine = make_engine(get_settings().database_url)
+    try:
+        engine = make_engine(get_settings().database_url)
+    except (SQLAlchemyError, OSError) as exc:  # a malformed URL, an unwritable directory
+        fail(_failure(exc))
     db = make_sessionmaker(engine)()
     try:
         yield db
@@ -48,14 +53,30 @@ def session(report: Path | None = None) -> Iterator[Session]:
         db.rollback()
         message = str(exc)
         if report is not None and exc.errors:
-            write_error_report(report, exc)
-            message += f"; every error is listed in {report}"
+            try:
+                write_error_report(report, exc)
+                message += f"; every error is listed in {report}"
+            except OSError as os_exc:
+                message += f"; could not write {report}: {os_exc.strerror or os_exc}"
         elif len(exc.errors) > 1:
             message += "; --report FILE lists every error"
         fail(message)
+    except (SQLAlchemyError, OSError) as exc:
+        with suppress(SQLAlchemyError):  # the connection itself may be what failed
+            db.rollback()
+        fail(_failure(exc))
     finally:
         db.close()
         engine.dispose()
+
+
+def _failure(exc: SQLAlchemyError | OSError) -> str:
+    """One line for a database or file failure."""
+    if isinstance(exc, OSError):
+        return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+    # The driver's own first line: no SQL, parameters or "Background on this error" link.
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return "database: " + (lines[0] if lines else exc.__class__.__name__)
 
 
 def write_error_report(path: Path, problem: Problem) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,15 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = [e.as_dict() for e in self.errors]
         return body
+
+
+def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None) -> list[FieldError]:
+    """Pydantic's error list as field errors, without the request part ("body", "query")."""
+    out = []
+    for e in details:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        out.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid")), row))
+    return out
 
 
 def invalid(field_name: str, message: str, row: int | None = None) -> Problem:

@@ -9,12 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tichub.core import errors
 from tichub.core.auth import Principal, require
 from tichub.core.errors import FieldError
 from tichub.core.models import Role
+from tichub.core.schemas import text_fault
 from tichub.registry import service
 from tichub.registry.schemas import ScopeLineIn
 
@@ -83,11 +85,31 @@ def _rows(
             errs.append(FieldError("row", f"has values in {used} columns, the header names "
                                    f"{width}", n))
             continue
-        rows.append((n, {f: (cells[i] or "").strip() if i < len(cells) else ""
-                         for i, f in mapping.items()}))
+        values = {f: (cells[i] or "").strip() if i < len(cells) else ""
+                  for i, f in mapping.items()}
+        # Checked here for every column: PostgreSQL cannot store them, nor look them up.
+        faults = [FieldError(f, fault, n) for f, v in values.items() if (fault := text_fault(v))]
+        if faults:
+            errs.extend(faults)
+            continue
+        rows.append((n, values))
         if len(rows) > MAX_ROWS:
             raise errors.invalid("file", f"has more than {MAX_ROWS} rows")
     return rows, errs
+
+
+def _guarded(
+    table: Iterator[list[str]], catch: tuple[type[Exception], ...], what: str
+) -> Iterator[list[str]]:
+    """The table's rows; a reader's error (a CSV field over the csv module's 128 KiB limit, a
+    broken sheet) becomes an error of the file at the row being read."""
+    n = 0
+    try:
+        for cells in table:
+            n += 1
+            yield cells
+    except catch as exc:
+        raise errors.invalid("file", f"cannot be read as {what} ({exc})", n + 1) from None
 
 
 def read_table(
@@ -102,9 +124,10 @@ def read_table(
         sheet = wb.worksheets[0]
         table = ([("" if v is None else str(v)) for v in row]
                  for row in sheet.iter_rows(values_only=True))
-        return _rows(table, columns, required)
+        return _rows(_guarded(table, (Exception,), "an Excel sheet"), columns, required)
     if filename.lower().endswith((".csv", ".txt")) or not filename:
-        return _rows(iter(csv.reader(io.StringIO(_decode(data)))), columns, required)
+        reader = csv.reader(io.StringIO(_decode(data)))
+        return _rows(_guarded(reader, (csv.Error,), "CSV"), columns, required)
     raise errors.invalid("file", "must be .csv or .xlsx")
 
 
@@ -125,11 +148,14 @@ def import_scope_file(
                                        f"{cells['qualification']!r} is not a qualification of "
                                        "this institution", n))
         if not row_errs:
-            line = ScopeLineIn(**{k: v for k, v in cells.items() if k != "qualification"})
-            _, line_errs = service.scope_row(line, row=n)
-            row_errs.extend(line_errs)
-            if qual is not None and not line_errs:
-                grouped[qual.id].append(line)
+            try:
+                line = ScopeLineIn(**{k: v for k, v in cells.items() if k != "qualification"})
+            except ValidationError as exc:  # e.g. longer than its column
+                row_errs = errors.field_errors(exc.errors(), row=n)
+            else:
+                _, row_errs = service.scope_row(line, row=n)
+                if qual is not None and not row_errs:
+                    grouped[qual.id].append(line)
         errs.extend(row_errs)
     if errs:
         errs.sort(key=lambda e: e.row or 0)

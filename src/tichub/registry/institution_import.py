@@ -144,7 +144,11 @@ def plan(db: Session, rows: list[tuple[int, dict[str, str]]],
                 "revenue_tier": _enum(RevenueTier, cells["revenue_tier"], "revenue_tier", n,
                                       row_errs) if cells.get("revenue_tier") else None,
             }
+            row_errs += service.check_lengths(Institution, values, n)
             planned[code] = Planned(n, values)
+        if qual:
+            row_errs += service.check_lengths(Qualification, {"number": qual["number"]}, n,
+                                              fields={"number": "qualification_number"})
         if code and qual and not row_errs:
             planned[code].qualifications.append(qual)
         errs.extend(row_errs)

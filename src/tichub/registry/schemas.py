@@ -3,50 +3,70 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tichub.core.schemas import InputModel
+from tichub.core.schemas import column_length as _len
 from tichub.registry.models import (
+    Institution,
     InstitutionKind,
+    Qualification,
     QualificationKind,
     QualificationStatus,
     RevenueTier,
+    ScopeLine,
 )
 
+# Lengths come from the columns (core.schemas.column_length); credit_code and district are
+# checked and normalised by the service, and limitation is unbounded text.
 
-class InstitutionIn(BaseModel):
+
+class InstitutionIn(InputModel):
     kind: InstitutionKind = InstitutionKind.lab
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, max_length=300)
+    name_zh: str = Field(min_length=1, max_length=_len(Institution.name_zh))
+    name_en: str | None = Field(default=None, max_length=_len(Institution.name_en))
     credit_code: str = Field(description="统一社会信用代码, 18 characters, GB 32100-2015")
     district: str = Field(description="one of Shanghai's 16 districts: slug, code or name")
-    address: str = ""
+    address: str = Field(default="", max_length=_len(Institution.address))
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    industrial_park: str | None = None
+    industrial_park: str | None = Field(default=None, max_length=_len(Institution.industrial_park))
     revenue_tier: RevenueTier | None = None
     specialised: bool = False
     headquarters: bool = False
     published: bool = True
 
 
-class InstitutionPatch(BaseModel):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = None
+class InstitutionPatch(InputModel):
+    name_zh: str | None = Field(default=None, min_length=1, max_length=_len(Institution.name_zh))
+    name_en: str | None = Field(default=None, max_length=_len(Institution.name_en))
     district: str | None = None
-    address: str | None = None
+    address: str | None = Field(default=None, max_length=_len(Institution.address))
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    industrial_park: str | None = None
+    industrial_park: str | None = Field(default=None,
+                                        max_length=_len(Institution.industrial_park))
     revenue_tier: RevenueTier | None = None
     specialised: bool | None = None
     headquarters: bool | None = None
     published: bool | None = None
 
+    @field_validator("name_zh", "district", "address", "specialised", "headquarters",
+                     "published")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out means "keep"; null would empty a column that must hold a value.
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
 
-class QualificationIn(BaseModel):
+
+class QualificationIn(InputModel):
     kind: QualificationKind
-    number: str = Field(min_length=1, max_length=50, examples=["CNAS L1234"])
+    number: str = Field(min_length=1, max_length=_len(Qualification.number),
+                        examples=["CNAS L1234"])
     issued_on: date | None = None
     valid_until: date
     status: QualificationStatus = QualificationStatus.valid
@@ -62,14 +82,14 @@ class QualificationOut(BaseModel):
     status: QualificationStatus = Field(description="effective today: a lapsed date is expired")
 
 
-class ScopeLineIn(BaseModel):
-    standard: str = Field(examples=["GB 31241-2022"])
-    standard_title: str | None = None
-    product: str = Field(min_length=1)
-    parameter: str = Field(min_length=1)
-    product_en: str | None = None
-    parameter_en: str | None = None
-    method_clause: str | None = None
+class ScopeLineIn(InputModel):
+    standard: str = Field(max_length=_len(ScopeLine.standard), examples=["GB 31241-2022"])
+    standard_title: str | None = Field(default=None, max_length=_len(ScopeLine.standard_title))
+    product: str = Field(min_length=1, max_length=_len(ScopeLine.product))
+    parameter: str = Field(min_length=1, max_length=_len(ScopeLine.parameter))
+    product_en: str | None = Field(default=None, max_length=_len(ScopeLine.product_en))
+    parameter_en: str | None = Field(default=None, max_length=_len(ScopeLine.parameter_en))
+    method_clause: str | None = Field(default=None, max_length=_len(ScopeLine.method_clause))
     limitation: str | None = None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require
+from tichub.core.db import Base
 from tichub.core.errors import FieldError
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.pagination import PageParams
@@ -61,6 +62,22 @@ def check_standard(
         return standards.parse(value), None
     except standards.StandardNumberError as exc:
         return None, FieldError("standard", str(exc), row)
+
+
+def check_lengths(
+    model: type[Base], values: Mapping[str, Any], row: int | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> list[FieldError]:
+    """Texts longer than their ``String(n)`` column: PostgreSQL refuses them where SQLite
+    stores them. ``fields`` names the input field of a column where the two differ."""
+    errs = []
+    for name, value in values.items():
+        column = model.__table__.c.get(name)
+        limit = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(value, str) and limit and len(value) > limit:
+            errs.append(FieldError((fields or {}).get(name, name),
+                                   f"must have at most {limit} characters", row))
+    return errs
 
 
 def _raise_if(errs: Sequence[FieldError | None]) -> None:
@@ -228,8 +245,15 @@ def update_qualification(
     q = get_qualification(db, principal, qualification_id)
     inst = q.institution
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    number = " ".join(data.number.split())
+    if data.issued_on and data.issued_on > data.valid_until:
+        raise errors.invalid("valid_until", "is before issued_on")
+    if db.scalar(select(Qualification.id).where(Qualification.kind == data.kind,
+                                                Qualification.number == number,
+                                                Qualification.id != q.id)):
+        raise errors.conflict("number", f"a {data.kind.value} qualification {number} exists")
     before = {"status": q.status.value, "valid_until": q.valid_until.isoformat()}
-    q.kind, q.number = data.kind, " ".join(data.number.split())
+    q.kind, q.number = data.kind, number
     q.issued_on, q.valid_until, q.status = data.issued_on, data.valid_until, data.status
     search_index.rebuild(db, inst.id)
     audit.record(db, action="qualification.updated", object_type="qualification",
@@ -259,6 +283,9 @@ def scope_row(line: ScopeLineIn, row: int | None = None) -> tuple[dict[str, Any]
         "method_clause": (line.method_clause or "").strip() or None,
         "limitation": (line.limitation or "").strip() or None,
     }
+    if parsed:  # the normalised number, or its key, may outgrow its column: say so once
+        errs += check_lengths(ScopeLine, {k: values[k] for k in ("standard", "std_key")}, row,
+                              fields={"std_key": "standard"})[:1]
     return values, errs
 
 
