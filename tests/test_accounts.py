@@ -124,3 +124,52 @@ def test_viewer_cannot_read_the_audit_log(client, db) -> None:  # type: ignore[n
     sign_in(client, "viewer@example.com")
     assert client.get(f"/api/orgs/{admin.org.id}/audit").status_code == 403
     assert client.get(f"/api/orgs/{admin.org.id}/members").status_code == 200
+
+
+def test_a_member_revokes_their_own_token_but_not_a_colleagues(client, db) -> None:  # type: ignore[no-untyped-def]
+    admin = make_account(db, "admin@example.com")
+    make_account(db, "viewer@example.com", role=Role.viewer, org=admin.org)
+    csrf = sign_in(client, "admin@example.com")
+    admins = client.post(f"/api/orgs/{admin.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                         json={"name": "admin's", "scopes": ["registry:read"]}).json()
+    client.cookies.clear()
+    csrf = sign_in(client, "viewer@example.com")
+    own = client.post(f"/api/orgs/{admin.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                      json={"name": "mine", "scopes": ["registry:read"]})
+    assert own.status_code == 201
+
+    r = client.delete(f"/api/tokens/{admins['id']}", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert client.get(f"/api/orgs/{admin.org.id}/tokens").status_code == 403  # admins only
+    r = client.delete(f"/api/tokens/{own.json()['id']}", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json()["revoked_at"]
+
+    client.cookies.clear()
+    sign_in(client, "admin@example.com")
+    listed = client.get(f"/api/orgs/{admin.org.id}/tokens").json()
+    assert listed["total"] == 2
+    assert {t["name"]: t["revoked_at"] is None for t in listed["items"]} == {
+        "admin's": True, "mine": False}
+
+
+def test_member_and_token_lists_are_paged_like_every_list(client, db) -> None:  # type: ignore[no-untyped-def]
+    admin = make_account(db, "admin@example.com")
+    for i in range(3):
+        make_account(db, f"member{i}@example.com", role=Role.viewer, org=admin.org)
+    sign_in(client, "admin@example.com")
+    first = client.get(f"/api/orgs/{admin.org.id}/members?per_page=3").json()
+    second = client.get(f"/api/orgs/{admin.org.id}/members?per_page=3&page=2").json()
+    assert (first["total"], first["page"], first["per_page"]) == (4, 1, 3)
+    assert len(first["items"]) == 3 and len(second["items"]) == 1
+    emails = {m["email"] for m in first["items"] + second["items"]}
+    assert emails == {"admin@example.com", *(f"member{i}@example.com" for i in range(3))}
+    r = client.get(f"/api/orgs/{admin.org.id}/members?per_page=101")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "per_page"
+
+
+def test_the_api_document_states_the_role_each_accounts_route_needs(app) -> None:  # type: ignore[no-untyped-def]
+    paths = app.openapi()["paths"]
+    assert "admin role" in paths["/api/orgs/{org_id}/tokens"]["get"]["x-access"]
+    assert "admin role" in paths["/api/orgs/{org_id}/audit"]["get"]["x-access"]
+    assert "viewer role" in paths["/api/orgs/{org_id}/members"]["get"]["x-access"]
+    assert "token's own user" in paths["/api/tokens/{token_id}"]["delete"]["x-access"]

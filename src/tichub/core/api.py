@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from tichub.core import service
 from tichub.core.auth import DB, Principal, SignedIn, access
+from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
 from tichub.core.schemas import (
     AuditOut,
@@ -22,8 +23,19 @@ from tichub.core.schemas import (
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
-AccountsReader = Annotated[Principal, access("user", scope="accounts:read")]
-AccountsAdmin = Annotated[Principal, access("user", scope="accounts:admin")]
+# The policies say what the use cases in core.service check, for the OpenAPI document.
+MemberReader = Annotated[Principal, access(
+    "user", role=Role.viewer, scope="accounts:read",
+    note="the regulator and the operator read every organisation")]
+AdminReader = Annotated[Principal, access(
+    "user", role=Role.admin, scope="accounts:read",
+    note="the regulator and the operator read every organisation")]
+TokenMaker = Annotated[Principal, access(
+    "user", role=Role.viewer, scope="accounts:admin",
+    note="a member makes tokens for themself, never for another organisation")]
+TokenRevoker = Annotated[Principal, access(
+    "user", role=Role.viewer, scope="accounts:admin",
+    note="the token's own user, or an admin of its organisation")]
 
 
 @router.get("/me", response_model=MeOut)
@@ -40,36 +52,47 @@ def me(db: DB, principal: SignedIn) -> MeOut:
 
 
 @router.get("/orgs/{org_id}", response_model=OrgOut)
-def get_org(org_id: str, db: DB, principal: AccountsReader) -> OrgOut:
+def get_org(org_id: str, db: DB, principal: MemberReader) -> OrgOut:
     return OrgOut.model_validate(service.get_organisation(db, principal, org_id))
 
 
-@router.get("/orgs/{org_id}/members", response_model=list[MemberOut])
-def members(org_id: str, db: DB, principal: AccountsReader) -> list[MemberOut]:
-    return [MemberOut(user_id=m.user_id, email=m.user.email, display_name=m.user.display_name,
-                      role=m.role) for m in service.list_members(db, principal, org_id)]
+@router.get("/orgs/{org_id}/members", response_model=Page[MemberOut])
+def members(
+    org_id: str, db: DB, principal: MemberReader,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[MemberOut]:
+    rows, total = service.list_members(db, principal, org_id, page)
+    return Page[MemberOut](
+        items=[MemberOut(user_id=m.user_id, email=m.user.email,
+                         display_name=m.user.display_name, role=m.role) for m in rows],
+        total=total, page=page.page, per_page=page.per_page)
 
 
-@router.get("/orgs/{org_id}/tokens", response_model=list[TokenOut])
-def tokens(org_id: str, db: DB, principal: AccountsReader) -> list[TokenOut]:
-    return [TokenOut.model_validate(t) for t in service.list_tokens(db, principal, org_id)]
+@router.get("/orgs/{org_id}/tokens", response_model=Page[TokenOut])
+def tokens(
+    org_id: str, db: DB, principal: AdminReader,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[TokenOut]:
+    rows, total = service.list_tokens(db, principal, org_id, page)
+    return Page[TokenOut](items=[TokenOut.model_validate(t) for t in rows], total=total,
+                          page=page.page, per_page=page.per_page)
 
 
 @router.post("/orgs/{org_id}/tokens", response_model=TokenCreated, status_code=201)
-def create_token(org_id: str, body: TokenIn, db: DB, principal: AccountsAdmin) -> TokenCreated:
+def create_token(org_id: str, body: TokenIn, db: DB, principal: TokenMaker) -> TokenCreated:
     row, plain = service.create_token(db, principal=principal, org_id=org_id, name=body.name,
                                       scopes=body.scopes, expires_at=body.expires_at)
     return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=plain)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: str, db: DB, principal: AccountsAdmin) -> TokenOut:
+def revoke_token(token_id: str, db: DB, principal: TokenRevoker) -> TokenOut:
     return TokenOut.model_validate(service.revoke_token(db, principal, token_id))
 
 
 @router.get("/orgs/{org_id}/audit", response_model=Page[AuditOut])
 def audit_log(
-    org_id: str, db: DB, principal: AccountsReader,
+    org_id: str, db: DB, principal: AdminReader,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[AuditOut]:
     rows, total = service.list_audit(db, principal, org_id, page)

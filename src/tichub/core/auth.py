@@ -201,6 +201,7 @@ class Policy:
     scope: str | None = None
     role: Role | None = None
     kinds: tuple[OrgKind, ...] = ()
+    note: str = ""  # what the use case checks beyond this, said in the OpenAPI document
 
     def describe(self) -> str:
         if self.who == "public":
@@ -211,6 +212,7 @@ class Policy:
             text = f"users holding at least the {self.role.value} role in the owning organisation"
         else:
             text = "any signed-in user"
+        text += f"; {self.note}" if self.note else ""
         return text + (f"; API tokens need scope {self.scope}" if self.scope else "")
 
 
@@ -220,9 +222,10 @@ def access(
     scope: str | None = None,
     role: Role | None = None,
     kinds: tuple[OrgKind, ...] = (),
+    note: str = "",
 ) -> Any:
     """Declare who may call a route; returns a dependency giving the ``Principal``."""
-    policy = Policy(who, scope, role, kinds)
+    policy = Policy(who, scope, role, kinds, note)
 
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if policy.who == "public":

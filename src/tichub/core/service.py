@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
@@ -169,17 +170,26 @@ def create_token(
     return row, TOKEN_PREFIX + secret
 
 
-def list_tokens(db: Session, principal: Principal, org_id: str) -> list[ApiToken]:
+def _page(db: Session, q: Select[Any], page: PageParams) -> tuple[list[Any], int]:
+    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    return list(db.scalars(q.offset(page.offset).limit(page.per_page))), total
+
+
+def list_tokens(
+    db: Session, principal: Principal, org_id: str, page: PageParams
+) -> tuple[list[ApiToken], int]:
     require(principal, Role.admin, org=org_id, scope="accounts:read")
-    return list(db.scalars(select(ApiToken).where(ApiToken.org_id == org_id)
-                           .order_by(ApiToken.created_at.desc())))
+    return _page(db, select(ApiToken).where(ApiToken.org_id == org_id)
+                 .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()), page)
 
 
 def revoke_token(db: Session, principal: Principal, token_id: str) -> ApiToken:
     row = db.get(ApiToken, token_id)
     if row is None:
         raise errors.not_found("API token")
-    require(principal, Role.admin, org=row.org_id, scope="accounts:admin")
+    # Anyone may withdraw a credential of their own, e.g. one they fear has leaked.
+    if row.user_id != principal.user_id or not principal.has_scope("accounts:admin"):
+        require(principal, Role.admin, org=row.org_id, scope="accounts:admin")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(db, action="token.revoked", object_type="api_token", object_id=row.id,
@@ -203,17 +213,17 @@ def my_organisations(db: Session, principal: Principal) -> list[Organisation]:
     return list(db.scalars(select(Organisation).where(Organisation.id.in_(principal.roles))))
 
 
-def list_members(db: Session, principal: Principal, org_id: str) -> list[Membership]:
+def list_members(
+    db: Session, principal: Principal, org_id: str, page: PageParams
+) -> tuple[list[Membership], int]:
     require(principal, Role.viewer, org=org_id, scope="accounts:read")
-    return list(db.scalars(select(Membership).where(Membership.org_id == org_id)))
+    return _page(db, select(Membership).where(Membership.org_id == org_id)
+                 .order_by(Membership.id), page)
 
 
 def list_audit(
     db: Session, principal: Principal, org_id: str, page: PageParams
 ) -> tuple[list[AuditEvent], int]:
     require(principal, Role.admin, org=org_id, scope="accounts:read")
-    q = select(AuditEvent).where(AuditEvent.org_id == org_id)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = db.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                      .offset(page.offset).limit(page.per_page))
-    return list(rows), total
+    return _page(db, select(AuditEvent).where(AuditEvent.org_id == org_id)
+                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page)
