@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from tichub.app import create_app
@@ -43,7 +43,8 @@ def pg_unreachable() -> str | None:
             conn.execute(text("SELECT 1"))
         engine.dispose()
     except Exception as exc:
-        return f"PostgreSQL at {pg_base_url()} is not reachable: {exc.__class__.__name__}"
+        where = make_url(pg_base_url()).render_as_string(hide_password=True)
+        return f"PostgreSQL at {where} is not reachable: {exc.__class__.__name__}"
     return None
 
 
