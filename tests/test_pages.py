@@ -84,3 +84,23 @@ def test_html_errors_for_pages_and_problem_json_for_the_api(client) -> None:  # 
     assert api.status_code == 404
     assert api.headers["content-type"] == "application/problem+json"
     assert api.json()["status"] == 404
+
+
+def test_pages_and_api_docs_load_nothing_from_outside(client, db) -> None:  # type: ignore[no-untyped-def]
+    # Users may be offline: every script, style and image comes from /static.
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="甲检测", serial=1,
+                               scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
+    for path in ("/", "/login", "/institutions?q=GB+31241", f"/institutions/{inst}",
+                 "/api/docs"):
+        r = client.get(path, headers={"accept": "text/html"})
+        assert r.status_code == 200, path
+        sources = re.findall(r'(?:src|href)=["\']([^"\']+)', r.text)
+        sources += re.findall(r'(?:_url|url)["\']?\s*[:=]\s*["\']([^"\']+)', r.text)
+        assert sources, path
+        outside = [s for s in sources if re.match(r"(?:https?:)?//", s)
+                   and not re.match(r"(?:https?:)?//testserver(?:/|$)", s)]
+        assert outside == [], f"{path} loads {outside}"
+        for s in sources:
+            if s.startswith("/static/"):
+                assert client.get(s).status_code == 200, s

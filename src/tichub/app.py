@@ -34,9 +34,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Testing, inspection and certification platform. Errors are RFC 9457 "
         "problem+json; list endpoints take `page` and `per_page`; every operation states who "
         "may call it under `x-access`.",
-        docs_url="/api/docs",
+        # Served by core.api instead, with vendored assets and a declared policy.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.settings = settings
@@ -149,8 +150,11 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every route of the platform's routers (they are included without extra prefixes)."""
-    return [r for router in app.state.routers for r in router.routes if isinstance(r, APIRoute)]
+    """Every route the application serves, static files apart: those of the platform's
+    routers (FastAPI keeps included routers whole in ``app.routes``) and any added to the
+    application itself."""
+    routes = [r for router in app.state.routers for r in router.routes]
+    return [r for r in [*routes, *app.routes] if isinstance(r, APIRoute)]
 
 
 def _openapi_with_access(app: FastAPI) -> dict[str, Any]:

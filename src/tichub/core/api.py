@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from tichub.core import service
-from tichub.core.auth import DB, Principal, SignedIn, access
+from tichub.core.auth import DB, Principal, Public, SignedIn, access
 from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
 from tichub.core.schemas import (
@@ -22,6 +24,7 @@ from tichub.core.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["accounts"])
+SWAGGER = "/static/vendor/swagger-ui"
 
 # The policies say what the use cases in core.service check, for the OpenAPI document.
 MemberReader = Annotated[Principal, access(
@@ -98,3 +101,19 @@ def audit_log(
     rows, total = service.list_audit(db, principal, org_id, page)
     return Page[AuditOut](items=[AuditOut.model_validate(r) for r in rows], total=total,
                           page=page.page, per_page=page.per_page)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi_document(request: Request, principal: Public) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+def api_docs(principal: Public) -> HTMLResponse:
+    # Swagger UI from our own static files: FastAPI's default loads it from a CDN.
+    return get_swagger_ui_html(openapi_url="/api/openapi.json", title="TICHub API",
+                               swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+                               swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+                               # Its default sends our schema to an outside validator.
+                               swagger_ui_parameters={"validatorUrl": None})
