@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import Response
 
+from tichub.core import exports
 from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.i18n import request_locale
 from tichub.core.models import OrgKind, Role
 from tichub.core.pagination import Page, PageParams, page_params
 from tichub.registry import importer, institution_import, search, service
@@ -57,17 +57,55 @@ def search_institutions(
     return service.search_page(db, principal, query, page)
 
 
-@router.get("/search.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}}})
-def export_search(query: SearchParams, db: DB, principal: Public) -> StreamingResponse:
-    buf = io.StringIO()
-    buf.write("\ufeff")  # so Excel opens UTF-8 Chinese correctly
-    writer = csv.writer(buf)
-    for row in service.search_export_rows(db, principal, query):
-        writer.writerow(row)
-    return StreamingResponse(iter([buf.getvalue()]), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition":
-                                      'attachment; filename="tichub-institutions.csv"'})
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, exports.XLSX_TYPE: {}}}}
+
+
+@router.get("/search.csv", response_class=Response, responses=EXPORTED)
+def export_search_csv(query: SearchParams, db: DB, principal: Public) -> Response:
+    """The whole search (not one page), best first; at most 50,000 institutions."""
+    return exports.download("csv", "tichub-institutions", service.EXPORT_HEADER,
+                            service.search_export_rows(db, principal, query))
+
+
+@router.get("/search.xlsx", response_class=Response, responses=EXPORTED)
+def export_search_xlsx(query: SearchParams, db: DB, principal: Public) -> Response:
+    """The same as ``search.csv``, as an Excel workbook."""
+    return exports.download("xlsx", "tichub-institutions", service.EXPORT_HEADER,
+                            service.search_export_rows(db, principal, query),
+                            sheet="institutions")
+
+
+def _scope_download(
+    fmt: exports.Format, request: Request, db: DB, principal: Principal, institution_id: str,
+    standard: str | None,
+) -> Response:
+    rows = service.scope_export_rows(db, principal, institution_id, standard)
+    # Chinese headers for Chinese readers; the importer takes either language back.
+    zh = request_locale(request, request.app.state.settings.default_locale) == "zh"
+    header = [importer.HEADERS_ZH[f] if zh else f for f in service.SCOPE_EXPORT_FIELDS]
+    return exports.download(fmt, f"scope-{institution_id}", header, rows, sheet="scope")
+
+
+@router.get("/institutions/{institution_id}/scope.csv", response_class=Response,
+            responses=EXPORTED)
+def export_scope_csv(
+    institution_id: str, request: Request, db: DB, principal: Public,
+    standard: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """An institution's scope in the scope importer's columns, so it can be edited and
+    imported again."""
+    return _scope_download("csv", request, db, principal, institution_id, standard)
+
+
+@router.get("/institutions/{institution_id}/scope.xlsx", response_class=Response,
+            responses=EXPORTED)
+def export_scope_xlsx(
+    institution_id: str, request: Request, db: DB, principal: Public,
+    standard: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The same as ``scope.csv``, as an Excel workbook."""
+    return _scope_download("xlsx", request, db, principal, institution_id, standard)
 
 
 @router.get("/institutions/{institution_id}", response_model=InstitutionOut)

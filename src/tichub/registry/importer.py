@@ -33,6 +33,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "limitation": ("limitation", "限制范围", "限制", "说明"),
 }
 REQUIRED = ("qualification", "standard", "product", "parameter")
+# The Chinese headers a scope is exported under: each is one of the aliases above.
+HEADERS_ZH = {"qualification": "资质编号", "standard": "标准编号", "standard_title": "标准名称",
+              "product": "检测对象", "parameter": "检测项目", "product_en": "产品英文名称",
+              "parameter_en": "参数英文名称", "method_clause": "方法条款",
+              "limitation": "限制范围"}
 MAX_ROWS = 200_000
 
 Row = tuple[int, dict[str, str]]

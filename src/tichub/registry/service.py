@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
@@ -133,6 +133,16 @@ def scope_lines(
     qualification_id: str | None = None, standard: str | None = None,
 ) -> tuple[list[ScopeLine], int]:
     get_institution(db, principal, institution_id)
+    q = _scope_query(institution_id, qualification_id, standard)
+    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = db.scalars(q.order_by(ScopeLine.qualification_id, ScopeLine.line_no)
+                      .offset(page.offset).limit(page.per_page))
+    return list(rows), total
+
+
+def _scope_query(
+    institution_id: str, qualification_id: str | None = None, standard: str | None = None
+) -> Select[ScopeLine]:
     q = select(ScopeLine).where(ScopeLine.institution_id == institution_id)
     if qualification_id:
         q = q.where(ScopeLine.qualification_id == qualification_id)
@@ -143,10 +153,24 @@ def scope_lines(
         q = q.where(ScopeLine.std_key == parsed.key)
         if parsed.year:
             q = q.where(ScopeLine.std_year == parsed.year)
-    total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = db.scalars(q.order_by(ScopeLine.qualification_id, ScopeLine.line_no)
-                      .offset(page.offset).limit(page.per_page))
-    return list(rows), total
+    return q
+
+
+# The scope importer's own column names, so an exported scope can be edited and imported.
+SCOPE_EXPORT_FIELDS = ("qualification", "standard", "standard_title", "product", "parameter",
+                       "product_en", "parameter_en", "method_clause", "limitation")
+
+
+def scope_export_rows(
+    db: Session, principal: Principal, institution_id: str, standard: str | None = None
+) -> list[list[str]]:
+    inst = get_institution(db, principal, institution_id)
+    numbers = {q.id: q.number for q in inst.qualifications}
+    lines = db.scalars(_scope_query(institution_id, standard=standard)
+                       .order_by(ScopeLine.qualification_id, ScopeLine.line_no))
+    return [[numbers[x.qualification_id], x.standard, x.standard_title or "", x.product,
+             x.parameter, x.product_en or "", x.parameter_en or "", x.method_clause or "",
+             x.limitation or ""] for x in lines]
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -371,19 +395,32 @@ def search_page(
     )
 
 
-EXPORT_LIMIT = 10_000
+# Beyond this a download is refused rather than cut short without saying so.
+EXPORT_LIMIT = 50_000
 EXPORT_HEADER = ["name_zh", "name_en", "credit_code", "district", "address", "kind",
                  "qualifications", "match_tier", "matching_lines", "valid_match", "url"]
 
 
+def qualification_label(q: Qualification) -> str:
+    """"CMA 230912345678", but "CNAS L1234" and "CBTL-CN-SH0020" as they are."""
+    kind = q.kind.value.upper()
+    return q.number if q.number.upper().startswith(kind) else f"{kind} {q.number}"
+
+
 def search_export_rows(
     db: Session, principal: Principal, query: search.Query
-) -> Iterator[list[str]]:
-    _, hits = search_institutions(db, principal, query, 0, EXPORT_LIMIT)
-    yield EXPORT_HEADER
+) -> list[list[str]]:
+    result, hits = search_institutions(db, principal, query, 0, EXPORT_LIMIT)
+    if result.total > EXPORT_LIMIT:
+        raise errors.Problem(422, "Too many results to export",
+                             detail=f"the search finds {result.total:,} institutions; narrow it "
+                                    f"to at most {EXPORT_LIMIT:,} to export them")
+    rows = []
     for row, inst in hits:
-        quals = "; ".join(f"{q.kind.value.upper()} {q.number} ({q.effective_status().value})"
+        quals = "; ".join(f"{qualification_label(q)} ({q.effective_status().value})"
                           for q in inst.qualifications)
-        yield [inst.name_zh, inst.name_en or "", inst.credit_code, BY_SLUG[inst.district].zh,
-               inst.address, inst.kind.value, quals, str(row.tier), str(row.lines),
-               "yes" if row.valid else "no", f"/institutions/{inst.id}"]
+        rows.append([inst.name_zh, inst.name_en or "", inst.credit_code,
+                     BY_SLUG[inst.district].zh, inst.address, inst.kind.value, quals,
+                     str(row.tier), str(row.lines), "yes" if row.valid else "no",
+                     f"/institutions/{inst.id}"])
+    return rows

@@ -60,4 +60,5 @@ def institution_page(
     return render(request, "registry/institution.html", principal,
                   inst=service.to_out(inst, principal), lines=lines, total=total,
                   page=page, pages=_pages(total, page.per_page),
-                  quals={q.id: q for q in inst.qualifications}, standard=standard or "")
+                  quals={q.id: service.qualification_label(q) for q in inst.qualifications},
+                  standard=standard or "")
