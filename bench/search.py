@@ -29,6 +29,7 @@ from tichub.app import create_app
 from tichub.core.config import Settings
 from tichub.core.db import make_engine, make_sessionmaker
 from tichub.core.migrate import upgrade
+from tichub.core.progress import bars
 from tichub.demo import seed as demo
 from tichub.registry.districts import DISTRICTS
 from tichub.registry.models import Institution, ScopeLine
@@ -51,8 +52,6 @@ def peak_rss_mib() -> float:
 
 
 def build(url: str, institutions: int) -> None:
-    from rich.progress import Progress
-
     upgrade(url)
     engine = make_engine(url)
     db = make_sessionmaker(engine)()
@@ -61,18 +60,7 @@ def build(url: str, institutions: int) -> None:
         engine.dispose()
         return
     started = time.perf_counter()
-    with Progress() as progress:
-        task = progress.add_task("seeding", total=institutions)
-
-        class Bar:
-            def __enter__(self) -> Any:
-                return lambda n: progress.advance(task, n)
-
-            def __exit__(self, *exc: object) -> None:
-                return None
-
-        counts = demo.seed(db, scale=institutions / 300, seed=2027,
-                           progress=lambda total, label: Bar())
+    counts = demo.seed(db, scale=institutions / 300, seed=2027, progress=bars(show=True))
     if engine.dialect.name == "sqlite":
         db.execute(text("ANALYZE"))
         db.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))

@@ -173,3 +173,18 @@ def test_the_api_document_states_the_role_each_accounts_route_needs(app) -> None
     assert "admin role" in paths["/api/orgs/{org_id}/audit"]["get"]["x-access"]
     assert "viewer role" in paths["/api/orgs/{org_id}/members"]["get"]["x-access"]
     assert "token's own user" in paths["/api/tokens/{token_id}"]["delete"]["x-access"]
+
+
+def test_an_old_password_hash_moves_to_todays_settings_at_sign_in(client, db) -> None:  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    acc = make_account(db, "a@example.com")
+    weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    db.get(User, acc.user.id).password_hash = weak
+    db.commit()
+    sign_in(client, "a@example.com")
+    db.expire_all()
+    stored = db.get(User, acc.user.id).password_hash
+    assert stored != weak and stored.startswith("$argon2id$")
+    assert PasswordHasher().verify(stored, PASSWORD)
+    assert not PasswordHasher().check_needs_rehash(stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -218,3 +219,16 @@ def test_registry_import_institutions_names_rows_and_keeps_what_is_stored(  # ty
         ("2", "credit_code"), ("3", "credit_code"), ("4", "district")]
     assert "火星区" in rows[3]
     assert stored() == before
+
+
+def test_demo_seed_shows_progress_on_stderr_and_its_result_on_stdout(tichub, db) -> None:  # type: ignore[no-untyped-def]
+    result = tichub("demo", "seed", "--scale", "0.02", "--seed", "3", "--progress")
+    assert result.exit_code == 0, result.output
+    [line] = _lines(result.stdout)
+    assert re.fullmatch(r"6 institutions, \d+ qualifications, \d+ scope lines, \d+ users", line)
+    assert "institutions" in result.stderr and "100%" in result.stderr
+    quiet = tichub("demo", "seed", "--if-empty", "--no-progress")
+    assert (quiet.exit_code, _lines(quiet.stdout), quiet.stderr) == (
+        0, ["demo data already present"], "")
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(Institution)) == 6

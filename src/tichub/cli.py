@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
@@ -191,45 +190,20 @@ def demo_seed(
         help="random seed; the same seed gives the same data")] = 2027,
     if_empty: Annotated[bool, typer.Option(
         "--if-empty", help="do nothing if the directory already has institutions")] = False,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress",
+        help="progress bars on stderr; by default on a terminal and for large scales")] = None,
 ) -> None:
     """Build the deterministic demo data set."""
+    from tichub.core.progress import bars
     from tichub.demo import seed as demo
 
     with session() as db:
         if if_empty and demo.has_data(db):
             typer.echo("demo data already present")
             return
-        counts = demo.seed(db, scale=scale, seed=seed, progress=_progress)
+        counts = demo.seed(db, scale=scale, seed=seed, progress=bars(progress))
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
-
-
-def _progress(total: int, label: str) -> Any:
-    from rich.progress import Progress
-
-    if not sys.stderr.isatty() and total < 10_000:
-        return _NullProgress()
-    return _RichProgress(Progress(transient=False), total, label)
-
-
-class _NullProgress:
-    def __enter__(self) -> Callable[[int], None]:
-        return lambda n: None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class _RichProgress:
-    def __init__(self, progress: Any, total: int, label: str) -> None:
-        self.progress, self.total, self.label = progress, total, label
-
-    def __enter__(self) -> Callable[[int], None]:
-        self.progress.start()
-        task = self.progress.add_task(self.label, total=self.total)
-        return lambda n: self.progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
 
 
 def _operator() -> Any:

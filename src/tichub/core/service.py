@@ -26,6 +26,7 @@ from tichub.core.pagination import PageParams
 from tichub.core.security import (
     MIN_PASSWORD_LENGTH,
     hash_password,
+    needs_rehash,
     new_secret,
     sha256_hex,
     verify_password,
@@ -112,6 +113,9 @@ def authenticate(db: Session, email: str, password: str) -> User:
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
         raise errors.Problem(401, "Sign-in failed", detail="wrong e-mail or password")
+    # The password is at hand only now: the moment to move an old hash to today's settings.
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     return user
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import random
 from collections import defaultdict
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from ulid import ULID
 from tichub.core import audit, service
 from tichub.core.ids import new_id, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.progress import ProgressFactory, bars
 from tichub.demo.names import (
     BRANDS,
     CENTRES,
@@ -45,7 +44,6 @@ BASE_DATE = date(2026, 1, 1)  # fixed, so the same seed always gives the same da
 DEMO_PASSWORD = "tichub-demo-2027"
 BATCH = 20_000
 
-ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
 
 
 @dataclass(frozen=True)
@@ -107,14 +105,6 @@ class DemoIds:
         return str(ULID.from_bytes(self._ms.to_bytes(6, "big") + self._rng.randbytes(10)))
 
 
-class _Quiet:
-    def __enter__(self) -> Callable[[int], None]:
-        return lambda n: None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def seed(
     db: Session, *, scale: float = 1, seed: int = 2027,
     progress: ProgressFactory | None = None,
@@ -136,7 +126,7 @@ def seed(
         counts["users"] += 1
     db.commit()
 
-    factory = progress or (lambda total, label: _Quiet())
+    factory = progress or bars(show=False)
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
     districts = list(DISTRICT_WEIGHTS)
     weights = list(DISTRICT_WEIGHTS.values())
