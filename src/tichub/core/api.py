@@ -65,10 +65,9 @@ def members(
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[MemberOut]:
     rows, total = service.list_members(db, principal, org_id, page)
-    return Page[MemberOut](
-        items=[MemberOut(user_id=m.user_id, email=m.user.email,
-                         display_name=m.user.display_name, role=m.role) for m in rows],
-        total=total, page=page.page, per_page=page.per_page)
+    return Page[MemberOut].of([MemberOut(user_id=m.user_id, email=m.user.email,
+                                         display_name=m.user.display_name, role=m.role)
+                               for m in rows], total, page)
 
 
 @router.get("/orgs/{org_id}/tokens", response_model=Page[TokenOut])
@@ -77,8 +76,7 @@ def tokens(
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[TokenOut]:
     rows, total = service.list_tokens(db, principal, org_id, page)
-    return Page[TokenOut](items=[TokenOut.model_validate(t) for t in rows], total=total,
-                          page=page.page, per_page=page.per_page)
+    return Page[TokenOut].of([TokenOut.model_validate(t) for t in rows], total, page)
 
 
 @router.post("/orgs/{org_id}/tokens", response_model=TokenCreated, status_code=201)
@@ -99,8 +97,7 @@ def audit_log(
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[AuditOut]:
     rows, total = service.list_audit(db, principal, org_id, page)
-    return Page[AuditOut](items=[AuditOut.model_validate(r) for r in rows], total=total,
-                          page=page.page, per_page=page.per_page)
+    return Page[AuditOut].of([AuditOut.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/openapi.json", include_in_schema=False)

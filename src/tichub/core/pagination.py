@@ -35,3 +35,7 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     per_page: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
+        return cls(items=items, total=total, page=params.page, per_page=params.per_page)

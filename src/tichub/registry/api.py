@@ -121,8 +121,7 @@ def get_scope(
 ) -> Page[ScopeLineOut]:
     rows, total = service.scope_lines(db, principal, institution_id, page,
                                       qualification_id=qualification_id, standard=standard)
-    return Page[ScopeLineOut](items=[ScopeLineOut.model_validate(r) for r in rows], total=total,
-                              page=page.page, per_page=page.per_page)
+    return Page[ScopeLineOut].of([ScopeLineOut.model_validate(r) for r in rows], total, page)
 
 
 @router.post("/orgs/{org_id}/institutions", response_model=InstitutionOut, status_code=201)
