@@ -107,3 +107,30 @@ def test_entry_bundles_round_trip_and_refuse_what_does_not_fit() -> None:
         tiles.unbundle(data[:-1])
     with pytest.raises(ValueError):
         tiles.bundle([bytes(tiles.MAX_ENTRY + 1)])
+
+
+@pytest.mark.parametrize("batches", [[1], [300], [255, 1, 256, 1000], [65535, 1, 300],
+                                     [1] * 520])
+def test_appending_in_batches_gives_the_tiles_of_the_whole_tree(batches: list[int]) -> None:
+    rng = random.Random(len(batches))
+    stored: dict[tuple[int, int], bytes] = {}
+    size, leaves = 0, []
+    for n in batches:
+        new = [rng.randbytes(6) for _ in range(n)]
+        edge = {level: stored.get((level, index), b"")
+                for level, index, width in
+                [(lv, tiles.level_width(size, lv) // tiles.TILE_WIDTH, 0) for lv in range(4)]}
+        stored.update(tiles.append(size, edge, [merkle.leaf_hash(d) for d in new]))
+        size += n
+        leaves += new
+    tree = MemoryTree(leaves)
+    expected = {(lv, ix): tiles.tile_bytes(tree, lv, ix, w)
+                for lv, ix, w in tiles.tiles_for_size(size)}
+    assert {k: v for k, v in stored.items() if v} == expected
+    source = tiles.TileSource(size, lambda lv, ix, w: stored[(lv, ix)])
+    assert merkle.root(source, size) == tree.root()
+
+
+def test_appending_refuses_an_edge_that_does_not_fit_the_size() -> None:
+    with pytest.raises(ProofError, match="right edge"):
+        tiles.append(3, {0: bytes(64)}, [bytes(32)])

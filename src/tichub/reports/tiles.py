@@ -188,3 +188,41 @@ def check_tiles(
                 continue
             if [leaf_hash(e) for e in entries] != hashes:
                 yield f"{bundle_path(index, width)} does not match {tile_path(0, index, width)}"
+
+
+def append(
+    size: int, edge: dict[int, bytes], leaf_hashes: Sequence[bytes]
+) -> dict[tuple[int, int], bytes]:
+    """Appends leaf hashes to a tree of ``size`` whose right edge — the partial tile of
+    each level, by level, as stored — is ``edge``. Returns every tile that changed,
+    {(level, index): bytes}; a tile that fills passes its hash to the level above."""
+    pending: dict[int, bytearray] = {}
+    first_index: dict[int, int] = {}
+    for level in range(64):
+        count = level_width(size, level)
+        if count == 0 and level > 0:
+            break
+        stored = edge.get(level, b"")
+        if len(stored) != (count % TILE_WIDTH) * HASH_SIZE:
+            raise ProofError(f"the stored right edge of tile level {level} has "
+                             f"{len(stored) // HASH_SIZE} hashes, not {count % TILE_WIDTH}")
+        pending[level] = bytearray(stored)
+        first_index[level] = count // TILE_WIDTH
+    changed: dict[tuple[int, int], bytes] = {}
+
+    def push(level: int, digest: bytes) -> None:
+        tile = pending.setdefault(level, bytearray())
+        index = first_index.setdefault(level, 0)
+        tile += digest
+        changed[(level, index)] = bytes(tile)
+        if len(tile) == TILE_WIDTH * HASH_SIZE:
+            full = [bytes(tile[i * HASH_SIZE:(i + 1) * HASH_SIZE]) for i in range(TILE_WIDTH)]
+            pending[level] = bytearray()
+            first_index[level] = index + 1
+            push(level + 1, _fold(full))
+
+    for digest in leaf_hashes:
+        if len(digest) != HASH_SIZE:
+            raise ValueError("a leaf hash is 32 bytes")
+        push(0, digest)
+    return changed
