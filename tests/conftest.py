@@ -22,6 +22,7 @@ from tichub.core.config import Settings
 from tichub.core.db import make_engine, make_sessionmaker
 from tichub.core.ids import new_id
 from tichub.core.migrate import upgrade
+from tichub.reports.note import Signer
 
 REQUIRED = {p.strip() for p in os.environ.get("TICHUB_TEST_REQUIRE", "").split(",") if p.strip()}
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -88,10 +89,16 @@ def database_url(
         admin.dispose()
 
 
+LOG_ORIGIN = "tichub.test/reports"
+LOG_KEY = Signer.generate(LOG_ORIGIN).encode()  # a fresh log key for each test run
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # Integration runs when a test asks for it, not on a timer.
     return Settings(database_url=database_url, secret_key="test-secret-key",
-                    cookie_secure=False)
+                    cookie_secure=False, log_origin=LOG_ORIGIN, log_key=LOG_KEY,
+                    log_integrate_every=0)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,8 +22,11 @@ from tichub.core.models import ApiToken, AuditEvent, OrgKind
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, ScopeLine
 from tichub.registry.schemas import InstitutionPatch
+from tichub.reports import service as reports
+from tichub.reports.models import LogTile, ReportRecord
+from tichub.reports.schemas import RecordIn
 
-SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b")
+SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
 
@@ -35,6 +39,9 @@ class World:
     a_qual: str
     a_token: str
     b_org: str
+    a_record: str
+    a_number: str = "A-2026-0001"
+    a_tile: str = "entries/000.p/1"  # the entry bundle holding A's record
 
 
 @dataclass
@@ -84,6 +91,19 @@ CASES = [
          body=lambda w: [{"standard": "GB 1-2000", "product": "x", "parameter": "y"}]),  # type: ignore[dict-item,return-value]
     Case("POST", "/api/registry/institutions/{a_inst}/scope/import", "denied", files=True),
     Case("POST", "/api/registry/institutions/import", "denied", files=True),
+    Case("POST", "/api/reports", "denied", body=lambda w: {
+        "number": "B-forged-1", "kind": "test_report", "institution_id": w.a_inst,
+        "issued_on": "2026-01-05"}),
+    Case("POST", "/api/reports/batch", "denied", body=lambda w: {"records": [{
+        "number": "B-forged-2", "kind": "test_report", "institution_id": w.a_inst,
+        "issued_on": "2026-01-05"}]}),
+    Case("GET", "/api/reports/verify?number={a_number}", "public"),
+    Case("GET", "/api/reports/records/{a_record}", "public"),
+    Case("GET", "/api/reports/records/{a_record}/bundle", "public"),
+    Case("GET", "/api/reports/log/consistency?old=0&new=1", "public"),
+    Case("GET", "/api/reports/log/checkpoints/1", "public"),
+    Case("GET", "/log/checkpoint", "public"),
+    Case("GET", "/log/tile/{a_tile}", "public"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -94,7 +114,7 @@ CASES = [
 ]
 
 
-def _build(db) -> World:  # type: ignore[no-untyped-def]
+def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     a = make_account(db, "a-owner@example.com")
     inst, qual = make_institution(db, a, name="公开实验室", serial=1, revenue_tier="over_1b",
                                   scope=[("GB 31241-2022", "锂离子电池", "过充电")])
@@ -105,14 +125,18 @@ def _build(db) -> World:  # type: ignore[no-untyped-def]
     token, _ = service.create_token(db, principal=a.principal(db), org_id=a.org.id,
                                     name="a-secret-token", scopes=["registry:read"])
     b = make_account(db, "b-admin@example.com", kind=OrgKind.certification_body)
-    return World(a.org.id, inst, hidden, qual, token.id, b.org.id)
+    [receipt] = reports.register(db, a.principal(db), app.state.log, [RecordIn(
+        number="A-2026-0001", kind="test_report", institution_id=inst, client="秘密客户",
+        issued_on=date(2026, 1, 5), standards=["GB 31241-2022"], marks=["CNAS"])])
+    reports.integrate(db, app.state.log)
+    return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id)
 
 
 def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     """Every stored column of A's rows, as text."""
     db.expire_all()
     out = []
-    for model in (Institution, ApiToken, Qualification, ScopeLine):
+    for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -139,14 +163,16 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
     assert len(routes) >= 20
     covered = {(c.method, c.path.replace("{a_org}", "{org_id}").replace("{a_inst}",
                "{institution_id}").replace("{a_hidden}", "{institution_id}")
-               .replace("{a_qual}", "{qualification_id}").replace("{a_token}", "{token_id}"))
+               .replace("{a_qual}", "{qualification_id}").replace("{a_token}", "{token_id}")
+               .replace("{a_record}", "{record_id}").replace("{a_tile}", "{path:path}")
+               .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"
 
 
 @pytest.mark.parametrize("via", ["session", "token"])
 def test_another_organisation_sees_and_changes_nothing_private(client, db, via: str) -> None:  # type: ignore[no-untyped-def]
-    world = _build(db)
+    world = _build(db, client.app)
     before = _snapshot(db, world)
     headers: dict[str, str] = {}
     if via == "session":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="TICHub API",
         version=__version__,
         description="Testing, inspection and certification platform. Errors are RFC 9457 "
@@ -44,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
+    from tichub.reports.service import Log
+
+    app.state.log = Log.from_settings(settings)
 
     _install_error_handlers(app)
     _install_middleware(app, settings)
@@ -52,14 +57,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tichub.core import views as core_views
     from tichub.registry import api as registry_api
     from tichub.registry import views as registry_views
+    from tichub.reports import api as reports_api
 
-    routers = [core_api.router, registry_api.router, core_views.router, registry_views.router]
+    routers = [core_api.router, registry_api.router, reports_api.router, reports_api.log_router,
+               core_views.router, registry_views.router]
     for router in routers:
         app.include_router(router)
     app.state.routers = routers
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
     app.openapi = lambda: _openapi_with_access(app)  # type: ignore[method-assign]
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from tichub.reports.integrator import Integrator
+
+    every = app.state.settings.log_integrate_every
+    integrator = Integrator(app.state.sessionmaker, app.state.log, every) if every > 0 else None
+    if integrator:
+        integrator.start()
+    try:
+        yield
+    finally:
+        if integrator:
+            integrator.stop()
 
 
 def _wants_json(request: Request) -> bool:

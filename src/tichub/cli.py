@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,14 +22,17 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for machines.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 registry_app = typer.Typer(help="The directory of institutions.", no_args_is_help=True)
+log_app = typer.Typer(help="The transparency log of reports and certificates.",
+                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(registry_app, name="registry")
+app.add_typer(log_app, name="log")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
 
@@ -241,6 +244,50 @@ def registry_import_scope(
         n = importer.import_scope_file(db, _operator(), institution_id, file.name,
                                        file.read_bytes())
         typer.echo(f"imported {n} scope line{'' if n == 1 else 's'}")
+
+
+@app.command("verify")
+def verify(
+    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                           help="a bundle saved from /api/reports/records/"
+                                                "{id}/bundle")],
+    key: Annotated[str | None, typer.Option(
+        help="the log's verifier key as the platform publishes it; without it the key in "
+             "the bundle is trusted")] = None,
+    witness: Annotated[list[str] | None, typer.Option(
+        help="a witness's verifier key (repeatable)")] = None,
+    quorum: Annotated[int, typer.Option(help="how many witness cosignatures to require")] = 0,
+) -> None:
+    """Check a report's verification bundle offline: signature, leaf and inclusion proof."""
+    import json
+
+    from tichub.reports.bundle import BundleError, check
+
+    try:
+        data = json.loads(bundle.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"{bundle}: not a readable JSON bundle ({exc})")
+    if not isinstance(data, dict):
+        fail(f"{bundle}: not a bundle (a JSON object)")
+    try:
+        checked = check(data, key, witness or [], quorum)
+    except BundleError as exc:
+        fail(f"{bundle}: does not verify: {exc}")
+    trust = "" if key else " (the log key was taken from the bundle: pass --key to pin it)"
+    cosigned = f", cosigned by {', '.join(checked.cosigners)}" if checked.cosigners else ""
+    typer.echo(f"verified: {checked.number} ({checked.event}) by {checked.issuer} is entry "
+               f"{checked.index} of {checked.log} at size {checked.tree_size}{cosigned}{trust}")
+
+
+@log_app.command("integrate")
+def log_integrate() -> None:
+    """Move every queued record into the log now and sign a checkpoint."""
+    from tichub.reports import service as reports
+
+    settings = get_settings()
+    with session() as db:
+        size = reports.integrate_all(db, reports.Log.from_settings(settings))
+        typer.echo(f"the log holds {size} entries")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ SCOPES = {
     "registry:write": "change the organisation's institutions, qualifications and scopes",
     "accounts:read": "read the organisation's members, tokens and audit log",
     "accounts:admin": "manage the organisation's members and tokens",
+    "reports:write": "register the organisation's reports, certificates and their events",
 }
 
 

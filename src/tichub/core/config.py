@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,12 @@ class Settings(BaseSettings):
     session_hours: int = 12
     default_locale: str = "zh"
     sql_echo: bool = False
+    # The report transparency log: its name, its Ed25519 key (PRIVATE+KEY+<origin>+...;
+    # empty: generated into var/log_key) and how often entries are integrated (seconds;
+    # 0: only by `tichub log integrate`).
+    log_origin: str = "tichub.example/reports"
+    log_key: str = ""
+    log_integrate_every: float = 0.5
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:
@@ -29,15 +36,28 @@ class Settings(BaseSettings):
         return _local_secret_key()
 
 
+    def resolved_log_key(self) -> str:
+        if self.log_key:
+            return self.log_key
+        from tichub.reports.note import Signer
+
+        return _local_secret("log_key", lambda: Signer.generate(self.log_origin).encode())
+
+
 def _local_secret_key() -> str:
-    path = VAR_DIR / "secret_key"
+    return _local_secret("secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _local_secret(name: str, make: Callable[[], str]) -> str:
+    """A secret kept in var/ (outside the repository, readable by its owner alone)."""
+    path = VAR_DIR / name
     if path.exists():
         return path.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
+    value = make()
+    path.write_text(value)
     path.chmod(0o600)
-    return key
+    return value
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
@@ -424,3 +425,39 @@ def search_export_rows(
                      str(row.tier), str(row.lines), "yes" if row.valid else "no",
                      f"/institutions/{inst.id}"])
     return rows
+
+
+# --- for other domains ----------------------------------------------------------------------
+
+def accreditation_faults(
+    db: Session, institution_id: str, kind: QualificationKind, standards: Sequence[str],
+    on: date,
+) -> list[FieldError]:
+    """Why an accreditation mark of ``kind`` may not stand on a document the institution
+    issued on ``on`` for ``standards``: no such qualification valid that day, or a standard
+    outside its scope (the same edition when the document names one)."""
+    quals = list(db.scalars(select(Qualification).where(
+        Qualification.institution_id == institution_id, Qualification.kind == kind)))
+    valid = [q for q in quals if q.effective_status(on) is QualificationStatus.valid
+             and (q.issued_on is None or q.issued_on <= on)]
+    label = kind.value.upper()
+    if not valid:
+        held = ", ".join(f"{qualification_label(q)} ({q.effective_status(on).value})"
+                         for q in quals) or "none"
+        return [FieldError("marks", f"the issuer held no valid {label} qualification on "
+                                    f"{on.isoformat()} (held: {held})")]
+    faults = []
+    for i, raw in enumerate(standards):
+        parsed, err = check_standard(raw)
+        if err is not None or parsed is None:
+            faults.append(FieldError(f"standards.{i}", err.message if err else "unreadable"))
+            continue
+        q = select(ScopeLine.id).where(
+            ScopeLine.qualification_id.in_([v.id for v in valid]),
+            ScopeLine.std_key == parsed.key)
+        if parsed.year is not None:
+            q = q.where(ScopeLine.std_year == parsed.year)
+        if db.scalar(q.limit(1)) is None:
+            faults.append(FieldError(f"standards.{i}", f"{parsed.display} is outside the "
+                                                       f"issuer's {label} scope"))
+    return faults

@@ -1,0 +1,102 @@
+"""Report registry routes, and the transparency log served as C2SP tlog-tiles under /log."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from tichub.core import errors
+from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.models import OrgKind, Role
+from tichub.reports import service, tiles
+from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, RecordsIn, Verdict
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+log_router = APIRouter(prefix="/log", tags=["transparency log"])
+
+Issuer = Annotated[Principal, access(
+    "member", role=Role.editor, scope="reports:write",
+    kinds=(OrgKind.lab, OrgKind.certification_body),
+    note="editors of the issuing institution's organisation")]
+
+
+def _log(request: Request) -> service.Log:
+    log: service.Log = request.app.state.log
+    return log
+
+
+@router.post("", response_model=Receipt, status_code=201)
+def register(body: RecordIn, request: Request, db: DB, principal: Issuer) -> Receipt:
+    """Registers one document issued, or one event about a registered document. Answers at
+    once with a receipt signed by the log; the inclusion proof follows within a second."""
+    return service.register(db, principal, _log(request), [body])[0]
+
+
+@router.post("/batch", response_model=list[Receipt], status_code=201)
+def register_batch(body: RecordsIn, request: Request, db: DB,
+                   principal: Issuer) -> list[Receipt]:
+    """Up to 1,000 records at once (a LIMS issuing reports): all are registered or none,
+    with each faulty record's errors named by its position (``row``, from 1)."""
+    return service.register(db, principal, _log(request), body.records)
+
+
+@router.get("/verify", response_model=Verdict)
+def verify(number: Annotated[str, Query(min_length=1, max_length=100)], db: DB,
+           principal: Public) -> Verdict:
+    """A document's status and history by its number."""
+    return service.verdict(db, number)
+
+
+@router.get("/records/{record_id}", response_model=RecordOut)
+def get_record(record_id: str, db: DB, principal: Public) -> RecordOut:
+    """A record's public fields (never the private ones: those are only committed to)."""
+    return service.record_out(service.get_record(db, record_id))
+
+
+@router.get("/records/{record_id}/bundle", response_model=Bundle)
+def get_bundle(record_id: str, request: Request, db: DB, principal: Public) -> Bundle:
+    """Everything to check the record offline: ``tichub verify BUNDLE``."""
+    return service.bundle(db, _log(request), record_id)
+
+
+@router.get("/log/consistency")
+def consistency(
+    db: DB, principal: Public,
+    old: Annotated[int, Query(ge=0, description="the older tree size")],
+    new: Annotated[int, Query(ge=0, description="the newer tree size")],
+) -> dict[str, list[str]]:
+    """RFC 9162 consistency proof between two tree sizes, base64 hashes."""
+    return {"proof": [base64.b64encode(h).decode()
+                      for h in service.consistency(db, old, new)]}
+
+
+@router.get("/log/checkpoints/{size}", response_class=PlainTextResponse)
+def checkpoint_at(size: int, db: DB, principal: Public) -> PlainTextResponse:
+    """The checkpoint the log signed at that size, for auditors."""
+    return PlainTextResponse(service.checkpoint_at(db, size).note)
+
+
+@log_router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(db: DB, principal: Public) -> PlainTextResponse:
+    latest = service.latest_checkpoint(db)
+    if latest is None:
+        raise errors.not_found("checkpoint (the log is empty)")
+    return PlainTextResponse(latest.note, headers={"Cache-Control": "max-age=1"})
+
+
+@log_router.get("/tile/{path:path}", response_class=Response)
+def tile(path: str, db: DB, principal: Public) -> Response:
+    try:
+        kind, level, index, width = tiles.parse_path(f"tile/{path}")
+    except ValueError as exc:
+        raise errors.invalid("path", str(exc)) from None
+    data = (service.entry_bundle(db, index, width) if kind == "entries"
+            else service.tile(db, level, index, width))
+    # A full tile never changes; a partial one is replaced as the log grows.
+    cache = ("public, max-age=31536000, immutable" if width == tiles.TILE_WIDTH
+             else "max-age=1")
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Cache-Control": cache})

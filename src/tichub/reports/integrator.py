@@ -1,0 +1,37 @@
+"""Integrates queued records into the log in the background, so that an inclusion proof
+is ready within the merge delay (``TICHUB_LOG_INTEGRATE_EVERY``) of a registration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tichub.reports import service
+
+log = logging.getLogger(__name__)
+
+
+class Integrator:
+    def __init__(self, factory: sessionmaker[Session], tlog: service.Log, every: float) -> None:
+        self.factory, self.tlog, self.every = factory, tlog, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="log-integrator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.factory() as db:
+                    service.integrate_all(db, self.tlog)
+            except Exception:  # the next round tries again; the queue loses nothing
+                log.exception("integrating the log failed")

@@ -1,0 +1,116 @@
+"""Registered reports and certificates, and the transparency log that holds them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tichub.core.db import Base, IdMixin, UTCDateTime
+from tichub.core.ids import utcnow
+from tichub.core.models import _enum
+
+# Log indexes and sizes pass 2**31 in a long-lived log.
+LogInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class RecordKind(enum.StrEnum):
+    test_report = "test_report"
+    calibration_certificate = "calibration_certificate"
+    inspection_report = "inspection_report"
+    product_certificate = "product_certificate"
+    carbon_label_certificate = "carbon_label_certificate"
+    pt_certificate = "pt_certificate"
+
+
+class RecordEvent(enum.StrEnum):
+    """What a record says of a document: issued, or a later event pointing at the original."""
+
+    issued = "issued"
+    amended = "amended"  # replaced by a new document, named in the amending record
+    withdrawn = "withdrawn"
+    suspended = "suspended"
+    reinstated = "reinstated"
+    revoked = "revoked"
+    expired = "expired"
+
+
+class ReportRecord(IdMixin, Base):
+    __tablename__ = "report_records"
+
+    number: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[RecordKind] = mapped_column(_enum(RecordKind, "record_kind"))
+    event: Mapped[RecordEvent] = mapped_column(_enum(RecordEvent, "record_event"))
+    # A later event names the record of the document it is about.
+    refers_to_id: Mapped[str | None] = mapped_column(
+        ForeignKey("report_records.id"), index=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The public fields as logged (canonical JSON); the private ones, their salt and the
+    # commitment the leaf carries; and the leaf's exact bytes.
+    public: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private: Mapped[dict[str, Any]] = mapped_column(JSON)
+    salt: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    log_index: Mapped[int | None] = mapped_column(LogInt, unique=True)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    registered_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LogPending(Base):
+    """Records acknowledged but not yet in the tree, in the order they will enter it."""
+
+    __tablename__ = "log_pending"
+
+    seq: Mapped[int] = mapped_column(LogInt, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("report_records.id"), unique=True)
+
+
+class LogTile(Base):
+    """C2SP tlog tiles as served: full ones never change, the last of a level grows."""
+
+    __tablename__ = "log_tiles"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_index: Mapped[int] = mapped_column(LogInt, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogState(Base):
+    """One row: the tree's size and root. Integration updates it first, which makes
+    integrators take turns on both databases."""
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(LogInt, default=0)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LogCheckpoint(Base):
+    """Every checkpoint the log signed, so auditors can check any two for consistency."""
+
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(LogInt, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,113 @@
+"""What labs send to register a document or an event, and what the log gives back."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from tichub.core.schemas import InputModel
+from tichub.reports.models import RecordEvent, RecordKind
+
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+Mark = Literal["CMA", "CNAS", "ILAC-MRA"]
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class RecordIn(InputModel):
+    """One document issued, or one later event about a document already registered
+    (``event`` other than ``issued``: the ``number`` is that document's)."""
+
+    number: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: RecordKind
+    event: RecordEvent = RecordEvent.issued
+    institution_id: Annotated[str, Field(min_length=26, max_length=26)]
+    # The client is private unless the issuer makes it public; only a commitment is logged.
+    client: Annotated[str, Field(max_length=300)] = ""
+    client_public: bool = False
+    product: Annotated[str, Field(max_length=300)] = ""
+    sample: Annotated[str, Field(max_length=300)] = ""
+    standards: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50)
+    sample_received_on: date | None = None
+    tested_from: date | None = None
+    tested_to: date | None = None
+    issued_on: date | None = None
+    valid_until: date | None = None
+    signatories: list[Text] = Field(default_factory=list, max_length=10)
+    conclusion: Annotated[str, Field(max_length=2000)] = ""
+    marks: list[Mark] = Field(default_factory=list, max_length=3)
+    pdf_sha256: str | None = None
+    # For events: why, and (an amendment) the number of the document that replaces it.
+    reason: Annotated[str, Field(max_length=1000)] = ""
+    replacement: Annotated[str | None, Field(max_length=100)] = None
+
+    @field_validator("pdf_sha256")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not HEX64.match(value.lower()):
+            raise ValueError("is the SHA-256 of the PDF: 64 hexadecimal digits")
+        return value.lower() if value else None
+
+    @model_validator(mode="after")
+    def _by_event(self) -> RecordIn:
+        if self.event is RecordEvent.issued:
+            if self.issued_on is None:
+                raise ValueError("issued_on: a document issued has an issue date")
+        elif self.event is RecordEvent.amended and not self.replacement:
+            raise ValueError("replacement: an amendment names the document that replaces it")
+        return self
+
+
+class RecordsIn(BaseModel):
+    records: Annotated[list[RecordIn], Field(min_length=1, max_length=1000)]
+
+
+class Receipt(BaseModel):
+    """Given at once on registration: the leaf is in the log's queue, and the log signed so;
+    its inclusion proof follows when the next batch is integrated."""
+
+    record_id: str
+    number: str
+    leaf_hash: str
+    registered_at: datetime
+    flags: list[str]
+    receipt: str = Field(description="a C2SP signed note by the log's key: origin, "
+                                     "'receipt', the leaf hash (base64) and the time")
+    verifier_key: str
+
+
+class RecordOut(BaseModel):
+    id: str
+    number: str
+    kind: RecordKind
+    event: RecordEvent
+    issuer: str
+    institution_id: str
+    public: dict[str, object]
+    flags: list[str]
+    registered_at: datetime
+    log_index: int | None
+
+
+class Verdict(BaseModel):
+    number: str
+    found: bool
+    status: str | None = Field(None, description="valid, amended, withdrawn, suspended, "
+                                                 "revoked or expired; None when not found")
+    verdict: str
+    history: list[RecordOut] = []
+    replacement: str | None = None
+
+
+class Bundle(BaseModel):
+    """Everything needed to check one record offline (``tichub verify BUNDLE``)."""
+
+    record: dict[str, object]
+    leaf: str = Field(description="base64 of the exact leaf bytes")
+    index: int
+    inclusion: list[str] = Field(description="base64 hashes, RFC 9162 order")
+    checkpoint: str = Field(description="the signed checkpoint note")
+    verifier_key: str

@@ -1,0 +1,347 @@
+"""Report registry use cases: the only code that writes records and the log."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from tichub.core import audit, errors
+from tichub.core.auth import Principal, require
+from tichub.core.config import Settings
+from tichub.core.errors import FieldError
+from tichub.core.ids import today, utcnow
+from tichub.core.models import Role
+from tichub.registry import service as registry
+from tichub.registry.models import QualificationKind
+from tichub.reports import leaf, merkle, tiles
+from tichub.reports.checkpoint import Checkpoint, sign_checkpoint
+from tichub.reports.models import (
+    LogCheckpoint,
+    LogPending,
+    LogState,
+    LogTile,
+    RecordEvent,
+    ReportRecord,
+)
+from tichub.reports.note import Signer, Verifier, sign
+from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, Verdict
+
+STATE_ID = 1
+BATCH = 5_000  # entries per integration transaction
+MARK_KINDS = {"CMA": QualificationKind.cma, "CNAS": QualificationKind.cnas,
+              "ILAC-MRA": QualificationKind.cnas}  # the ILAC-MRA mark rides on CNAS
+# A document's status after each kind of event.
+STATUS_AFTER = {RecordEvent.issued: "valid", RecordEvent.reinstated: "valid",
+                RecordEvent.amended: "amended", RecordEvent.withdrawn: "withdrawn",
+                RecordEvent.suspended: "suspended", RecordEvent.revoked: "revoked",
+                RecordEvent.expired: "expired"}
+
+
+@dataclass(frozen=True)
+class Log:
+    origin: str
+    signer: Signer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Log:
+        signer = Signer.parse(settings.resolved_log_key())
+        if signer.name != settings.log_origin:
+            raise ValueError(f"the log key is named {signer.name!r}, but the log's origin "
+                             f"is {settings.log_origin!r} (TICHUB_LOG_ORIGIN)")
+        return cls(settings.log_origin, signer)
+
+    @property
+    def verifier(self) -> Verifier:
+        return self.signer.verifier()
+
+
+# --- registering ----------------------------------------------------------------------------
+
+def _date_faults(data: RecordIn, row: int | None) -> list[FieldError]:
+    faults = []
+    chain = [("sample_received_on", data.sample_received_on), ("tested_from", data.tested_from),
+             ("tested_to", data.tested_to), ("issued_on", data.issued_on)]
+    known = [(name, d) for name, d in chain if d is not None]
+    for (a, da), (b, db_) in pairwise(known):
+        if db_ < da:
+            faults.append(FieldError(b, f"is before {a} ({da.isoformat()})", row))
+    for name, d in known:
+        if d > today():
+            faults.append(FieldError(name, "is in the future", row))
+    if data.valid_until and data.issued_on and data.valid_until < data.issued_on:
+        faults.append(FieldError("valid_until", "is before issued_on", row))
+    return faults
+
+
+def _issued(db: Session, institution_id: str, number: str) -> ReportRecord | None:
+    return db.scalar(select(ReportRecord).where(
+        ReportRecord.institution_id == institution_id, ReportRecord.number == number,
+        ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at))
+
+
+def _prepare(
+    db: Session, principal: Principal, data: RecordIn, now: datetime, row: int | None = None
+) -> ReportRecord:
+    inst = registry.get_institution(db, principal, data.institution_id)
+    require(principal, Role.editor, org=inst.org_id, scope="reports:write")
+    faults = _date_faults(data, row)
+    flags: list[str] = []
+    refers_to: ReportRecord | None = None
+    if data.event is RecordEvent.issued:
+        assert data.issued_on is not None  # the schema sees to it
+        for mark in sorted(set(data.marks)):
+            faults += [FieldError(f.field, f"{mark}: {f.message}", row)
+                       for f in registry.accreditation_faults(
+                           db, inst.id, MARK_KINDS[mark], data.standards, data.issued_on)]
+        if _issued(db, inst.id, data.number) is not None:
+            flags.append("number_registered_before")
+        if data.pdf_sha256 and db.scalar(select(ReportRecord.id).where(
+                ReportRecord.pdf_sha256 == data.pdf_sha256,
+                ReportRecord.number != data.number).limit(1)):
+            flags.append("pdf_under_another_number")
+    else:
+        refers_to = _issued(db, inst.id, data.number)
+        if refers_to is None:
+            faults.append(FieldError("number", f"no document {data.number} issued by this "
+                                               "institution is registered", row))
+        if data.event is RecordEvent.amended and data.replacement and _issued(
+                db, inst.id, data.replacement) is None:
+            faults.append(FieldError("replacement", f"register {data.replacement} as issued "
+                                                    "before the amendment that names it", row))
+    if faults:
+        raise errors.Problem(422, "Record refused", detail="; ".join(
+            f"{f.field}: {f.message}" for f in faults), errors=faults)
+
+    public = {
+        "number": data.number, "kind": data.kind.value, "event": data.event.value,
+        "issuer": {"institution_id": inst.id, "name": inst.name_zh,
+                   "credit_code": inst.credit_code},
+        "product": data.product, "standards": list(data.standards),
+        "dates": {k: v.isoformat() for k, v in (
+            ("sample_received", data.sample_received_on), ("tested_from", data.tested_from),
+            ("tested_to", data.tested_to), ("issued", data.issued_on),
+            ("valid_until", data.valid_until)) if v is not None},
+        "signatories": list(data.signatories), "conclusion": data.conclusion,
+        "marks": sorted(set(data.marks)), "pdf_sha256": data.pdf_sha256,
+        "refers_to": refers_to.leaf_hash if refers_to else None,
+        "replacement": data.replacement, "reason": data.reason,
+        "registered_at": now.isoformat().replace("+00:00", "Z"),
+    }
+    if data.client_public:
+        public["client"] = data.client
+    private = {"client": "" if data.client_public else data.client, "sample": data.sample}
+    salt = leaf.new_salt()
+    commit = leaf.commitment(private, salt)
+    leaf_bytes = leaf.leaf_bytes(public, commit)
+    return ReportRecord(
+        number=data.number, kind=data.kind, event=data.event,
+        refers_to_id=refers_to.id if refers_to else None, institution_id=inst.id,
+        org_id=inst.org_id, issued_on=data.issued_on, pdf_sha256=data.pdf_sha256,
+        public=public, private=private, salt=salt.hex(), commitment=commit, leaf=leaf_bytes,
+        leaf_hash=merkle.leaf_hash(leaf_bytes).hex(), flags=flags, registered_at=now,
+        registered_by=principal.user_id if principal.user_id != "cli" else None)
+
+
+def receipt_note(log: Log, record: ReportRecord) -> str:
+    stamp = int(record.registered_at.timestamp() * 1000)
+    text = (f"{log.origin}\nreceipt\n{base64.b64encode(bytes.fromhex(record.leaf_hash)).decode()}"
+            f"\n{stamp}\n")
+    return sign(text, [log.signer])
+
+
+def _receipt(log: Log, record: ReportRecord) -> Receipt:
+    return Receipt(record_id=record.id, number=record.number, leaf_hash=record.leaf_hash,
+                   registered_at=record.registered_at, flags=list(record.flags),
+                   receipt=receipt_note(log, record), verifier_key=log.verifier.encode())
+
+
+def register(
+    db: Session, principal: Principal, log: Log, items: Sequence[RecordIn]
+) -> list[Receipt]:
+    """Registers every record or none; returns once they are durably queued for the log."""
+    now = utcnow()
+    records, faults = [], []
+    for row, data in enumerate(items, start=1):
+        try:
+            records.append(_prepare(db, principal, data, now, row if len(items) > 1 else None))
+        except errors.Problem as exc:
+            if len(items) == 1 or exc.status != 422:
+                raise
+            faults += exc.errors
+    if faults:
+        raise errors.Problem(422, "Records refused", detail=f"{len(faults)} error(s); "
+                             "nothing was registered", errors=faults)
+    for record in records:
+        db.add(record)
+        db.flush()
+        db.add(LogPending(record_id=record.id))
+        audit.record(db, action="report.registered", object_type="report_record",
+                     object_id=record.id, actor_user_id=record.registered_by,
+                     org_id=record.org_id, data={"number": record.number,
+                                                 "event": record.event.value,
+                                                 "leaf_hash": record.leaf_hash,
+                                                 "flags": record.flags})
+    db.commit()
+    return [_receipt(log, r) for r in records]
+
+
+# --- the log ---------------------------------------------------------------------------------
+
+def tile_fetcher(db: Session) -> Callable[[int, int, int], bytes]:
+    def fetch(level: int, index: int, width: int) -> bytes:
+        data = db.scalar(select(LogTile.data).where(LogTile.level == level,
+                                                    LogTile.tile_index == index))
+        # Tiles only grow: an older tree reads the first hashes of today's partial tile.
+        return (data or b"")[:width * merkle.HASH_SIZE]
+    return fetch
+
+
+def tree(db: Session, size: int) -> tiles.TileSource:
+    return tiles.TileSource(size, tile_fetcher(db))
+
+
+def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
+    """Moves queued records into the tree and signs a checkpoint; returns the new size."""
+    # Updating the one state row first makes integrators take turns: a row lock on
+    # PostgreSQL, the database's write lock on SQLite.
+    db.execute(update(LogState).where(LogState.id == STATE_ID).values(size=LogState.size))
+    state = db.get(LogState, STATE_ID, populate_existing=True)
+    if state is None:
+        raise RuntimeError("the log has no state row: run `tichub db upgrade`")
+    queued = list(db.execute(select(LogPending.seq, ReportRecord)
+                             .join(ReportRecord, ReportRecord.id == LogPending.record_id)
+                             .order_by(LogPending.seq).limit(limit)))
+    if not queued:
+        db.rollback()
+        return state.size
+    size = state.size
+    edge = {}
+    for level in range(64):
+        if level and tiles.level_width(size, level) == 0:
+            break
+        index = tiles.level_width(size, level) // tiles.TILE_WIDTH
+        edge[level] = tile_fetcher(db)(level, index, tiles.level_width(size, level)
+                                       % tiles.TILE_WIDTH)
+    changed = tiles.append(size, edge, [bytes.fromhex(r.leaf_hash) for _, r in queued])
+    for (level, index), data in changed.items():
+        db.merge(LogTile(level=level, tile_index=index, data=data))
+    for i, (_, record) in enumerate(queued):
+        record.log_index = size + i
+    db.execute(delete(LogPending).where(LogPending.seq <= queued[-1][0]))
+    db.flush()
+    new_size = size + len(queued)
+    root = merkle.root(tree(db, new_size), new_size)
+    note = sign_checkpoint(Checkpoint(log.origin, new_size, root), log.signer)
+    db.add(LogCheckpoint(size=new_size, root_hash=root.hex(), note=note))
+    state.size, state.root_hash, state.updated_at = new_size, root.hex(), utcnow()
+    db.commit()
+    return new_size
+
+
+def integrate_all(db: Session, log: Log) -> int:
+    size = -1
+    while (new := integrate(db, log)) != size:
+        size = new
+    return size
+
+
+def latest_checkpoint(db: Session) -> LogCheckpoint | None:
+    return db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
+
+
+def checkpoint_at(db: Session, size: int) -> LogCheckpoint:
+    found = db.get(LogCheckpoint, size)
+    if found is None:
+        raise errors.not_found(f"checkpoint of size {size}")
+    return found
+
+
+def consistency(db: Session, old_size: int, new_size: int) -> list[bytes]:
+    latest = latest_checkpoint(db)
+    if latest is None or not 0 <= old_size <= new_size <= latest.size:
+        raise errors.invalid("size", f"sizes go from 0 to {latest.size if latest else 0}")
+    return merkle.consistency_proof(tree(db, new_size), old_size, new_size)
+
+
+def tile(db: Session, level: int, index: int, width: int) -> bytes:
+    latest = latest_checkpoint(db)
+    size = latest.size if latest else 0
+    have = tiles.level_width(size, level) - index * tiles.TILE_WIDTH
+    if have < width or (width < tiles.TILE_WIDTH and have != width):
+        raise errors.not_found("tile")
+    return tile_fetcher(db)(level, index, width)
+
+
+def entry_bundle(db: Session, index: int, width: int) -> bytes:
+    tile(db, 0, index, width)  # the same existence rules
+    first = index * tiles.TILE_WIDTH
+    leaves = db.scalars(select(ReportRecord.leaf).where(
+        ReportRecord.log_index >= first, ReportRecord.log_index < first + width)
+        .order_by(ReportRecord.log_index))
+    return tiles.bundle(list(leaves))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def record_out(record: ReportRecord) -> RecordOut:
+    return RecordOut(id=record.id, number=record.number, kind=record.kind, event=record.event,
+                     issuer=record.public["issuer"]["name"],
+                     institution_id=record.institution_id, public=record.public,
+                     flags=list(record.flags), registered_at=record.registered_at,
+                     log_index=record.log_index)
+
+
+def verdict(db: Session, number: str, on: date | None = None) -> Verdict:
+    """A document's status from its records, oldest first; the last event decides."""
+    number = number.strip()
+    history = list(db.scalars(select(ReportRecord).where(ReportRecord.number == number)
+                              .order_by(ReportRecord.registered_at, ReportRecord.id)))
+    if not history:
+        return Verdict(number=number, found=False, verdict="No document with this number "
+                       "is registered: treat the document as unverified.")
+    last = history[-1]
+    status = STATUS_AFTER[last.event]
+    valid_until = next((r.public["dates"].get("valid_until") for r in reversed(history)
+                        if r.event is RecordEvent.issued), None)
+    if status == "valid" and valid_until and date.fromisoformat(valid_until) < (on or today()):
+        status = "expired"
+    issuers = {r.institution_id for r in history}
+    words = {"valid": "registered and valid", "amended": "replaced by an amended document",
+             "withdrawn": "withdrawn by its issuer", "suspended": "suspended",
+             "revoked": "revoked", "expired": "expired"}
+    text = f"{number} is {words[status]}."
+    if len(issuers) > 1:
+        text += " Several issuers registered this number: check the issuer."
+    return Verdict(number=number, found=True, status=status, verdict=text,
+                   history=[record_out(r) for r in history],
+                   replacement=last.public.get("replacement") if status == "amended" else None)
+
+
+def get_record(db: Session, record_id: str) -> ReportRecord:
+    record = db.get(ReportRecord, record_id)
+    if record is None:
+        raise errors.not_found("record")
+    return record
+
+
+def bundle(db: Session, log: Log, record_id: str) -> Bundle:
+    record = get_record(db, record_id)
+    latest = latest_checkpoint(db)
+    if record.log_index is None or latest is None or latest.size <= record.log_index:
+        raise errors.Problem(409, "Not yet in the log", detail="the record is queued; its "
+                             "proof is ready once the next batch is integrated (about a second)")
+    proof = merkle.inclusion_proof(tree(db, latest.size), record.log_index, latest.size)
+    return Bundle(record=record.public, leaf=base64.b64encode(record.leaf).decode(),
+                  index=record.log_index,
+                  inclusion=[base64.b64encode(h).decode() for h in proof],
+                  checkpoint=latest.note, verifier_key=log.verifier.encode())
+
+
+def count_pending(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(LogPending)) or 0
