@@ -91,7 +91,7 @@ def test_check_tiles_finds_a_rewritten_tile_that_proofs_would_not_read() -> None
     forged[(0, 0, 256)] = tiles.tile_bytes(MemoryTree(forged_leaves), 0, 0, 256)
     assert merkle.root(tiles.TileSource(600, lambda *k: forged[k]), 600) == tree.root()
     assert list(tiles.check_tiles(600, lambda *k: forged[k])) == [
-        "tile/0/000 does not hash to its entry in tile/1/000"]
+        "tile/0/000 does not hash to its entry in tile/1/000.p/2"]
     altered = dict(bundles)
     altered[(1, 256)] = tiles.bundle([b"other", *leaves[257:512]])
     assert list(tiles.check_tiles(600, lambda *k: served[k], lambda *k: altered[k])) == [

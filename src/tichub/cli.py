@@ -279,6 +279,58 @@ def verify(
                f"{checked.index} of {checked.log} at size {checked.tree_size}{cosigned}{trust}")
 
 
+@app.command("audit")
+def audit_log(
+    url: Annotated[str | None, typer.Argument(
+        help="the platform's address, e.g. https://tichub.example; without it, the "
+             "configured database is audited")] = None,
+    key: Annotated[str | None, typer.Option(
+        help="the log's verifier key (needed with a URL; the database's own otherwise)")] = None,
+    state: Annotated[Path | None, typer.Option(
+        dir_okay=False, help="a file keeping the last checkpoint verified: the next audit "
+                             "proves the log consistent with it")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="also check every tile and entry bundle (and, on the database, "
+                       "every stored record) against each other")] = False,
+) -> None:
+    """Prove the log consistent from checkpoint to checkpoint, and its tiles honest."""
+    import httpx
+
+    from tichub.core.progress import bars
+    from tichub.reports import audit, service
+    from tichub.reports.note import NoteError, Verifier
+
+    previous = audit.State.load(state) if state else None
+    findings: list[str] = []
+    try:
+        if url:
+            if not key:
+                fail("--key is needed to audit a log over HTTP")
+            verifier = Verifier.parse(key)
+            with httpx.Client(base_url=url.rstrip("/"), timeout=30) as client, \
+                    bars()(0, "checkpoints") as step:
+                report = audit.audit(audit.HttpReader(client), verifier, previous, full, step)
+        else:
+            tlog = service.Log.from_settings(get_settings())
+            verifier = Verifier.parse(key) if key else tlog.verifier
+            with session() as db, bars()(0, "checkpoints") as step:
+                report = audit.audit(service.DatabaseReader(db), verifier, previous, full, step)
+                if full:
+                    findings = list(service.record_faults(db, tlog))
+    except (audit.AuditError, NoteError) as exc:
+        fail(f"audit stopped: {exc}")
+    findings = report.findings + findings
+    if findings:
+        for finding in findings:
+            typer.echo(f"FAILED: {finding}", err=True)
+        fail(f"the log failed {len(findings)} check(s); the state file was not advanced")
+    if state and report.state:
+        report.state.save(state)
+    since = f" since size {previous.size}" if previous else ""
+    typer.echo(f"consistent: {report.checkpoints} checkpoint(s){since} up to size "
+               f"{report.size}" + (", tiles and entries checked" if full else ""))
+
+
 @log_app.command("integrate")
 def log_integrate() -> None:
     """Move every queued record into the log now and sign a checkpoint."""

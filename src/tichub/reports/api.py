@@ -44,10 +44,11 @@ def register_batch(body: RecordsIn, request: Request, db: DB,
 
 
 @router.get("/verify", response_model=Verdict)
-def verify(number: Annotated[str, Query(min_length=1, max_length=100)], db: DB,
-           principal: Public) -> Verdict:
-    """A document's status and history by its number."""
-    return service.verdict(db, number)
+def verify(number: Annotated[str, Query(min_length=1, max_length=100)], request: Request,
+           db: DB, principal: Public) -> Verdict:
+    """A document's status and history by its number, each record checked against the
+    signed log (``integrity``)."""
+    return service.verdict(db, number, log=_log(request))
 
 
 @router.get("/records/{record_id}", response_model=RecordOut)
@@ -71,6 +72,17 @@ def consistency(
     """RFC 9162 consistency proof between two tree sizes, base64 hashes."""
     return {"proof": [base64.b64encode(h).decode()
                       for h in service.consistency(db, old, new)]}
+
+
+@router.get("/log/checkpoints")
+def checkpoint_sizes(
+    db: DB, principal: Public,
+    since: Annotated[int, Query(ge=0, description="the smallest tree size wanted")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> dict[str, list[int]]:
+    """The sizes at which the log signed a checkpoint, ascending: an auditor proves each
+    consistent with the next."""
+    return {"sizes": service.checkpoint_sizes(db, since, limit)}
 
 
 @router.get("/log/checkpoints/{size}", response_class=PlainTextResponse)

@@ -100,6 +100,10 @@ class Verdict(BaseModel):
     verdict: str
     history: list[RecordOut] = []
     replacement: str | None = None
+    integrity: str = Field("verified", description="verified: every record shown is its "
+                           "leaf, proven in the signed log; queued: some are not integrated "
+                           "yet; failed: a stored record does not match the log")
+    integrity_detail: str = ""
 
 
 class Bundle(BaseModel):

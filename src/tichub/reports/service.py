@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
@@ -20,7 +21,7 @@ from tichub.core.models import Role
 from tichub.registry import service as registry
 from tichub.registry.models import QualificationKind
 from tichub.reports import leaf, merkle, tiles
-from tichub.reports.checkpoint import Checkpoint, sign_checkpoint
+from tichub.reports.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from tichub.reports.models import (
     LogCheckpoint,
     LogPending,
@@ -29,7 +30,7 @@ from tichub.reports.models import (
     RecordEvent,
     ReportRecord,
 )
-from tichub.reports.note import Signer, Verifier, sign
+from tichub.reports.note import NoteError, Signer, Verifier, sign
 from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, Verdict
 
 STATE_ID = 1
@@ -262,6 +263,11 @@ def checkpoint_at(db: Session, size: int) -> LogCheckpoint:
     return found
 
 
+def checkpoint_sizes(db: Session, since: int = 0, limit: int = 1000) -> list[int]:
+    return list(db.scalars(select(LogCheckpoint.size).where(LogCheckpoint.size >= since)
+                           .order_by(LogCheckpoint.size).limit(limit)))
+
+
 def consistency(db: Session, old_size: int, new_size: int) -> list[bytes]:
     latest = latest_checkpoint(db)
     if latest is None or not 0 <= old_size <= new_size <= latest.size:
@@ -297,7 +303,34 @@ def record_out(record: ReportRecord) -> RecordOut:
                      log_index=record.log_index)
 
 
-def verdict(db: Session, number: str, on: date | None = None) -> Verdict:
+def check_record(db: Session, log: Log, record: ReportRecord,
+                 checkpoint: LogCheckpoint | None) -> str | None:
+    """Why a stored record cannot be trusted, or None: its fields must be its leaf's, and
+    the leaf must be in the tree under the log's signed checkpoint."""
+    if merkle.leaf_hash(record.leaf).hex() != record.leaf_hash:
+        return f"record {record.id}: its leaf hash is not its leaf's"
+    try:
+        logged = json.loads(record.leaf)
+    except ValueError:
+        return f"record {record.id}: its leaf is not JSON"
+    if logged.get("record") != record.public or logged.get("private") != record.commitment:
+        return f"record {record.id}: its fields differ from those in the log"
+    if record.log_index is None:
+        return None
+    if checkpoint is None or checkpoint.size <= record.log_index:
+        return f"record {record.id}: no signed checkpoint covers its index"
+    try:
+        opened = open_checkpoint(checkpoint.note, log.verifier)
+        size = opened.checkpoint.size
+        proof = merkle.inclusion_proof(tree(db, size), record.log_index, size)
+        merkle.verify_inclusion(bytes.fromhex(record.leaf_hash), record.log_index, size, proof,
+                                opened.checkpoint.root_hash)
+    except (NoteError, merkle.ProofError) as exc:
+        return f"record {record.id}: {exc}"
+    return None
+
+
+def verdict(db: Session, number: str, on: date | None = None, log: Log | None = None) -> Verdict:
     """A document's status from its records, oldest first; the last event decides."""
     number = number.strip()
     history = list(db.scalars(select(ReportRecord).where(ReportRecord.number == number)
@@ -318,9 +351,20 @@ def verdict(db: Session, number: str, on: date | None = None) -> Verdict:
     text = f"{number} is {words[status]}."
     if len(issuers) > 1:
         text += " Several issuers registered this number: check the issuer."
+    integrity, detail = "verified", ""
+    if log is not None:
+        checkpoint = latest_checkpoint(db)
+        faults = [f for r in history if (f := check_record(db, log, r, checkpoint))]
+        if faults:
+            integrity, detail = "failed", "; ".join(faults)
+            text = (f"Warning: the stored record of {number} does not match the public log, "
+                    "so it cannot be relied on. Report this to the market regulator.")
+        elif any(r.log_index is None for r in history):
+            integrity = "queued"
     return Verdict(number=number, found=True, status=status, verdict=text,
                    history=[record_out(r) for r in history],
-                   replacement=last.public.get("replacement") if status == "amended" else None)
+                   replacement=last.public.get("replacement") if status == "amended" else None,
+                   integrity=integrity, integrity_detail=detail)
 
 
 def get_record(db: Session, record_id: str) -> ReportRecord:
@@ -345,3 +389,53 @@ def bundle(db: Session, log: Log, record_id: str) -> Bundle:
 
 def count_pending(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(LogPending)) or 0
+
+
+class DatabaseReader:
+    """The log as the audit reads it, straight from the database (the operator's audit)."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def checkpoint(self) -> str:
+        latest = latest_checkpoint(self.db)
+        if latest is None:
+            raise errors.not_found("checkpoint (the log is empty)")
+        return latest.note
+
+    def checkpoint_at(self, size: int) -> str:
+        return checkpoint_at(self.db, size).note
+
+    def checkpoint_sizes(self, since: int) -> list[int]:
+        return checkpoint_sizes(self.db, since)
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        return tile_fetcher(self.db)(level, index, width)
+
+    def bundle(self, index: int, width: int) -> bytes:
+        return entry_bundle(self.db, index, width)
+
+
+def record_faults(db: Session, log: Log) -> Iterator[str]:
+    """Every stored record that is not its leaf, or whose leaf is not the tree's."""
+    checkpoint = latest_checkpoint(db)
+    size = checkpoint.size if checkpoint else 0
+    fetch = tile_fetcher(db)
+    hashes: dict[int, bytes] = {}
+    for record in db.scalars(select(ReportRecord).order_by(ReportRecord.log_index)):
+        fault = check_record(db, log, record, None) if record.log_index is None else None
+        if record.log_index is not None:
+            if merkle.leaf_hash(record.leaf).hex() != record.leaf_hash or \
+                    json.loads(record.leaf).get("record") != record.public:
+                fault = f"record {record.id} ({record.number}): its fields are not its leaf"
+            elif record.log_index < size:
+                tile_index = record.log_index // tiles.TILE_WIDTH
+                if tile_index not in hashes:
+                    width = min(tiles.TILE_WIDTH, size - tile_index * tiles.TILE_WIDTH)
+                    hashes[tile_index] = fetch(0, tile_index, width)
+                at = (record.log_index % tiles.TILE_WIDTH) * merkle.HASH_SIZE
+                if hashes[tile_index][at:at + merkle.HASH_SIZE].hex() != record.leaf_hash:
+                    fault = f"record {record.id} ({record.number}): its leaf is not entry " \
+                            f"{record.log_index} of the log"
+        if fault:
+            yield fault

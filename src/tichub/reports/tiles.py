@@ -178,8 +178,11 @@ def check_tiles(
             above = source._tile(level + 1, index // TILE_WIDTH)
             at = index % TILE_WIDTH
             if _fold(hashes) != above[at * HASH_SIZE:(at + 1) * HASH_SIZE]:
+                parent = index // TILE_WIDTH
+                parent_width = min(TILE_WIDTH,
+                                   level_width(size, level + 1) - parent * TILE_WIDTH)
                 yield f"{tile_path(level, index, width)} does not hash to its entry in " \
-                      f"{tile_path(level + 1, index // TILE_WIDTH)}"
+                      f"{tile_path(level + 1, parent, parent_width)}"
         if level == 0 and fetch_bundle is not None:
             try:
                 entries = unbundle(fetch_bundle(index, width))
