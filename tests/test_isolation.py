@@ -102,6 +102,7 @@ CASES = [
     Case("GET", "/api/reports/records/{a_record}/bundle", "public"),
     Case("GET", "/api/reports/log/consistency?old=0&new=1", "public"),
     Case("GET", "/api/reports/log/checkpoints/1", "public"),
+    Case("GET", "/api/reports/log/checkpoints", "public"),
     Case("GET", "/log/checkpoint", "public"),
     Case("GET", "/log/tile/{a_tile}", "public"),
     Case("GET", "/", "public"),
