@@ -234,7 +234,9 @@ def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
         db.merge(LogTile(level=level, tile_index=index, data=data))
     for i, (_, record) in enumerate(queued):
         record.log_index = size + i
-    db.execute(delete(LogPending).where(LogPending.seq <= queued[-1][0]))
+    # Exactly these: on PostgreSQL a registration holding an earlier seq may commit while
+    # this runs, and a range delete would drop its queue entry unintegrated.
+    db.execute(delete(LogPending).where(LogPending.seq.in_([seq for seq, _ in queued])))
     db.flush()
     new_size = size + len(queued)
     root = merkle.root(tree(db, new_size), new_size)
