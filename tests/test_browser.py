@@ -108,3 +108,55 @@ def test_sign_in_search_open_and_switch_to_english(live_server: str) -> None:
         expect(page.locator("main")).to_contain_text("Capability scope")
         assert page.evaluate("document.documentElement.lang") == "en"
         browser.close()
+
+
+@pytest.mark.browser
+def test_verify_a_report_by_number_and_by_its_pdf(live_server: str, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        skip_or_fail("browser", "Chromium is not installed at /usr/bin/chromium "
+                                "(apt-get install chromium)")
+    import hashlib
+    from datetime import date
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tichub.core.db import make_engine, make_sessionmaker
+    from tichub.reports import service
+    from tichub.reports.schemas import RecordIn
+
+    pdf = b"%PDF-1.7\n% a registered report\n%%EOF\n"
+    # The live server's database, and its log key (the same settings resolve the same key).
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'browser.db'}",
+                        secret_key="browser-test", cookie_secure=False)
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as db:
+        lab = make_account(db, "verify-lab@example.com")
+        inst, _ = make_institution(db, lab, name="上海乙检测技术有限公司", serial=2,
+                                   scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
+        service.register(db, lab.principal(db), service.Log.from_settings(settings), [RecordIn(
+            number="R-2026-0042", kind="test_report", institution_id=inst,
+            client="秘密客户", issued_on=date(2026, 1, 5), standards=["GB 31241-2022"],
+            marks=["CNAS"], pdf_sha256=hashlib.sha256(pdf).hexdigest())])
+    engine.dispose()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{live_server}/")
+        page.click("header nav a[href='/verify']")
+        page.fill("input[name=number]", "R-2026-0042")
+        page.press("input[name=number]", "Enter")
+        expect(page.get_by_test_id("verdict")).to_contain_text("已登记，有效")
+        expect(page.get_by_test_id("issuer")).to_have_text("上海乙检测技术有限公司")
+        assert "number=R-2026-0042" in page.url  # htmx keeps the address shareable
+
+        # Dropping (here: choosing) the PDF checks it at once, CSRF token included.
+        page.set_input_files("input[name=pdf]", files=[
+            {"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+        expect(page.get_by_test_id("pdf-check")).to_contain_text("R-2026-0042")
+        page.set_input_files("input[name=pdf]", files=[
+            {"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf + b" "}])
+        expect(page.get_by_test_id("pdf-check")).to_contain_text("没有已登记的文件与此 PDF 一致")
+        assert "秘密客户" not in page.content()
+        browser.close()

@@ -24,6 +24,7 @@ from tichub.registry.models import Institution, Qualification, ScopeLine
 from tichub.registry.schemas import InstitutionPatch
 from tichub.reports import service as reports
 from tichub.reports.models import LogTile, ReportRecord
+from tichub.reports.note import COSIGNATURE, Signer
 from tichub.reports.schemas import RecordIn
 
 SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户")
@@ -103,6 +104,11 @@ CASES = [
     Case("GET", "/api/reports/log/consistency?old=0&new=1", "public"),
     Case("GET", "/api/reports/log/checkpoints/1", "public"),
     Case("GET", "/api/reports/log/checkpoints", "public"),
+    Case("GET", "/api/reports/log/witnesses", "public"),
+    Case("POST", "/api/reports/orgs/{a_org}/witnesses", "denied", body=lambda w: {
+        "verifier_key": "w.example+00000000+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"}),
+    Case("POST", "/api/reports/log/cosignatures", "denied", body=lambda w: {
+        "size": 1, "cosignature": "\u2014 a-witness.example AAAA"}),
     Case("GET", "/log/checkpoint", "public"),
     Case("GET", "/log/tile/{a_tile}", "public"),
     Case("GET", "/", "public"),
@@ -112,6 +118,10 @@ CASES = [
     Case("GET", "/account", "own"),
     Case("GET", "/institutions", "public"),
     Case("GET", "/institutions/{a_inst}", "public"),
+    Case("GET", "/verify?number={a_number}", "public"),
+    Case("POST", "/verify", "public", files=True),
+    Case("GET", "/verify/qr/{a_record}.svg", "public"),
+    Case("GET", "/verify/qr/{a_record}.png", "public"),
 ]
 
 
@@ -130,6 +140,8 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
         number="A-2026-0001", kind="test_report", institution_id=inst, client="秘密客户",
         issued_on=date(2026, 1, 5), standards=["GB 31241-2022"], marks=["CNAS"])])
     reports.integrate(db, app.state.log)
+    reports.add_witness(db, a.principal(db), a.org.id, Signer.generate(
+        "a-witness.example", COSIGNATURE).verifier().encode())
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id)
 
 

@@ -58,9 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tichub.registry import api as registry_api
     from tichub.registry import views as registry_views
     from tichub.reports import api as reports_api
+    from tichub.reports import views as reports_views
 
     routers = [core_api.router, registry_api.router, reports_api.router, reports_api.log_router,
-               core_views.router, registry_views.router]
+               core_views.router, registry_views.router, reports_views.router]
     for router in routers:
         app.include_router(router)
     app.state.routers = routers

@@ -24,12 +24,15 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 registry_app = typer.Typer(help="The directory of institutions.", no_args_is_help=True)
 log_app = typer.Typer(help="The transparency log of reports and certificates.",
                       no_args_is_help=True)
+witness_app = typer.Typer(help="Witnessing the log: keys and cosignatures.",
+                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(registry_app, name="registry")
 app.add_typer(log_app, name="log")
+app.add_typer(witness_app, name="witness")
 
 
 def fail(message: str) -> NoReturn:
@@ -329,6 +332,61 @@ def audit_log(
     since = f" since size {previous.size}" if previous else ""
     typer.echo(f"consistent: {report.checkpoints} checkpoint(s){since} up to size "
                f"{report.size}" + (", tiles and entries checked" if full else ""))
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    name: Annotated[str, typer.Argument(help="the witness's name, e.g. samr.example/witness")],
+) -> None:
+    """Make a witness key: the private key (keep it secret) and the verifier key to register
+    with POST /api/reports/orgs/{org_id}/witnesses and to give to verifiers."""
+    from tichub.reports.note import COSIGNATURE, NoteError, Signer
+
+    try:
+        signer = Signer.generate(name, COSIGNATURE)
+    except NoteError as exc:
+        fail(str(exc))
+    typer.echo(f"private key (secret): {signer.encode()}")
+    typer.echo(f"verifier key: {signer.verifier().encode()}")
+
+
+@witness_app.command("cosign")
+def witness_cosign(
+    url: Annotated[str, typer.Argument(help="the platform's address")],
+    log_key: Annotated[str, typer.Option(help="the log's verifier key")],
+    state: Annotated[Path, typer.Option(dir_okay=False, help="the witness's state: the last "
+                                                             "checkpoint it cosigned")],
+    key_file: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="a file holding "
+                                           "the witness's private key")],
+    token: Annotated[str, typer.Option(envvar="TICHUB_TOKEN", help="an API token with the "
+                                       "log:cosign scope (or TICHUB_TOKEN)")],
+) -> None:
+    """Check the log's latest checkpoint against the last one cosigned, then cosign it."""
+    import time
+
+    import httpx
+
+    from tichub.reports import audit, witness
+    from tichub.reports.note import NoteError, Signer, Verifier
+
+    try:
+        signer = Signer.parse(key_file.read_text().strip())
+        verifier = Verifier.parse(log_key)
+    except NoteError as exc:
+        fail(str(exc))
+    with httpx.Client(base_url=url.rstrip("/"), timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        try:
+            done = witness.cosign(audit.HttpReader(client), verifier, signer,
+                                  audit.State.load(state), int(time.time()))
+        except witness.WitnessError as exc:
+            fail(f"not cosigned: {exc}")
+        r = client.post("/api/reports/log/cosignatures",
+                        json={"size": done.checkpoint.size, "cosignature": done.line})
+        if r.status_code != 201:
+            fail(f"the platform refused the cosignature: HTTP {r.status_code} {r.text[:200]}")
+    done.state.save(state)
+    typer.echo(f"cosigned size {done.checkpoint.size} of {done.checkpoint.origin}")
 
 
 @log_app.command("integrate")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
@@ -58,9 +59,55 @@ def get_record(record_id: str, db: DB, principal: Public) -> RecordOut:
 
 
 @router.get("/records/{record_id}/bundle", response_model=Bundle)
-def get_bundle(record_id: str, request: Request, db: DB, principal: Public) -> Bundle:
+def get_bundle(
+    record_id: str, request: Request, db: DB, principal: Public,
+    witnessed: Annotated[int, Query(ge=0, le=20, description="prove against the latest "
+                                    "checkpoint this many witnesses cosigned")] = 0,
+) -> Bundle:
     """Everything to check the record offline: ``tichub verify BUNDLE``."""
-    return service.bundle(db, _log(request), record_id)
+    return service.bundle(db, _log(request), record_id, witnessed)
+
+
+class WitnessIn(BaseModel):
+    verifier_key: str = Field(max_length=300, description="<name>+<hex key ID>+<base64 "
+                              "type-0x04 key>, from `tichub witness keygen`")
+
+
+class WitnessOut(BaseModel):
+    name: str
+    org_id: str
+    verifier_key: str
+
+
+class CosignatureIn(BaseModel):
+    size: int = Field(ge=1)
+    cosignature: str = Field(max_length=300, description="the C2SP cosignature line")
+
+
+@router.get("/log/witnesses", response_model=list[WitnessOut])
+def witnesses(db: DB, principal: Public) -> list[WitnessOut]:
+    """The witnesses whose cosignatures the log collects; a verifier picks whom to trust."""
+    return [WitnessOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
+            for w in service.list_witnesses(db)]
+
+
+@router.post("/orgs/{org_id}/witnesses", response_model=WitnessOut, status_code=201)
+def add_witness(org_id: str, body: WitnessIn, db: DB,
+                principal: Annotated[Principal, access(
+                    "user", role=Role.admin, scope="accounts:admin",
+                    note="admins of the witnessing organisation")]) -> WitnessOut:
+    w = service.add_witness(db, principal, org_id, body.verifier_key)
+    return WitnessOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
+
+
+@router.post("/log/cosignatures", status_code=201)
+def add_cosignature(body: CosignatureIn, db: DB,
+                    principal: Annotated[Principal, access(
+                        "user", role=Role.editor, scope="log:cosign",
+                        note="members of the witness's organisation")]) -> dict[str, int]:
+    """A witness's cosignature of a checkpoint, kept once it verifies."""
+    row = service.add_cosignature(db, principal, body.size, body.cosignature)
+    return {"size": row.size, "timestamp": row.timestamp}
 
 
 @router.get("/log/consistency")
@@ -87,8 +134,8 @@ def checkpoint_sizes(
 
 @router.get("/log/checkpoints/{size}", response_class=PlainTextResponse)
 def checkpoint_at(size: int, db: DB, principal: Public) -> PlainTextResponse:
-    """The checkpoint the log signed at that size, for auditors."""
-    return PlainTextResponse(service.checkpoint_at(db, size).note)
+    """The checkpoint the log signed at that size, with its witnesses' cosignatures."""
+    return PlainTextResponse(service.cosigned_note(db, service.checkpoint_at(db, size)))
 
 
 @log_router.get("/checkpoint", response_class=PlainTextResponse)
@@ -96,7 +143,8 @@ def checkpoint(db: DB, principal: Public) -> PlainTextResponse:
     latest = service.latest_checkpoint(db)
     if latest is None:
         raise errors.not_found("checkpoint (the log is empty)")
-    return PlainTextResponse(latest.note, headers={"Cache-Control": "max-age=1"})
+    return PlainTextResponse(service.cosigned_note(db, latest),
+                             headers={"Cache-Control": "max-age=1"})
 
 
 @log_router.get("/tile/{path:path}", response_class=Response)

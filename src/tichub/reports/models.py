@@ -114,3 +114,25 @@ class LogCheckpoint(Base):
     root_hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LogWitness(IdMixin, Base):
+    """An organisation's witness key (C2SP cosignature, type 0x04). The platform never holds
+    a witness's private key: the witness checks consistency and cosigns on its own side."""
+
+    __tablename__ = "log_witnesses"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    verifier_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LogCosignature(Base):
+    __tablename__ = "log_cosignatures"
+
+    size: Mapped[int] = mapped_column(ForeignKey("log_checkpoints.size"), primary_key=True)
+    witness_id: Mapped[str] = mapped_column(ForeignKey("log_witnesses.id"), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(LogInt)
+    line: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

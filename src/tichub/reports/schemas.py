@@ -90,6 +90,7 @@ class RecordOut(BaseModel):
     flags: list[str]
     registered_at: datetime
     log_index: int | None
+    leaf_hash: str
 
 
 class Verdict(BaseModel):

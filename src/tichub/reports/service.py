@@ -24,13 +24,15 @@ from tichub.reports import leaf, merkle, tiles
 from tichub.reports.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from tichub.reports.models import (
     LogCheckpoint,
+    LogCosignature,
     LogPending,
     LogState,
     LogTile,
+    LogWitness,
     RecordEvent,
     ReportRecord,
 )
-from tichub.reports.note import NoteError, Signer, Verifier, sign
+from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note, sign
 from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, Verdict
 
 STATE_ID = 1
@@ -302,7 +304,7 @@ def record_out(record: ReportRecord) -> RecordOut:
                      issuer=record.public["issuer"]["name"],
                      institution_id=record.institution_id, public=record.public,
                      flags=list(record.flags), registered_at=record.registered_at,
-                     log_index=record.log_index)
+                     log_index=record.log_index, leaf_hash=record.leaf_hash)
 
 
 def check_record(db: Session, log: Log, record: ReportRecord,
@@ -369,6 +371,13 @@ def verdict(db: Session, number: str, on: date | None = None, log: Log | None = 
                    integrity=integrity, integrity_detail=detail)
 
 
+def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
+    """The document numbers registered with this PDF hash."""
+    return list(db.scalars(select(ReportRecord.number).where(ReportRecord.pdf_sha256 == sha256)
+                           .group_by(ReportRecord.number).order_by(ReportRecord.number)
+                           .limit(limit)))
+
+
 def get_record(db: Session, record_id: str) -> ReportRecord:
     record = db.get(ReportRecord, record_id)
     if record is None:
@@ -376,17 +385,88 @@ def get_record(db: Session, record_id: str) -> ReportRecord:
     return record
 
 
-def bundle(db: Session, log: Log, record_id: str) -> Bundle:
+def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
+    """The record's proof against the latest checkpoint, or with ``witnessed`` k > 0 the
+    latest one that at least k witnesses cosigned (with their cosignatures)."""
     record = get_record(db, record_id)
     latest = latest_checkpoint(db)
     if record.log_index is None or latest is None or latest.size <= record.log_index:
         raise errors.Problem(409, "Not yet in the log", detail="the record is queued; its "
                              "proof is ready once the next batch is integrated (about a second)")
-    proof = merkle.inclusion_proof(tree(db, latest.size), record.log_index, latest.size)
+    chosen = latest
+    if witnessed > 0:
+        found = db.scalar(select(LogCheckpoint).join(
+            LogCosignature, LogCosignature.size == LogCheckpoint.size)
+            .where(LogCheckpoint.size > record.log_index).group_by(LogCheckpoint.size)
+            .having(func.count() >= witnessed).order_by(LogCheckpoint.size.desc()).limit(1))
+        if found is None:
+            raise errors.Problem(409, "Not yet witnessed", detail=f"no checkpoint holding "
+                                 f"this record has {witnessed} witness cosignatures yet")
+        chosen = found
+    proof = merkle.inclusion_proof(tree(db, chosen.size), record.log_index, chosen.size)
     return Bundle(record=record.public, leaf=base64.b64encode(record.leaf).decode(),
                   index=record.log_index,
                   inclusion=[base64.b64encode(h).decode() for h in proof],
-                  checkpoint=latest.note, verifier_key=log.verifier.encode())
+                  checkpoint=cosigned_note(db, chosen), verifier_key=log.verifier.encode())
+
+
+# --- witnesses -------------------------------------------------------------------------------
+
+def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
+    require(principal, Role.admin, org=org_id, scope="accounts:admin")
+    try:
+        verifier = Verifier.parse(key)
+    except NoteError as exc:
+        raise errors.invalid("verifier_key", str(exc)) from None
+    if verifier.sig_type != COSIGNATURE:
+        raise errors.invalid("verifier_key", "a witness key is a cosignature key (type 0x04): "
+                                             "make one with `tichub witness keygen`")
+    if db.scalar(select(LogWitness.id).where(LogWitness.name == verifier.name)):
+        raise errors.conflict("verifier_key", f"a witness named {verifier.name} exists")
+    witness = LogWitness(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
+    db.add(witness)
+    db.flush()
+    audit.record(db, action="witness.added", object_type="log_witness", object_id=witness.id,
+                 actor_user_id=principal.user_id, org_id=org_id,
+                 data={"verifier_key": witness.verifier_key})
+    db.commit()
+    return witness
+
+
+def list_witnesses(db: Session) -> list[LogWitness]:
+    return list(db.scalars(select(LogWitness).order_by(LogWitness.name)))
+
+
+def add_cosignature(db: Session, principal: Principal, size: int, line: str) -> LogCosignature:
+    """Stores a witness's cosignature of the checkpoint at ``size`` once it verifies."""
+    checkpoint = checkpoint_at(db, size)
+    name = line.removeprefix("\u2014 ").split(" ", 1)[0]
+    witness = db.scalar(select(LogWitness).where(LogWitness.name == name))
+    if witness is None:
+        raise errors.invalid("cosignature", f"no witness named {name!r} is registered")
+    require(principal, Role.editor, org=witness.org_id, scope="log:cosign")
+    body = checkpoint.note[:checkpoint.note.index("\n\n") + 1]
+    line = line if line.endswith("\n") else line + "\n"
+    try:
+        opened = open_note(body + "\n" + line, [Verifier.parse(witness.verifier_key)])
+    except NoteError as exc:
+        raise errors.invalid("cosignature", str(exc)) from None
+    timestamp = opened.verified[0].timestamp or 0
+    row = db.get(LogCosignature, (size, witness.id)) or LogCosignature(
+        size=size, witness_id=witness.id)
+    row.timestamp, row.line = timestamp, line
+    db.add(row)
+    audit.record(db, action="checkpoint.cosigned", object_type="log_checkpoint",
+                 object_id=str(size), actor_user_id=principal.user_id, org_id=witness.org_id,
+                 data={"witness": witness.name, "timestamp": timestamp})
+    db.commit()
+    return row
+
+
+def cosigned_note(db: Session, checkpoint: LogCheckpoint) -> str:
+    lines = db.scalars(select(LogCosignature.line).where(LogCosignature.size == checkpoint.size)
+                       .order_by(LogCosignature.witness_id))
+    return checkpoint.note + "".join(lines)
 
 
 def count_pending(db: Session) -> int:
