@@ -21,7 +21,7 @@ from tichub.app import api_routes
 from tichub.core.models import ApiToken, AuditEvent, OrgKind
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, ScopeLine
-from tichub.registry.schemas import InstitutionPatch
+from tichub.registry.schemas import InstitutionPatch, SignatoryIn
 from tichub.reports import service as reports
 from tichub.reports.models import LogTile, ReportRecord
 from tichub.reports.note import COSIGNATURE, Signer
@@ -41,6 +41,7 @@ class World:
     a_token: str
     b_org: str
     a_record: str
+    a_signatory: str
     a_number: str = "A-2026-0001"
     a_tile: str = "entries/000.p/1"  # the entry bundle holding A's record
 
@@ -111,6 +112,11 @@ CASES = [
         "size": 1, "cosignature": "\u2014 a-witness.example AAAA"}),
     Case("GET", "/log/checkpoint", "public"),
     Case("GET", "/log/tile/{a_tile}", "public"),
+    Case("GET", "/api/registry/institutions/{a_inst}/signatories", "public"),
+    Case("GET", "/api/registry/institutions/{a_hidden}/signatories", "denied"),
+    Case("POST", "/api/registry/institutions/{a_inst}/signatories", "denied",
+         body=lambda w: {"name": "冒名", "authorised_from": "2020-01-01"}),
+    Case("POST", "/api/registry/signatories/{a_signatory}/end?on=2026-01-01", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -136,13 +142,16 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     token, _ = service.create_token(db, principal=a.principal(db), org_id=a.org.id,
                                     name="a-secret-token", scopes=["registry:read"])
     b = make_account(db, "b-admin@example.com", kind=OrgKind.certification_body)
+    signatory = registry.add_signatory(db, a.principal(db), inst, SignatoryIn(
+        name="张工", authorised_from=date(2020, 1, 1)))
     [receipt] = reports.register(db, a.principal(db), app.state.log, [RecordIn(
         number="A-2026-0001", kind="test_report", institution_id=inst, client="秘密客户",
         issued_on=date(2026, 1, 5), standards=["GB 31241-2022"], marks=["CNAS"])])
     reports.integrate(db, app.state.log)
     reports.add_witness(db, a.principal(db), a.org.id, Signer.generate(
         "a-witness.example", COSIGNATURE).verifier().encode())
-    return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id)
+    return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
+                 signatory.id)
 
 
 def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
@@ -178,6 +187,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                "{institution_id}").replace("{a_hidden}", "{institution_id}")
                .replace("{a_qual}", "{qualification_id}").replace("{a_token}", "{token_id}")
                .replace("{a_record}", "{record_id}").replace("{a_tile}", "{path:path}")
+               .replace("{a_signatory}", "{signatory_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

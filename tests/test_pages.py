@@ -104,3 +104,20 @@ def test_pages_and_api_docs_load_nothing_from_outside(client, db) -> None:  # ty
         for s in sources:
             if s.startswith("/static/"):
                 assert client.get(s).status_code == 200, s
+
+
+def test_the_institution_page_lists_its_authorised_signatories(client, db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from tichub.registry import service as registry
+    from tichub.registry.schemas import SignatoryIn
+
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="甲检测", serial=1)
+    assert 'id="signatories"' not in client.get(f"/institutions/{inst}").text
+    registry.add_signatory(db, acc.principal(db), inst, SignatoryIn(
+        name="王芳", title="技术负责人", authorised_from=date(2021, 3, 1),
+        authorised_until=date(2027, 2, 28)))
+    page = client.get(f"/institutions/{inst}").text
+    table = page[page.index('id="signatories"'):]
+    assert "授权签字人" in page and "王芳" in table and "2027-02-28" in table

@@ -38,8 +38,12 @@ def _record(inst: str, number: str = "R-2026-0001", **extra: Any) -> dict[str, A
 def lab(client, db):  # type: ignore[no-untyped-def]
     acc = make_account(db, "lab@example.com")
     inst, _ = make_institution(db, acc, name="甲检测", serial=1, scope=[BATTERY])
-    token = api_token(db, acc, ["reports:write", "registry:read"])
-    return {"inst": inst, "auth": {"Authorization": f"Bearer {token}"}, "account": acc}
+    token = api_token(db, acc, ["reports:write", "registry:read", "registry:write"])
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.post(f"/api/registry/institutions/{inst}/signatories", headers=auth,
+                    json={"name": "张工", "title": "授权签字人", "authorised_from": "2020-01-01"})
+    assert r.status_code == 201, r.text
+    return {"inst": inst, "auth": auth, "account": acc, "signatory": r.json()["id"]}
 
 
 def _post(client, lab, body, path: str = "/api/reports"):  # type: ignore[no-untyped-def]
@@ -102,6 +106,7 @@ def test_each_check_at_registration_names_its_field(client, db, lab) -> None:  #
         (_record(lab["inst"], marks=["CMA"]), {(None, "marks")}),
         (_record(lab["inst"], event="withdrawn", number="NEVER-ISSUED"), {(None, "number")}),
         (_record(lab["inst"], pdf_sha256="not-a-hash"), {(None, "pdf_sha256")}),
+        (_record(lab["inst"], signatories=["张工", "李四"]), {(None, "signatories.1")}),
     ]
     for body, expected in cases:
         assert _errors(_post(client, lab, body)) == expected, body
@@ -216,3 +221,17 @@ def test_the_served_log_is_consistent_with_every_checkpoint(client, db, lab) -> 
     assert client.get("/log/tile/0/001").status_code == 404  # not full yet
     assert client.get("/log/tile/0/001.p/29").status_code == 404  # a wrong width
     assert client.get("/log/tile/0/1").status_code == 422
+
+
+def test_a_signatory_authorised_no_longer_signs(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    r = client.post(f"/api/registry/signatories/{lab['signatory']}/end",
+                    params={"on": "2026-01-04"}, headers=lab["auth"])
+    assert r.status_code == 200 and r.json()["authorised_until"] == "2026-01-04"
+    r = _post(client, lab, _record(lab["inst"]))  # issued on 2026-01-05
+    assert _errors(r) == {(None, "signatories.0")}
+    assert "2026-01-05" in r.json()["errors"][0]["message"]
+    early = _record(lab["inst"], sample_received_on="2026-01-01", tested_from="2026-01-02",
+                    tested_to="2026-01-03", issued_on="2026-01-04")
+    assert _post(client, lab, early).status_code == 201  # signed while authorised
+    listed = client.get(f"/api/registry/institutions/{lab['inst']}/signatories").json()
+    assert [(x["name"], x["authorised_until"]) for x in listed] == [("张工", "2026-01-04")]

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from helpers import csrf_from, make_account, make_institution
+from tichub.registry import service as registry
+from tichub.registry.schemas import SignatoryIn
 from tichub.reports import qr, service
 from tichub.reports import views as verify_views
 from tichub.reports.schemas import Receipt, RecordIn
@@ -24,6 +26,8 @@ SECRET_CLIENT = "秘密客户"
 def lab(client, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     acc = make_account(db, "lab@example.com")
     inst, _ = make_institution(db, acc, name="上海甲检测技术有限公司", serial=1, scope=[BATTERY])
+    registry.add_signatory(db, acc.principal(db), inst, SignatoryIn(
+        name="张工", authorised_from=date(2020, 1, 1)))
     return {"inst": inst, "account": acc}
 
 

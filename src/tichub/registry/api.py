@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -24,6 +25,8 @@ from tichub.registry.schemas import (
     ScopeLineIn,
     ScopeLineOut,
     SearchOut,
+    SignatoryIn,
+    SignatoryOut,
 )
 
 router = APIRouter(prefix="/api/registry", tags=["registry"])
@@ -144,6 +147,30 @@ def add_qualification(institution_id: str, body: QualificationIn, db: DB,
                       principal: Writer) -> QualificationOut:
     return service.qualification_out(
         service.add_qualification(db, principal, institution_id, body))
+
+
+@router.get("/institutions/{institution_id}/signatories", response_model=list[SignatoryOut])
+def signatories(institution_id: str, db: DB, principal: Public) -> list[SignatoryOut]:
+    """The institution's authorised signatories, past and present (public, as CNAS and CMA
+    publish them)."""
+    return [SignatoryOut.model_validate(s)
+            for s in service.list_signatories(db, principal, institution_id)]
+
+
+@router.post("/institutions/{institution_id}/signatories", response_model=SignatoryOut,
+             status_code=201)
+def add_signatory(institution_id: str, body: SignatoryIn, db: DB,
+                  principal: Writer) -> SignatoryOut:
+    return SignatoryOut.model_validate(
+        service.add_signatory(db, principal, institution_id, body))
+
+
+@router.post("/signatories/{signatory_id}/end", response_model=SignatoryOut)
+def end_signatory(signatory_id: str, db: DB, principal: Writer,
+                  on: Annotated[date, Query(description="the last day of authorisation")]
+                  ) -> SignatoryOut:
+    """Ends an authorisation; reports signed before the end still verify."""
+    return SignatoryOut.model_validate(service.end_signatory(db, principal, signatory_id, on))
 
 
 @router.put("/qualifications/{qualification_id}", response_model=QualificationOut)

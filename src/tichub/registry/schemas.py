@@ -17,6 +17,7 @@ from tichub.registry.models import (
     QualificationStatus,
     RevenueTier,
     ScopeLine,
+    Signatory,
 )
 
 # Lengths come from the columns (core.schemas.column_length); credit_code and district are
@@ -80,6 +81,22 @@ class QualificationOut(BaseModel):
     issued_on: date | None
     valid_until: date
     status: QualificationStatus = Field(description="effective today: a lapsed date is expired")
+
+
+class SignatoryIn(InputModel):
+    name: str = Field(min_length=1, max_length=_len(Signatory.name), examples=["张明"])
+    title: str | None = Field(default=None, max_length=_len(Signatory.title))
+    authorised_from: date
+    authorised_until: date | None = None
+
+
+class SignatoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    title: str | None
+    authorised_from: date
+    authorised_until: date | None
 
 
 class ScopeLineIn(InputModel):

@@ -23,6 +23,7 @@ from tichub.registry.models import (
     QualificationKind,
     QualificationStatus,
     ScopeLine,
+    Signatory,
 )
 from tichub.registry.schemas import (
     InstitutionIn,
@@ -34,6 +35,7 @@ from tichub.registry.schemas import (
     ScopeLineIn,
     SearchHit,
     SearchOut,
+    SignatoryIn,
 )
 
 INSTITUTION_ORG_KINDS = {OrgKind.lab, OrgKind.certification_body}
@@ -427,7 +429,65 @@ def search_export_rows(
     return rows
 
 
+# --- authorised signatories ----------------------------------------------------------------
+
+def list_signatories(db: Session, principal: Principal, institution_id: str) -> list[Signatory]:
+    get_institution(db, principal, institution_id)
+    return list(db.scalars(select(Signatory).where(Signatory.institution_id == institution_id)
+                           .order_by(Signatory.name, Signatory.authorised_from)))
+
+
+def add_signatory(
+    db: Session, principal: Principal, institution_id: str, data: SignatoryIn
+) -> Signatory:
+    inst = get_institution(db, principal, institution_id)
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    if data.authorised_until and data.authorised_until < data.authorised_from:
+        raise errors.invalid("authorised_until", "is before authorised_from")
+    row = Signatory(institution_id=inst.id, name=" ".join(data.name.split()), title=data.title,
+                    authorised_from=data.authorised_from,
+                    authorised_until=data.authorised_until)
+    db.add(row)
+    db.flush()
+    audit.record(db, action="signatory.added", object_type="signatory", object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={"institution_id": inst.id, "name": row.name})
+    db.commit()
+    return row
+
+
+def end_signatory(db: Session, principal: Principal, signatory_id: str, on: date) -> Signatory:
+    """Ends an authorisation (kept, so reports signed before it still verify)."""
+    row = db.get(Signatory, signatory_id)
+    if row is None:
+        raise errors.not_found("signatory")
+    inst = get_institution(db, principal, row.institution_id)
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    if on < row.authorised_from:
+        raise errors.invalid("on", "is before the authorisation began")
+    row.authorised_until = on
+    audit.record(db, action="signatory.ended", object_type="signatory", object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=inst.org_id,
+                 data={"name": row.name, "until": on.isoformat()})
+    db.commit()
+    return row
+
+
 # --- for other domains ----------------------------------------------------------------------
+
+
+def signatory_faults(
+    db: Session, institution_id: str, names: Sequence[str], on: date
+) -> list[FieldError]:
+    """The names that were not authorised signatories of the institution on ``on``."""
+    rows = list(db.scalars(select(Signatory).where(Signatory.institution_id == institution_id)))
+    faults = []
+    for i, raw in enumerate(names):
+        name = " ".join(raw.split())
+        if not any(r.name == name and r.authorised_on(on) for r in rows):
+            faults.append(FieldError(f"signatories.{i}", f"{name} was not an authorised "
+                                     f"signatory of the issuer on {on.isoformat()}"))
+    return faults
 
 def accreditation_faults(
     db: Session, institution_id: str, kind: QualificationKind, standards: Sequence[str],

@@ -98,6 +98,8 @@ def _prepare(
     refers_to: ReportRecord | None = None
     if data.event is RecordEvent.issued:
         assert data.issued_on is not None  # the schema sees to it
+        faults += [FieldError(f.field, f.message, row) for f in registry.signatory_faults(
+            db, inst.id, data.signatories, data.issued_on)]
         for mark in sorted(set(data.marks)):
             faults += [FieldError(f.field, f"{mark}: {f.message}", row)
                        for f in registry.accreditation_faults(
