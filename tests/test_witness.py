@@ -101,3 +101,52 @@ def test_cosignatures_that_do_not_verify_are_refused(client, db, world) -> None:
     r = client.post(f"/api/reports/orgs/{acc.org.id}/witnesses", json={"verifier_key": bad_type},
                     headers={"Authorization": "Bearer " + api_token(db, acc, ["accounts:admin"])})
     assert r.status_code == 422 and "0x04" in r.json()["errors"][0]["message"]
+
+
+def test_the_command_line_witness_and_auditor_over_http(app, db, world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from tichub.cli import app as cli_app
+
+    world["add"](3, "A")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        key, auth = world["witnesses"][0]
+        key_file = tmp_path / "witness.key"
+        key_file.write_text(key.encode())
+        log_key = world["log"].verifier.encode()
+        runner = CliRunner()
+        args = ["witness", "cosign", url, "--log-key", log_key, "--key-file", str(key_file),
+                "--state", str(tmp_path / "w.json"),
+                "--token", auth["Authorization"].removeprefix("Bearer ")]
+        result = runner.invoke(cli_app, args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip() == f"cosigned size 3 of {world['log'].origin}"
+        audit_args = ["audit", url, "--key", log_key, "--state", str(tmp_path / "a.json"),
+                      "--full"]
+        result = runner.invoke(cli_app, audit_args)
+        assert result.exit_code == 0, result.output
+        assert "up to size 3, tiles and entries checked" in result.stdout
+        world["add"](2, "B")
+        again = runner.invoke(cli_app, args)
+        assert again.exit_code == 0 and "cosigned size 5" in again.stdout, again.output
+        wrong_key = runner.invoke(cli_app, ["audit", url, "--key", key.verifier().encode()])
+        assert wrong_key.exit_code == 1 and "audit stopped" in wrong_key.stderr
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
