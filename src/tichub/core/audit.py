@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from tichub.core.models import AuditEvent
@@ -31,3 +33,10 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
+    """Many events (each with the fields of ``record``) in one multi-row insert, for use
+    cases that change many objects at once, such as a batch of registrations."""
+    if events:
+        session.execute(insert(AuditEvent), [{"data": {}, "summary": "", **e} for e in events])

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -145,12 +146,20 @@ class Signer:
     def __repr__(self) -> str:  # never print the seed
         return f"Signer({self.name!r}, type {self.sig_type})"
 
+    # Built once: a log signs a receipt for every record it registers.
+    @cached_property
+    def _key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.seed)
+
+    @cached_property
+    def _verifier(self) -> Verifier:
+        return Verifier(self.name, self.sig_type, _raw_public(self._key.public_key()))
+
     def verifier(self) -> Verifier:
-        key = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
-        return Verifier(self.name, self.sig_type, _raw_public(key))
+        return self._verifier
 
     def signature_line(self, text: str, timestamp: int | None = None) -> str:
-        key = Ed25519PrivateKey.from_private_bytes(self.seed)
+        key = self._key
         if self.sig_type == COSIGNATURE:
             if timestamp is None or not 0 <= timestamp < 2**63:
                 raise NoteError("a cosignature needs its time, in seconds since 1970")

@@ -8,18 +8,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, require
 from tichub.core.config import Settings
 from tichub.core.errors import FieldError
-from tichub.core.ids import today, utcnow
+from tichub.core.ids import new_id, today, utcnow
 from tichub.core.models import Role
 from tichub.registry import service as registry
-from tichub.registry.models import QualificationKind
+from tichub.registry.models import Institution, QualificationKind
 from tichub.reports import leaf, merkle, tiles
 from tichub.reports.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from tichub.reports.models import (
@@ -88,27 +89,69 @@ def _issued(db: Session, institution_id: str, number: str) -> ReportRecord | Non
         ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at))
 
 
+class _Batch:
+    """What registering a batch needs to know, read once for the whole batch (a LIMS sends
+    up to 1,000 records that mostly share an issuer, signatories and standards) and kept up
+    to date as the batch's own records are prepared, so duplicates inside it are flagged."""
+
+    def __init__(self, db: Session, items: Sequence[RecordIn]) -> None:
+        self.db = db
+        institutions = {d.institution_id for d in items}
+        numbers = {d.number for d in items}
+        self.issued: set[tuple[str, str]] = set(db.execute(
+            select(ReportRecord.institution_id, ReportRecord.number).where(
+                ReportRecord.institution_id.in_(institutions),
+                ReportRecord.number.in_(numbers),
+                ReportRecord.event == RecordEvent.issued)))
+        pdfs = {d.pdf_sha256 for d in items if d.pdf_sha256}
+        self.pdf_numbers: dict[str, set[str]] = {}
+        for sha, number in db.execute(select(ReportRecord.pdf_sha256, ReportRecord.number)
+                                      .where(ReportRecord.pdf_sha256.in_(pdfs))):
+            self.pdf_numbers.setdefault(sha or "", set()).add(number)
+        self._checked: dict[tuple[object, ...], list[FieldError]] = {}
+        # Held here: the session's identity map keeps objects only while someone does.
+        self._institutions: dict[str, Institution] = {}
+
+    def institution(self, principal: Principal, institution_id: str) -> Institution:
+        if institution_id not in self._institutions:
+            inst = registry.get_institution(self.db, principal, institution_id)
+            require(principal, Role.editor, org=inst.org_id, scope="reports:write")
+            self._institutions[institution_id] = inst
+        return self._institutions[institution_id]
+
+    def checked(self, key: tuple[object, ...],
+                check: Callable[[], list[FieldError]]) -> list[FieldError]:
+        if key not in self._checked:
+            self._checked[key] = check()
+        return self._checked[key]
+
+
 def _prepare(
-    db: Session, principal: Principal, data: RecordIn, now: datetime, row: int | None = None
-) -> ReportRecord:
-    inst = registry.get_institution(db, principal, data.institution_id)
-    require(principal, Role.editor, org=inst.org_id, scope="reports:write")
+    db: Session, principal: Principal, data: RecordIn, now: datetime, batch: _Batch,
+    row: int | None = None,
+) -> dict[str, Any]:
+    """The record's row, once every check passed; raises ``Problem`` naming the faults."""
+    inst = batch.institution(principal, data.institution_id)
     faults = _date_faults(data, row)
     flags: list[str] = []
     refers_to: ReportRecord | None = None
     if data.event is RecordEvent.issued:
-        assert data.issued_on is not None  # the schema sees to it
-        faults += [FieldError(f.field, f.message, row) for f in registry.signatory_faults(
-            db, inst.id, data.signatories, data.issued_on)]
+        on = data.issued_on
+        assert on is not None  # the schema sees to it
+        names = tuple(data.signatories)
+        faults += [FieldError(f.field, f.message, row) for f in batch.checked(
+            ("signatories", inst.id, names, on),
+            lambda: registry.signatory_faults(db, inst.id, names, on))]
+        standards = tuple(data.standards)
         for mark in sorted(set(data.marks)):
-            faults += [FieldError(f.field, f"{mark}: {f.message}", row)
-                       for f in registry.accreditation_faults(
-                           db, inst.id, MARK_KINDS[mark], data.standards, data.issued_on)]
-        if _issued(db, inst.id, data.number) is not None:
+            kind = MARK_KINDS[mark]
+            faults += [FieldError(f.field, f"{mark}: {f.message}", row) for f in batch.checked(
+                ("marks", inst.id, kind, standards, on),
+                lambda kind=kind: registry.accreditation_faults(  # type: ignore[misc]
+                    db, inst.id, kind, standards, on))]
+        if (inst.id, data.number) in batch.issued:
             flags.append("number_registered_before")
-        if data.pdf_sha256 and db.scalar(select(ReportRecord.id).where(
-                ReportRecord.pdf_sha256 == data.pdf_sha256,
-                ReportRecord.number != data.number).limit(1)):
+        if data.pdf_sha256 and batch.pdf_numbers.get(data.pdf_sha256, set()) - {data.number}:
             flags.append("pdf_under_another_number")
     else:
         refers_to = _issued(db, inst.id, data.number)
@@ -122,6 +165,10 @@ def _prepare(
     if faults:
         raise errors.Problem(422, "Record refused", detail="; ".join(
             f"{f.field}: {f.message}" for f in faults), errors=faults)
+    if data.event is RecordEvent.issued:
+        batch.issued.add((inst.id, data.number))
+        if data.pdf_sha256:
+            batch.pdf_numbers.setdefault(data.pdf_sha256, set()).add(data.number)
 
     public = {
         "number": data.number, "kind": data.kind.value, "event": data.event.value,
@@ -144,26 +191,28 @@ def _prepare(
     salt = leaf.new_salt()
     commit = leaf.commitment(private, salt)
     leaf_bytes = leaf.leaf_bytes(public, commit)
-    return ReportRecord(
-        number=data.number, kind=data.kind, event=data.event,
-        refers_to_id=refers_to.id if refers_to else None, institution_id=inst.id,
-        org_id=inst.org_id, issued_on=data.issued_on, pdf_sha256=data.pdf_sha256,
-        public=public, private=private, salt=salt.hex(), commitment=commit, leaf=leaf_bytes,
-        leaf_hash=merkle.leaf_hash(leaf_bytes).hex(), flags=flags, registered_at=now,
-        registered_by=principal.user_id if principal.user_id != "cli" else None)
+    return {
+        "id": new_id(), "number": data.number, "kind": data.kind, "event": data.event,
+        "refers_to_id": refers_to.id if refers_to else None, "institution_id": inst.id,
+        "org_id": inst.org_id, "issued_on": data.issued_on, "pdf_sha256": data.pdf_sha256,
+        "public": public, "private": private, "salt": salt.hex(), "commitment": commit,
+        "leaf": leaf_bytes, "leaf_hash": merkle.leaf_hash(leaf_bytes).hex(), "flags": flags,
+        "registered_at": now, "log_index": None,
+        "registered_by": principal.user_id if principal.user_id != "cli" else None}
 
 
-def receipt_note(log: Log, record: ReportRecord) -> str:
-    stamp = int(record.registered_at.timestamp() * 1000)
-    text = (f"{log.origin}\nreceipt\n{base64.b64encode(bytes.fromhex(record.leaf_hash)).decode()}"
+def receipt_note(log: Log, leaf_hash: str, registered_at: datetime) -> str:
+    stamp = int(registered_at.timestamp() * 1000)
+    text = (f"{log.origin}\nreceipt\n{base64.b64encode(bytes.fromhex(leaf_hash)).decode()}"
             f"\n{stamp}\n")
     return sign(text, [log.signer])
 
 
-def _receipt(log: Log, record: ReportRecord) -> Receipt:
-    return Receipt(record_id=record.id, number=record.number, leaf_hash=record.leaf_hash,
-                   registered_at=record.registered_at, flags=list(record.flags),
-                   receipt=receipt_note(log, record), verifier_key=log.verifier.encode())
+def _receipt(log: Log, row: dict[str, Any]) -> Receipt:
+    return Receipt(record_id=row["id"], number=row["number"], leaf_hash=row["leaf_hash"],
+                   registered_at=row["registered_at"], flags=list(row["flags"]),
+                   receipt=receipt_note(log, row["leaf_hash"], row["registered_at"]),
+                   verifier_key=log.verifier.encode())
 
 
 def register(
@@ -172,26 +221,28 @@ def register(
     """Registers every record or none; returns once they are durably queued for the log."""
     now = utcnow()
     records, faults = [], []
-    for row, data in enumerate(items, start=1):
-        try:
-            records.append(_prepare(db, principal, data, now, row if len(items) > 1 else None))
-        except errors.Problem as exc:
-            if len(items) == 1 or exc.status != 422:
-                raise
-            faults += exc.errors
+    with db.no_autoflush:
+        batch = _Batch(db, items)
+        for row, data in enumerate(items, start=1):
+            try:
+                records.append(_prepare(db, principal, data, now, batch,
+                                        row if len(items) > 1 else None))
+            except errors.Problem as exc:
+                if len(items) == 1 or exc.status != 422:
+                    raise
+                faults += exc.errors
     if faults:
         raise errors.Problem(422, "Records refused", detail=f"{len(faults)} error(s); "
                              "nothing was registered", errors=faults)
-    for record in records:
-        db.add(record)
-        db.flush()
-        db.add(LogPending(record_id=record.id))
-        audit.record(db, action="report.registered", object_type="report_record",
-                     object_id=record.id, actor_user_id=record.registered_by,
-                     org_id=record.org_id, data={"number": record.number,
-                                                 "event": record.event.value,
-                                                 "leaf_hash": record.leaf_hash,
-                                                 "flags": record.flags})
+    # Multi-row inserts, in one transaction: the records, their places in the queue (in
+    # registration order) and their audit events.
+    db.execute(insert(ReportRecord), records)
+    db.execute(insert(LogPending), [{"record_id": r["id"]} for r in records])
+    audit.record_many(db, [{
+        "action": "report.registered", "object_type": "report_record", "object_id": r["id"],
+        "actor_user_id": r["registered_by"], "org_id": r["org_id"],
+        "data": {"number": r["number"], "event": r["event"].value,
+                 "leaf_hash": r["leaf_hash"], "flags": r["flags"]}} for r in records])
     db.commit()
     return [_receipt(log, r) for r in records]
 
