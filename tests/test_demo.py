@@ -78,3 +78,25 @@ def test_demo_users_sign_in_and_find_labs(client, app) -> None:  # type: ignore[
         assert client.get("/api/me").json()["email"] == email
     body = client.get("/api/registry/search", params={"q": "检测"}).json()
     assert body["total"] > 0
+
+
+def test_demo_reports_verify(client, app) -> None:  # type: ignore[no-untyped-def]
+    from tichub.demo.reports import number, seed_reports
+    from tichub.reports.bundle import check
+
+    with app.state.sessionmaker() as db:
+        demo.seed(db, scale=0.3, seed=2027)
+        size = seed_reports(db, app.state.log, count=20)
+    assert size == 23  # 20 reports, a withdrawal, a replacement and an amendment
+
+    def verdict(n: int) -> dict:  # type: ignore[type-arg]
+        return client.get("/api/reports/verify", params={"number": number(n)}).json()
+
+    assert (verdict(1)["status"], verdict(1)["integrity"]) == ("valid", "verified")
+    assert verdict(3)["status"] == "withdrawn"
+    assert (verdict(5)["status"], verdict(5)["replacement"]) == ("amended", number(21))
+    record_id = verdict(1)["history"][0]["id"]
+    bundle = client.get(f"/api/reports/records/{record_id}/bundle").json()
+    assert check(bundle, app.state.log.verifier.encode()).number == number(1)
+    page = client.get(f"/verify?number={number(1)}").text
+    assert "DEMO-2026-00001" in page

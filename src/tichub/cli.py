@@ -209,6 +209,11 @@ def demo_seed(
             typer.echo("demo data already present")
             return
         counts = demo.seed(db, scale=scale, seed=seed, progress=bars(progress))
+        from tichub.demo.reports import seed_reports
+        from tichub.reports.service import Log
+
+        counts["reports in the log"] = seed_reports(db, Log.from_settings(get_settings()),
+                                                    seed=seed)
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
