@@ -56,6 +56,19 @@ def _b64(text: str, what: str) -> bytes:
         raise NoteError(f"{what} is not valid base64") from None
 
 
+def _parse_key(text: str, what: str, part: str) -> tuple[str, str, int, bytes]:
+    """<name>+<hex key ID>+<base64(type || 32 bytes)>: name, key ID, type and bytes."""
+    parts = text.split("+", 2)  # base64 may hold "+", so only the first two split
+    if len(parts) != 3:
+        raise NoteError(f"a {what} reads <name>+<hex key ID>+<base64 {part}>")
+    name, hex_id, packed = parts
+    _check_name(name)
+    raw = _b64(packed, f"the {what}")
+    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE):
+        raise NoteError(f"the {what} is not an Ed25519 (0x01) or cosignature (0x04) key")
+    return name, hex_id.lower(), raw[0], raw[1:]
+
+
 def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -76,16 +89,9 @@ class Verifier:
 
     @classmethod
     def parse(cls, text: str) -> Verifier:
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3:
-            raise NoteError("a verifier key reads <name>+<hex key ID>+<base64 key>")
-        name, hex_id, packed = parts
-        _check_name(name)
-        raw = _b64(packed, "the verifier key")
-        if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE):
-            raise NoteError("the verifier key is not an Ed25519 (0x01) or cosignature (0x04) key")
-        verifier = cls(name, raw[0], raw[1:])
-        if hex_id.lower() != verifier.key_id.hex():
+        name, hex_id, sig_type, key = _parse_key(text.strip(), "verifier key", "key")
+        verifier = cls(name, sig_type, key)
+        if hex_id != verifier.key_id.hex():
             raise NoteError("the verifier key's ID does not match its name and key")
         return verifier
 
@@ -125,16 +131,10 @@ class Signer:
     def parse(cls, text: str) -> Signer:
         if not text.startswith(PRIVATE_PREFIX):
             raise NoteError("a signer key starts with PRIVATE+KEY+")
-        parts = text.strip()[len(PRIVATE_PREFIX):].split("+", 2)
-        if len(parts) != 3:
-            raise NoteError("a signer key reads PRIVATE+KEY+<name>+<hex key ID>+<base64 seed>")
-        name, hex_id, packed = parts
-        _check_name(name)
-        raw = _b64(packed, "the signer key")
-        if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE):
-            raise NoteError("the signer key is not an Ed25519 (0x01) or cosignature (0x04) key")
-        signer = cls(name, raw[1:], raw[0])
-        if hex_id.lower() != signer.verifier().key_id.hex():
+        name, hex_id, sig_type, seed = _parse_key(
+            text.strip()[len(PRIVATE_PREFIX):], "signer key", "seed")
+        signer = cls(name, seed, sig_type)
+        if hex_id != signer.verifier().key_id.hex():
             raise NoteError("the signer key's ID does not match its name and key")
         return signer
 
