@@ -233,3 +233,34 @@ def test_demo_seed_shows_progress_on_stderr_and_its_result_on_stdout(tichub, db)
         0, ["demo data already present"], "")
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Institution)) == 6
+
+
+def test_log_integrate_and_witness_keygen(tichub, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from conftest import LOG_KEY, LOG_ORIGIN
+    from tichub.reports import service as reports
+    from tichub.reports.note import COSIGNATURE, Signer, Verifier
+    from tichub.reports.schemas import RecordIn
+
+    monkeypatch.setenv("TICHUB_LOG_KEY", LOG_KEY)
+    monkeypatch.setenv("TICHUB_LOG_ORIGIN", LOG_ORIGIN)
+    get_settings.cache_clear()
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="甲检测", serial=1)
+    reports.register(db, acc.principal(db), reports.Log(LOG_ORIGIN, Signer.parse(LOG_KEY)), [
+        RecordIn(number=f"R-{i}", kind="test_report", institution_id=inst,
+                 issued_on=date(2026, 1, 5)) for i in range(3)])
+    result = tichub("log", "integrate")
+    assert result.exit_code == 0, result.output
+    assert _lines(result.stdout) == ["the log holds 3 entries"]
+    db.rollback()
+    assert reports.count_pending(db) == 0
+
+    made = tichub("witness", "keygen", "samr.example/witness")
+    assert made.exit_code == 0, made.output
+    private, public = _lines(made.stdout)
+    signer = Signer.parse(private.removeprefix("private key (secret): "))
+    verifier = Verifier.parse(public.removeprefix("verifier key: "))
+    assert signer.verifier() == verifier and verifier.sig_type == COSIGNATURE
+    assert "must be non-empty" in _one_error(tichub("witness", "keygen", "has space"))
