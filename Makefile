@@ -38,6 +38,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/tlog.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
