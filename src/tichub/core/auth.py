@@ -7,7 +7,7 @@ checks the caller's role in the organisation that owns the object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -99,13 +99,15 @@ def require(principal: Principal, role: Role, *, org: str | None, scope: str | N
 
 # --- resolving the caller -------------------------------------------------------------
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    # Async, though the session is used synchronously: opening one touches no database,
+    # and closing it only hands its connection back, so neither needs a worker thread
+    # (each hop to one cost more than a cached read).
     session: Session = request.app.state.sessionmaker()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        session.close()  # rolls back whatever the route did not commit
 
 
 DB = Annotated[Session, Depends(get_db)]
@@ -151,18 +153,22 @@ def principal_from_api_token(db: Session, token: str) -> Principal:
                      scopes=frozenset(row.scopes), token_id=row.id)
 
 
-async def current_principal(request: Request, db: DB) -> Principal:
+async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = ANONYMOUS
     header = request.headers.get("authorization", "")
+    # A session of its own, opened only for a token or a cookie: anonymous calls (public
+    # verification above all) touch no database to learn who they are.
     if header.lower().startswith("bearer "):
-        principal = principal_from_api_token(db, header[7:].strip())
+        with request.app.state.sessionmaker() as db:
+            principal = principal_from_api_token(db, header[7:].strip())
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            principal = principal_from_session_token(db, cookie) or ANONYMOUS
+            with request.app.state.sessionmaker() as db:
+                principal = principal_from_session_token(db, cookie) or ANONYMOUS
         # Browsers send cookies and forms on their own; a bearer token they cannot forge.
         if cookie or _is_form(request):
             await check_csrf(request)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from itertools import pairwise
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
@@ -22,7 +23,8 @@ from tichub.core.models import Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
 from tichub.reports import leaf, merkle, tiles
-from tichub.reports.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
+from tichub.reports.lookup import Reader
 from tichub.reports.models import (
     LogCheckpoint,
     LogCosignature,
@@ -31,6 +33,7 @@ from tichub.reports.models import (
     LogTile,
     LogWitness,
     RecordEvent,
+    RecordKind,
     ReportRecord,
 )
 from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note, sign
@@ -51,6 +54,9 @@ STATUS_AFTER = {RecordEvent.issued: "valid", RecordEvent.reinstated: "valid",
 class Log:
     origin: str
     signer: Signer
+    # Checkpoints already opened with the log's key, by their exact note text: a changed
+    # note is a new key, checked afresh.
+    _opened: dict[str, Opened] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Log:
@@ -60,9 +66,19 @@ class Log:
                              f"is {settings.log_origin!r} (TICHUB_LOG_ORIGIN)")
         return cls(settings.log_origin, signer)
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
         return self.signer.verifier()
+
+    def open(self, note: str) -> Opened:
+        """The checkpoint in ``note``, its log signature checked (NoteError if not)."""
+        opened = self._opened.get(note)
+        if opened is None:
+            opened = open_checkpoint(note, self.verifier)
+            if len(self._opened) >= 256:
+                self._opened.clear()
+            self._opened[note] = opened
+        return opened
 
 
 # --- registering ----------------------------------------------------------------------------
@@ -258,8 +274,12 @@ def tile_fetcher(db: Session) -> Callable[[int, int, int], bytes]:
     return fetch
 
 
+# Shared by the proofs a process serves; keyed by tile content, so it never hides a change.
+NODE_MEMO = tiles.NodeMemo()
+
+
 def tree(db: Session, size: int) -> tiles.TileSource:
-    return tiles.TileSource(size, tile_fetcher(db))
+    return tiles.TileSource(size, tile_fetcher(db), NODE_MEMO)
 
 
 def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
@@ -352,7 +372,43 @@ def entry_bundle(db: Session, index: int, width: int) -> bytes:
 
 # --- reading -------------------------------------------------------------------------------
 
-def record_out(record: ReportRecord) -> RecordOut:
+class Recorded(Protocol):
+    """What checking and showing a record read of it: an ORM record or a looked-up row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def kind(self) -> RecordKind: ...
+    @property
+    def event(self) -> RecordEvent: ...
+    @property
+    def institution_id(self) -> str: ...
+    @property
+    def public(self) -> dict[str, Any]: ...
+    @property
+    def flags(self) -> list[str]: ...
+    @property
+    def registered_at(self) -> datetime: ...
+    @property
+    def log_index(self) -> int | None: ...
+    @property
+    def leaf_hash(self) -> str: ...
+    @property
+    def leaf(self) -> bytes: ...
+    @property
+    def commitment(self) -> str: ...
+
+
+class SignedSize(Protocol):
+    @property
+    def size(self) -> int: ...
+    @property
+    def note(self) -> str: ...
+
+
+def record_out(record: Recorded) -> RecordOut:
     return RecordOut(id=record.id, number=record.number, kind=record.kind, event=record.event,
                      issuer=record.public["issuer"]["name"],
                      institution_id=record.institution_id, public=record.public,
@@ -360,8 +416,8 @@ def record_out(record: ReportRecord) -> RecordOut:
                      log_index=record.log_index, leaf_hash=record.leaf_hash)
 
 
-def check_record(db: Session, log: Log, record: ReportRecord,
-                 checkpoint: LogCheckpoint | None) -> str | None:
+def check_record(log: Log, record: Recorded, checkpoint: SignedSize | None,
+                 fetch: Callable[[int, int, int], bytes]) -> str | None:
     """Why a stored record cannot be trusted, or None: its fields must be its leaf's, and
     the leaf must be in the tree under the log's signed checkpoint."""
     if merkle.leaf_hash(record.leaf).hex() != record.leaf_hash:
@@ -377,9 +433,10 @@ def check_record(db: Session, log: Log, record: ReportRecord,
     if checkpoint is None or checkpoint.size <= record.log_index:
         return f"record {record.id}: no signed checkpoint covers its index"
     try:
-        opened = open_checkpoint(checkpoint.note, log.verifier)
+        opened = log.open(checkpoint.note)
         size = opened.checkpoint.size
-        proof = merkle.inclusion_proof(tree(db, size), record.log_index, size)
+        source = tiles.TileSource(size, fetch, NODE_MEMO)
+        proof = merkle.inclusion_proof(source, record.log_index, size)
         merkle.verify_inclusion(bytes.fromhex(record.leaf_hash), record.log_index, size, proof,
                                 opened.checkpoint.root_hash)
     except (NoteError, merkle.ProofError) as exc:
@@ -387,37 +444,44 @@ def check_record(db: Session, log: Log, record: ReportRecord,
     return None
 
 
-def verdict(db: Session, number: str, on: date | None = None, log: Log | None = None) -> Verdict:
+STATUS_WORDS = {"valid": "registered and valid", "amended": "replaced by an amended document",
+                "withdrawn": "withdrawn by its issuer", "suspended": "suspended",
+                "revoked": "revoked", "expired": "expired"}
+
+
+def verdict(engine: Engine, number: str, on: date | None = None,
+            log: Log | None = None) -> Verdict:
     """A document's status from its records, oldest first; the last event decides."""
     number = number.strip()
-    history = list(db.scalars(select(ReportRecord).where(ReportRecord.number == number)
-                              .order_by(ReportRecord.registered_at, ReportRecord.id)))
-    if not history:
-        return Verdict(number=number, found=False, verdict="No document with this number "
-                       "is registered: treat the document as unverified.")
-    last = history[-1]
-    status = STATUS_AFTER[last.event]
-    valid_until = next((r.public["dates"].get("valid_until") for r in reversed(history)
-                        if r.event is RecordEvent.issued), None)
-    if status == "valid" and valid_until and date.fromisoformat(valid_until) < (on or today()):
-        status = "expired"
-    issuers = {r.institution_id for r in history}
-    words = {"valid": "registered and valid", "amended": "replaced by an amended document",
-             "withdrawn": "withdrawn by its issuer", "suspended": "suspended",
-             "revoked": "revoked", "expired": "expired"}
-    text = f"{number} is {words[status]}."
-    if len(issuers) > 1:
-        text += " Several issuers registered this number: check the issuer."
-    integrity, detail = "verified", ""
-    if log is not None:
-        checkpoint = latest_checkpoint(db)
-        faults = [f for r in history if (f := check_record(db, log, r, checkpoint))]
-        if faults:
-            integrity, detail = "failed", "; ".join(faults)
-            text = (f"Warning: the stored record of {number} does not match the public log, "
-                    "so it cannot be relied on. Report this to the market regulator.")
-        elif any(r.log_index is None for r in history):
-            integrity = "queued"
+    reader = Reader(engine)
+    try:
+        history = reader.history(number)
+        if not history:
+            return Verdict(number=number, found=False, verdict="No document with this number "
+                           "is registered: treat the document as unverified.")
+        last = history[-1]
+        status = STATUS_AFTER[last.event]
+        valid_until = next((r.public["dates"].get("valid_until") for r in reversed(history)
+                            if r.event is RecordEvent.issued), None)
+        if status == "valid" and valid_until and \
+                date.fromisoformat(valid_until) < (on or today()):
+            status = "expired"
+        text = f"{number} is {STATUS_WORDS[status]}."
+        if len({r.institution_id for r in history}) > 1:
+            text += " Several issuers registered this number: check the issuer."
+        integrity, detail = "verified", ""
+        if log is not None:
+            checkpoint = reader.latest_checkpoint()
+            fetch = reader.tile_fetcher()
+            faults = [f for r in history if (f := check_record(log, r, checkpoint, fetch))]
+            if faults:
+                integrity, detail = "failed", "; ".join(faults)
+                text = (f"Warning: the stored record of {number} does not match the public "
+                        "log, so it cannot be relied on. Report this to the market regulator.")
+            elif any(r.log_index is None for r in history):
+                integrity = "queued"
+    finally:
+        reader.close()
     return Verdict(number=number, found=True, status=status, verdict=text,
                    history=[record_out(r) for r in history],
                    replacement=last.public.get("replacement") if status == "amended" else None,
@@ -558,7 +622,7 @@ def record_faults(db: Session, log: Log) -> Iterator[str]:
     fetch = tile_fetcher(db)
     hashes: dict[int, bytes] = {}
     for record in db.scalars(select(ReportRecord).order_by(ReportRecord.log_index)):
-        fault = check_record(db, log, record, None) if record.log_index is None else None
+        fault = check_record(log, record, None, fetch) if record.log_index is None else None
         if record.log_index is not None:
             if merkle.leaf_hash(record.leaf).hex() != record.leaf_hash or \
                     json.loads(record.leaf).get("record") != record.public:

@@ -9,6 +9,7 @@ uint16 length. Pure: no storage; ``TileSource`` reads a tree back from tiles alo
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from tichub.reports.merkle import HASH_SIZE, NodeSource, ProofError, node_hash
@@ -119,10 +120,12 @@ class TileSource:
     """A tree of ``size`` leaves read from its tiles: ``fetch(level, index, width)`` gives a
     tile's bytes (from files, a mirror, a database). Each tile is fetched once."""
 
-    def __init__(self, size: int, fetch: Callable[[int, int, int], bytes]) -> None:
+    def __init__(self, size: int, fetch: Callable[[int, int, int], bytes],
+                 memo: NodeMemo | None = None) -> None:
         self.size = size
         self._fetch = fetch
         self._tiles: dict[tuple[int, int], bytes] = {}
+        self._memo = memo
 
     def _tile(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -144,10 +147,38 @@ class TileSource:
             raise ProofError(f"no complete subtree at level {level}, index {index}")
         data = self._tile(tile_level, first // TILE_WIDTH)
         at = first % TILE_WIDTH
+        if self._memo is not None:
+            return self._memo.levels(data)[sub][at >> sub]
         hashes = [data[i * HASH_SIZE:(i + 1) * HASH_SIZE] for i in range(at, at + (1 << sub))]
-        while len(hashes) > 1:
-            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-        return hashes[0]
+        return _fold(hashes)
+
+
+class NodeMemo:
+    """Every subtree hash inside a tile, computed once per tile *content*: keyed by the
+    tile's bytes, so a tile rewritten in storage is hashed afresh, never served from here.
+    A proof needs a few dozen such hashes, each a fold of up to 128 leaves of its tile;
+    a server answering proofs keeps them. Bounded: the oldest tiles go first."""
+
+    def __init__(self, max_tiles: int = 2048) -> None:
+        self.max_tiles = max_tiles
+        self._levels: dict[bytes, list[list[bytes]]] = {}
+        self._lock = threading.Lock()  # server threads share one memo
+
+    def levels(self, data: bytes) -> list[list[bytes]]:
+        """[level 0 hashes, level 1, …, level 7]: level j holds the complete subtrees of
+        2**j of the tile's hashes, left to right."""
+        found = self._levels.get(data)
+        if found is None:
+            level = [data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+            found = [level]
+            for _ in range(TILE_HEIGHT - 1):
+                level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+                found.append(level)
+            with self._lock:
+                if len(self._levels) >= self.max_tiles:
+                    del self._levels[next(iter(self._levels))]
+                self._levels[data] = found
+        return found
 
 
 def _fold(hashes: list[bytes]) -> bytes:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -51,7 +52,9 @@ class PdfCheck:
 
 
 def _check(db: Session, log: service.Log, number: str, h: str | None = None) -> Check:
-    verdict = service.verdict(db, number, log=log)
+    engine = db.get_bind()
+    assert isinstance(engine, Engine), "sessions are bound to the engine"
+    verdict = service.verdict(engine, number, log=log)
     return _arrange(verdict, h, {r.id: r.leaf_hash for r in verdict.history})
 
 
