@@ -4,8 +4,10 @@ and the salted commitment to a record's private fields."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
+import rfc8785
 
 from tichub.reports import leaf
 
@@ -33,6 +35,45 @@ RFC8785_CASES = [
 @pytest.mark.parametrize(("given", "expected"), RFC8785_CASES)
 def test_canonical_json_matches_the_published_test_data(given: str, expected: str) -> None:
     assert leaf.canonical(json.loads(given)) == expected.encode("utf-8")
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> object:
+    # Characters where escaping rules differ between encoders, if they differ anywhere.
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x00",
+                "\x1f", "\x7f", "\u0080", "\u2028", "\u2029", "€", "锂", "\ufeff",
+                "\U0001f602", "</script>", "'", "&"]
+    pick = rng.randrange(8 if depth < 3 else 5)
+    if pick == 0:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if pick == 1:
+        return rng.choice([0, -1, 1, 2**53 - 1, -(2**53 - 1), rng.randrange(-10**9, 10**9)])
+    if pick == 2:
+        return rng.choice([True, False, None])
+    if pick in (3, 4):
+        return rng.choice(["", "issuer", "Issuer", "_x", "a", "aa", "a_b", "z9"])
+    if pick == 5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["v", "record", "private", "a", "B", "_", "aa", "Z1", "a-b", "A", "number"]
+    return {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randrange(5))}
+
+
+def test_the_fast_path_writes_what_rfc8785_writes() -> None:
+    # canonical() writes plain values with the standard library's encoder: it must give
+    # the rfc8785 package's bytes for every such value.
+    rng = random.Random(8785)
+    values = [_random_value(rng) for _ in range(3000)]
+    values.append({"record": {"number": "R-1", "client": "上海\u2028某公司\x01", "n": 2**53 - 1},
+                   "private": "ab" * 32, "v": 1})
+    for value in values:
+        assert leaf._plain(value) or not isinstance(value, dict | list)
+        assert leaf.canonical(value) == rfc8785.dumps(value), value
+    # Outside what it can prove, rfc8785 decides: a float, a large integer, a non-ASCII key.
+    for other in ({"x": 1.5}, {"n": 2**60}, {"€": 1}):
+        assert not leaf._plain(other)
+    with pytest.raises(leaf.LeafError):
+        leaf.canonical({"n": 2**60})
+    with pytest.raises(leaf.LeafError):
+        leaf.canonical({"s": "\ud800"})
 
 
 def test_what_canonical_json_cannot_hold_is_refused() -> None:

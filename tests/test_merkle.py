@@ -9,9 +9,12 @@ sources number leaves from 1; the indexes here are RFC 9162's, from 0.
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import pytest
 from pymerkle import InmemoryTree
+from sigstore._internal import merkle as sigstore_merkle
+from sigstore.errors import VerificationError
 
 from tichub.reports import merkle
 from tichub.reports.merkle import MemoryTree, ProofError
@@ -142,6 +145,33 @@ def test_an_independent_implementation_agrees_on_random_trees() -> None:
             assert ours.root(old) == theirs.get_root(old)
             merkle.verify_consistency(old, size, theirs.get_root(old), theirs.get_root(),
                                       merkle.consistency_proof(ours, old, size))
+
+
+def _sigstore_entry(leaf: bytes, index: int, size: int, proof: list[bytes],
+                   root: bytes) -> SimpleNamespace:
+    # sigstore-python reads only these fields of a Rekor entry to check inclusion.
+    inclusion = SimpleNamespace(log_index=index, tree_size=size, hashes=proof, root_hash=root)
+    return SimpleNamespace(_inner=SimpleNamespace(canonicalized_body=leaf,
+                                                  inclusion_proof=inclusion))
+
+
+def test_sigstore_accepts_our_inclusion_proofs() -> None:
+    # sigstore-python's own inclusion check (the one it runs on Rekor entries), on our
+    # proofs from trees of many shapes; and it refuses a proof with a hash changed.
+    rng = random.Random(6962)
+    for size in [1, 2, 3, 7, 8, 9, 100, 255, 256, 257, 1000]:
+        data = [rng.randbytes(rng.randrange(1, 60)) for _ in range(size)]
+        ours = MemoryTree(data)
+        root = ours.root()
+        for index in sorted(rng.sample(range(size), min(size, 8))):
+            proof = merkle.inclusion_proof(ours, index, size)
+            sigstore_merkle.verify_merkle_inclusion(
+                _sigstore_entry(data[index], index, size, proof, root))  # type: ignore[arg-type]
+            if proof:
+                bad = [*proof[:-1], bytes(32)]
+                with pytest.raises(VerificationError):
+                    sigstore_merkle.verify_merkle_inclusion(
+                        _sigstore_entry(data[index], index, size, bad, root))  # type: ignore[arg-type]
 
 
 def test_asking_outside_the_tree_is_an_error(tree: MemoryTree) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from tichub.core.db import table
 from tichub.core.models import AuditEvent
 
 
@@ -39,4 +40,5 @@ def record_many(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
     """Many events (each with the fields of ``record``) in one multi-row insert, for use
     cases that change many objects at once, such as a batch of registrations."""
     if events:
-        session.execute(insert(AuditEvent), [{"data": {}, "summary": "", **e} for e in events])
+        session.execute(insert(table(AuditEvent)),
+                        [{"data": {}, "summary": "", **e} for e in events])

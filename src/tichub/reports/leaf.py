@@ -2,13 +2,15 @@
 commitment to its private ones (a client's name, say), which anyone holding the fields and
 the salt can open, and nobody can guess from the log.
 
-Pure: no storage. Canonical JSON comes from the ``rfc8785`` package.
+Pure: no storage. Canonical JSON comes from the standard library's encoder where its
+output provably matches, and from the ``rfc8785`` package otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +27,36 @@ class LeafError(ValueError):
     """Fields that canonical JSON cannot express (a float NaN, a non-string key...)."""
 
 
+# For values of only strings, booleans, null, safe integers, lists and objects with ASCII
+# keys, RFC 8785 output is what the standard library's C encoder writes with sorted keys,
+# no spaces and no ASCII escaping: the same escapes (\" \\ \b \f \n \r \t, other
+# controls as lowercase \u00xx), integers in plain digits, and key order by code unit,
+# which for ASCII keys is code point order. Anything else (floats above all) goes through
+# the rfc8785 package. tests/test_leaf.py holds the two to the same bytes.
+_PLAIN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                          allow_nan=False)
+_SAFE_INT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if kind is dict:
+        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    return False
+
+
 def canonical(value: Any) -> bytes:
+    if _plain(value):
+        try:
+            return _PLAIN.encode(value).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate, which rfc8785 refuses below
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -194,10 +195,13 @@ class Note:
     verified: tuple[Verified, ...]
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")  # control characters but newline
+
+
 def check_text(text: str) -> None:
     if not text.endswith("\n"):
         raise NoteError("a note's text ends with a newline")
-    if any(ord(c) < 0x20 and c != "\n" for c in text):
+    if _CONTROL.search(text):
         raise NoteError("a note's text holds no control characters but newlines")
 
 
