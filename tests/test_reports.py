@@ -172,6 +172,26 @@ def test_a_batch_is_registered_whole_or_not_at_all(client, db, lab) -> None:  # 
     assert _post(client, lab, too_many, "/api/reports/batch").status_code == 422
 
 
+def test_a_batch_may_issue_a_document_and_then_act_on_it(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    # Issued, replaced and withdrawn within one batch: the events point at the records of
+    # the same batch, and read back in the batch's order.
+    inst = lab["inst"]
+    records = [_record(inst, number="C-1"), _record(inst, number="C-2"),
+               _record(inst, number="C-1", event="amended", replacement="C-2"),
+               _record(inst, number="C-2", event="withdrawn", reason="样品信息有误")]
+    r = _post(client, lab, {"records": records}, "/api/reports/batch")
+    assert r.status_code == 201, r.text
+    ids = {(x["number"], i): x["record_id"] for i, x in enumerate(r.json())}
+    for number, status, events, first in (("C-1", "amended", ["issued", "amended"], 0),
+                                          ("C-2", "withdrawn", ["issued", "withdrawn"], 1)):
+        verdict = client.get("/api/reports/verify", params={"number": number}).json()
+        assert verdict["status"] == status
+        assert [h["event"] for h in verdict["history"]] == events
+        issued = verdict["history"][0]
+        assert issued["id"] == ids[(number, first)]
+        assert verdict["history"][1]["public"]["refers_to"] == issued["leaf_hash"]
+
+
 def test_only_the_issuers_editors_register(client, db, lab) -> None:  # type: ignore[no-untyped-def]
     company = make_account(db, "buyer@example.com", kind=OrgKind.enterprise)
     other_lab = make_account(db, "other@example.com")

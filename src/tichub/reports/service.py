@@ -100,10 +100,12 @@ def _date_faults(data: RecordIn, row: int | None) -> list[FieldError]:
     return faults
 
 
-def _issued(db: Session, institution_id: str, number: str) -> ReportRecord | None:
-    return db.scalar(select(ReportRecord).where(
-        ReportRecord.institution_id == institution_id, ReportRecord.number == number,
-        ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at))
+@dataclass(frozen=True)
+class _Issued:
+    """The first record of a document's issue, which later events point at."""
+
+    id: str
+    leaf_hash: str
 
 
 class _Batch:
@@ -114,12 +116,18 @@ class _Batch:
     def __init__(self, db: Session, items: Sequence[RecordIn]) -> None:
         self.db = db
         institutions = {d.institution_id for d in items}
-        numbers = {d.number for d in items}
-        self.issued: set[tuple[str, str]] = set(db.execute(
-            select(ReportRecord.institution_id, ReportRecord.number).where(
-                ReportRecord.institution_id.in_(institutions),
-                ReportRecord.number.in_(numbers),
-                ReportRecord.event == RecordEvent.issued)))
+        numbers = {d.number for d in items} | {d.replacement for d in items if d.replacement}
+        # By number alone, the issuer filtered here: given both, SQLite's planner, without
+        # fresh statistics, walks the issuer's index, which holds every record of a lab.
+        self.issued: dict[tuple[str, str], _Issued] = {}
+        for inst_id, number, record_id, leaf_hash in db.execute(
+                select(ReportRecord.institution_id, ReportRecord.number, ReportRecord.id,
+                       ReportRecord.leaf_hash)
+                .where(ReportRecord.number.in_(numbers),
+                       ReportRecord.event == RecordEvent.issued)
+                .order_by(ReportRecord.registered_at, ReportRecord.id)):
+            if inst_id in institutions:
+                self.issued.setdefault((inst_id, number), _Issued(record_id, leaf_hash))
         pdfs = {d.pdf_sha256 for d in items if d.pdf_sha256}
         self.pdf_numbers: dict[str, set[str]] = {}
         for sha, number in db.execute(select(ReportRecord.pdf_sha256, ReportRecord.number)
@@ -145,13 +153,13 @@ class _Batch:
 
 def _prepare(
     db: Session, principal: Principal, data: RecordIn, now: datetime, batch: _Batch,
-    row: int | None = None,
+    record_id: str, row: int | None = None,
 ) -> dict[str, Any]:
     """The record's row, once every check passed; raises ``Problem`` naming the faults."""
     inst = batch.institution(principal, data.institution_id)
     faults = _date_faults(data, row)
     flags: list[str] = []
-    refers_to: ReportRecord | None = None
+    refers_to: _Issued | None = None
     if data.event is RecordEvent.issued:
         on = data.issued_on
         assert on is not None  # the schema sees to it
@@ -171,21 +179,19 @@ def _prepare(
         if data.pdf_sha256 and batch.pdf_numbers.get(data.pdf_sha256, set()) - {data.number}:
             flags.append("pdf_under_another_number")
     else:
-        refers_to = _issued(db, inst.id, data.number)
+        refers_to = batch.issued.get((inst.id, data.number))
         if refers_to is None:
             faults.append(FieldError("number", f"no document {data.number} issued by this "
                                                "institution is registered", row))
-        if data.event is RecordEvent.amended and data.replacement and _issued(
-                db, inst.id, data.replacement) is None:
+        if data.event is RecordEvent.amended and data.replacement and \
+                (inst.id, data.replacement) not in batch.issued:
             faults.append(FieldError("replacement", f"register {data.replacement} as issued "
                                                     "before the amendment that names it", row))
     if faults:
         raise errors.Problem(422, "Record refused", detail="; ".join(
             f"{f.field}: {f.message}" for f in faults), errors=faults)
-    if data.event is RecordEvent.issued:
-        batch.issued.add((inst.id, data.number))
-        if data.pdf_sha256:
-            batch.pdf_numbers.setdefault(data.pdf_sha256, set()).add(data.number)
+    if data.event is RecordEvent.issued and data.pdf_sha256:
+        batch.pdf_numbers.setdefault(data.pdf_sha256, set()).add(data.number)
 
     public = {
         "number": data.number, "kind": data.kind.value, "event": data.event.value,
@@ -208,12 +214,16 @@ def _prepare(
     salt = leaf.new_salt()
     commit = leaf.commitment(private, salt)
     leaf_bytes = leaf.leaf_bytes(public, commit)
+    leaf_hash = merkle.leaf_hash(leaf_bytes).hex()
+    if data.event is RecordEvent.issued:
+        # Later records of the same batch may be about this document (or name it).
+        batch.issued.setdefault((inst.id, data.number), _Issued(record_id, leaf_hash))
     return {
-        "id": new_id(), "number": data.number, "kind": data.kind, "event": data.event,
+        "id": record_id, "number": data.number, "kind": data.kind, "event": data.event,
         "refers_to_id": refers_to.id if refers_to else None, "institution_id": inst.id,
         "org_id": inst.org_id, "issued_on": data.issued_on, "pdf_sha256": data.pdf_sha256,
         "public": public, "private": private, "salt": salt.hex(), "commitment": commit,
-        "leaf": leaf_bytes, "leaf_hash": merkle.leaf_hash(leaf_bytes).hex(), "flags": flags,
+        "leaf": leaf_bytes, "leaf_hash": leaf_hash, "flags": flags,
         "registered_at": now, "log_index": None,
         "registered_by": principal.user_id if principal.user_id != "cli" else None}
 
@@ -240,9 +250,12 @@ def register(
     records, faults = [], []
     with db.no_autoflush:
         batch = _Batch(db, items)
-        for row, data in enumerate(items, start=1):
+        # A batch's records share one time; their ids, sorted, keep their order (a document
+        # issued and withdrawn in one batch must read in that order).
+        ids = sorted(new_id() for _ in items)
+        for row, (data, record_id) in enumerate(zip(items, ids, strict=True), start=1):
             try:
-                records.append(_prepare(db, principal, data, now, batch,
+                records.append(_prepare(db, principal, data, now, batch, record_id,
                                         row if len(items) > 1 else None))
             except errors.Problem as exc:
                 if len(items) == 1 or exc.status != 422:
