@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,6 +80,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     integrator = Integrator(app.state.sessionmaker, app.state.log, every) if every > 0 else None
     if integrator:
         integrator.start()
+    # What start-up built lives as long as the process: out of the collector's way, so
+    # that its full collections (pauses in the slowest requests) walk only request garbage.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:
