@@ -15,6 +15,7 @@ from helpers import api_token, make_account, make_institution, sign_in
 from tichub.cli import app as cli_app
 from tichub.core.models import AuditEvent, OrgKind
 from tichub.reports import merkle, service, tiles
+from tichub.reports import receipt as receipt_note
 from tichub.reports.checkpoint import open_checkpoint
 from tichub.reports.models import ReportRecord
 from tichub.reports.note import Verifier, open_note
@@ -168,6 +169,13 @@ def test_a_batch_is_registered_whole_or_not_at_all(client, db, lab) -> None:  # 
     assert db.scalar(select(ReportRecord.id)) is None
     r = _post(client, lab, {"records": good}, "/api/reports/batch")
     assert r.status_code == 201 and [x["number"] for x in r.json()] == ["B-0", "B-1", "B-2"]
+    # One signed receipt for the call; each record proves its leaf into it.
+    assert len({x["receipt"] for x in r.json()}) == 1
+    for i, x in enumerate(r.json()):
+        proof = [base64.b64decode(h) for h in x["batch_proof"]]
+        batch = receipt_note.check(x["receipt"], Verifier.parse(x["verifier_key"]),
+                                   bytes.fromhex(x["leaf_hash"]), x["batch_index"], proof)
+        assert (x["batch_index"], batch.size) == (i, 3)
     too_many = {"records": [good[0]] * 1001}
     assert _post(client, lab, too_many, "/api/reports/batch").status_code == 422
 

@@ -50,15 +50,17 @@ def test_a_tree_read_from_its_tiles_proves_what_the_tree_proves(size: int) -> No
         fetched.append((level, index, width))
         return served[(level, index, width)]
 
-    source = tiles.TileSource(size, fetch)
-    assert merkle.root(source, size) == tree.root()
-    for index in rng.sample(range(size), min(size, 5)):
-        assert merkle.inclusion_proof(source, index, size) == \
-            merkle.inclusion_proof(tree, index, size)
-    for old in rng.sample(range(1, size + 1), min(size, 5)):
-        assert merkle.consistency_proof(source, old, size) == \
-            merkle.consistency_proof(tree, old, size)
-    assert len(fetched) == len(set(fetched))  # each tile fetched once
+    memo = tiles.NodeMemo(max_tiles=3)  # small, so that tiles leave it too
+    for source in (tiles.TileSource(size, fetch), tiles.TileSource(size, fetch, memo)):
+        fetched.clear()
+        assert merkle.root(source, size) == tree.root()
+        for index in rng.sample(range(size), min(size, 5)):
+            assert merkle.inclusion_proof(source, index, size) == \
+                merkle.inclusion_proof(tree, index, size)
+        for old in rng.sample(range(1, size + 1), min(size, 5)):
+            assert merkle.consistency_proof(source, old, size) == \
+                merkle.consistency_proof(tree, old, size)
+        assert len(fetched) == len(set(fetched))  # each tile fetched once
 
 
 def test_a_tampered_tile_changes_the_root_and_a_short_one_is_refused() -> None:
@@ -70,6 +72,12 @@ def test_a_tampered_tile_changes_the_root_and_a_short_one_is_refused() -> None:
     data[0] ^= 1
     tampered[(0, 1, 44)] = bytes(data)
     assert merkle.root(tiles.TileSource(300, lambda *k: tampered[k]), 300) != tree.root()
+    # A memo that hashed the true tile serves nothing for the tampered one: it is keyed by
+    # the tile's content.
+    memo = tiles.NodeMemo()
+    assert merkle.root(tiles.TileSource(300, lambda *k: served[k], memo), 300) == tree.root()
+    assert merkle.root(tiles.TileSource(300, lambda *k: tampered[k], memo), 300) != \
+        tree.root()
     short = dict(served)
     short[(0, 0, 256)] = served[(0, 0, 256)][:-1]
     with pytest.raises(ProofError, match="bytes"):  # the leaf's own tile is read here

@@ -218,3 +218,32 @@ class MemoryTree:
 
     def root(self, size: int | None = None) -> bytes:
         return root(self, self.size if size is None else size)
+
+
+def all_inclusion_proofs(leaf_hashes: Sequence[bytes]) -> tuple[bytes, list[list[bytes]]]:
+    """The root of the tree of these leaf hashes and every leaf's inclusion proof, in one
+    pass: about n node hashes in all, where n separate proofs cost n·log n reads.
+
+    An RFC 9162 tree is built level by level by hashing neighbours in pairs and lifting a
+    level's odd last node unchanged (MTH splits at the largest power of two below n, so
+    every left part is perfect and only the right edge is ragged); a leaf's path is its
+    neighbour on each level where it has one."""
+    if not leaf_hashes:
+        raise ProofError("no leaves")
+    levels = [list(leaf_hashes)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        above = [node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        if len(below) % 2:
+            above.append(below[-1])
+        levels.append(above)
+    proofs = []
+    for index in range(len(leaf_hashes)):
+        path, i = [], index
+        for level in levels[:-1]:
+            sibling = i ^ 1
+            if sibling < len(level):
+                path.append(level[sibling])
+            i >>= 1
+        proofs.append(path)
+    return levels[-1][0], proofs

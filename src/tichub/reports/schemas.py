@@ -75,7 +75,12 @@ class Receipt(BaseModel):
     registered_at: datetime
     flags: list[str]
     receipt: str = Field(description="a C2SP signed note by the log's key: origin, "
-                                     "'receipt', the leaf hash (base64) and the time")
+                                     "'receipt', the base64 root of the Merkle tree over the "
+                                     "leaf hashes registered in the same call (for one record, "
+                                     "its own leaf hash), the time in milliseconds, and how many")
+    batch_index: int = Field(0, description="this record's place in that call, from 0")
+    batch_proof: list[str] = Field([], description="its inclusion proof in that tree, "
+                                                   "base64 hashes in RFC 9162 order")
     verifier_key: str
 
 

@@ -148,7 +148,8 @@ class TileSource:
         data = self._tile(tile_level, first // TILE_WIDTH)
         at = first % TILE_WIDTH
         if self._memo is not None:
-            return self._memo.levels(data)[sub][at >> sub]
+            at >>= sub
+            return self._memo.levels(data)[sub][at * HASH_SIZE:(at + 1) * HASH_SIZE]
         hashes = [data[i * HASH_SIZE:(i + 1) * HASH_SIZE] for i in range(at, at + (1 << sub))]
         return _fold(hashes)
 
@@ -156,23 +157,26 @@ class TileSource:
 class NodeMemo:
     """Every subtree hash inside a tile, computed once per tile *content*: keyed by the
     tile's bytes, so a tile rewritten in storage is hashed afresh, never served from here.
-    A proof needs a few dozen such hashes, each a fold of up to 128 leaves of its tile;
-    a server answering proofs keeps them. Bounded: the oldest tiles go first."""
+    A proof needs a few dozen such hashes, each a fold of up to 128 hashes of its tile;
+    a server answering proofs keeps them. Bounded (each tile costs about 16 KiB): the
+    oldest tiles go first. 4,096 tiles cover a million-entry log."""
 
-    def __init__(self, max_tiles: int = 2048) -> None:
+    def __init__(self, max_tiles: int = 4096) -> None:
         self.max_tiles = max_tiles
-        self._levels: dict[bytes, list[list[bytes]]] = {}
+        self._levels: dict[bytes, list[bytes]] = {}
         self._lock = threading.Lock()  # server threads share one memo
 
-    def levels(self, data: bytes) -> list[list[bytes]]:
-        """[level 0 hashes, level 1, …, level 7]: level j holds the complete subtrees of
-        2**j of the tile's hashes, left to right."""
+    def levels(self, data: bytes) -> list[bytes]:
+        """[level 0, level 1, …, level 7], each the concatenated hashes of the tile's
+        complete subtrees of 2**j of its hashes, left to right."""
         found = self._levels.get(data)
         if found is None:
-            level = [data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+            level = data
             found = [level]
             for _ in range(TILE_HEIGHT - 1):
-                level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+                level = b"".join(
+                    node_hash(level[i:i + HASH_SIZE], level[i + HASH_SIZE:i + 2 * HASH_SIZE])
+                    for i in range(0, len(level) - HASH_SIZE, 2 * HASH_SIZE))
                 found.append(level)
             with self._lock:
                 if len(self._levels) >= self.max_tiles:
