@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from itertools import pairwise
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
 from tichub.reports import leaf, merkle, receipt, tiles
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
-from tichub.reports.lookup import Reader
+from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
     LogCheckpoint,
     LogCosignature,
@@ -34,7 +34,6 @@ from tichub.reports.models import (
     LogTile,
     LogWitness,
     RecordEvent,
-    RecordKind,
     ReportRecord,
 )
 from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note
@@ -393,40 +392,8 @@ def entry_bundle(db: Session, index: int, width: int) -> bytes:
 
 # --- reading -------------------------------------------------------------------------------
 
-class Recorded(Protocol):
-    """What checking and showing a record read of it: an ORM record or a looked-up row."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def number(self) -> str: ...
-    @property
-    def kind(self) -> RecordKind: ...
-    @property
-    def event(self) -> RecordEvent: ...
-    @property
-    def institution_id(self) -> str: ...
-    @property
-    def public(self) -> dict[str, Any]: ...
-    @property
-    def flags(self) -> list[str]: ...
-    @property
-    def registered_at(self) -> datetime: ...
-    @property
-    def log_index(self) -> int | None: ...
-    @property
-    def leaf_hash(self) -> str: ...
-    @property
-    def leaf(self) -> bytes: ...
-    @property
-    def commitment(self) -> str: ...
-
-
-class SignedSize(Protocol):
-    @property
-    def size(self) -> int: ...
-    @property
-    def note(self) -> str: ...
+# A record as the ORM loads it, or as verification reads it through the driver.
+Recorded = ReportRecord | StoredRecord
 
 
 def record_out(record: Recorded) -> RecordOut:
@@ -437,7 +404,7 @@ def record_out(record: Recorded) -> RecordOut:
                      log_index=record.log_index, leaf_hash=record.leaf_hash)
 
 
-def check_record(log: Log, record: Recorded, checkpoint: SignedSize | None,
+def check_record(log: Log, record: Recorded, checkpoint: LogCheckpoint | CheckpointRow | None,
                  fetch: Callable[[int, int, int], bytes]) -> str | None:
     """Why a stored record cannot be trusted, or None: its fields must be its leaf's, and
     the leaf must be in the tree under the log's signed checkpoint."""
