@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -87,3 +90,30 @@ def make_institution(
         registry.replace_scope(db, p, q.id, [ScopeLineIn(standard=s, product=prod, parameter=par)
                                              for s, prod, par in scope])
     return inst.id, q.id
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """The application served by uvicorn on a free local port, in a thread: for commands
+    that talk to a platform over real HTTP. Yields its address."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -108,6 +108,9 @@ CASES = [
     Case("GET", "/api/reports/log/witnesses", "public"),
     Case("POST", "/api/reports/orgs/{a_org}/witnesses", "denied", body=lambda w: {
         "verifier_key": "w.example+00000000+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"}),
+    Case("GET", "/api/reports/orgs/{a_org}/issuer-keys", "public"),
+    Case("POST", "/api/reports/orgs/{a_org}/issuer-keys", "denied", body=lambda w: {
+        "verifier_key": "b.example+00000000+AZmk5xBrsSRD7j4NcAI5eO0E3Z2OM7hjjo5sBDGqlZCz"}),
     Case("POST", "/api/reports/log/cosignatures", "denied", body=lambda w: {
         "size": 1, "cosignature": "\u2014 a-witness.example AAAA"}),
     Case("GET", "/log/checkpoint", "public"),

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from helpers import api_token, make_account, make_institution
+from helpers import api_token, live_server, make_account, make_institution
 from tichub.core.models import OrgKind
 from tichub.reports import audit, service, witness
 from tichub.reports.bundle import BundleError, check
@@ -104,28 +104,12 @@ def test_cosignatures_that_do_not_verify_are_refused(client, db, world) -> None:
 
 
 def test_the_command_line_witness_and_auditor_over_http(app, db, world, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import socket
-    import threading
-    import time
-
-    import uvicorn
     from typer.testing import CliRunner
 
     from tichub.cli import app as cli_app
 
     world["add"](3, "A")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with live_server(app) as url:
         key, auth = world["witnesses"][0]
         key_file = tmp_path / "witness.key"
         key_file.write_text(key.encode())
@@ -147,6 +131,3 @@ def test_the_command_line_witness_and_auditor_over_http(app, db, world, tmp_path
         assert again.exit_code == 0 and "cosigned size 5" in again.stdout, again.output
         wrong_key = runner.invoke(cli_app, ["audit", url, "--key", key.verifier().encode()])
         assert wrong_key.exit_code == 1 and "audit stopped" in wrong_key.stderr
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

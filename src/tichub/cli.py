@@ -33,6 +33,10 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(registry_app, name="registry")
 app.add_typer(log_app, name="log")
 app.add_typer(witness_app, name="witness")
+issuer_app = typer.Typer(help="An issuer's own keys: signing what it registers, and "
+                              "monitoring the log for records in its name it did not sign.",
+                         no_args_is_help=True)
+app.add_typer(issuer_app, name="issuer")
 
 
 def fail(message: str) -> NoReturn:
@@ -392,6 +396,75 @@ def witness_cosign(
             fail(f"the platform refused the cosignature: HTTP {r.status_code} {r.text[:200]}")
     done.state.save(state)
     typer.echo(f"cosigned size {done.checkpoint.size} of {done.checkpoint.origin}")
+
+
+@issuer_app.command("keygen")
+def issuer_keygen(
+    name: Annotated[str, typer.Argument(help="the key's name, e.g. lab.example/issuer")],
+) -> None:
+    """Make an issuer key: the private key (keep it in the LIMS, secret) and the verifier
+    key to register with POST /api/reports/orgs/{org_id}/issuer-keys."""
+    from tichub.reports.note import NoteError, Signer
+
+    try:
+        signer = Signer.generate(name)
+    except NoteError as exc:
+        fail(str(exc))
+    typer.echo(f"private key (secret): {signer.encode()}")
+    typer.echo(f"verifier key: {signer.verifier().encode()}")
+
+
+@issuer_app.command("sign")
+def issuer_sign(
+    key_file: Annotated[Path, typer.Option(exists=True, dir_okay=False,
+                                           help="a file holding the issuer's private key")],
+    institution: Annotated[str, typer.Option(help="the issuing institution's id")],
+    number: Annotated[str, typer.Option(help="the document's number")],
+    event: Annotated[str, typer.Option(help="issued, amended, withdrawn, …")] = "issued",
+    pdf_sha256: Annotated[str | None, typer.Option(help="the PDF's SHA-256, if sent")] = None,
+) -> None:
+    """Print the signature line to send as the record's ``issuer_signature``."""
+    from tichub.reports import statement
+    from tichub.reports.note import NoteError, Signer
+
+    try:
+        signer = Signer.parse(key_file.read_text().strip())
+    except NoteError as exc:
+        fail(str(exc))
+    typer.echo(statement.sign_statement(signer, institution, number, event, pdf_sha256))
+
+
+@issuer_app.command("monitor")
+def issuer_monitor(
+    url: Annotated[str, typer.Argument(help="the platform's address")],
+    log_key: Annotated[str, typer.Option(help="the log's verifier key")],
+    institution: Annotated[str, typer.Option(help="the institution to watch (its id)")],
+    key: Annotated[list[str], typer.Option(help="the issuer's verifier key (repeat for "
+                                                "several)")],
+) -> None:
+    """Read the whole log and list every record naming the institution as issuer that
+    none of its keys signed; exit 1 if there is one."""
+    import httpx
+
+    from tichub.reports import audit, monitor
+    from tichub.reports.note import NoteError, Verifier
+
+    try:
+        log = Verifier.parse(log_key)
+        keys = [Verifier.parse(k) for k in key]
+    except NoteError as exc:
+        fail(str(exc))
+    with httpx.Client(base_url=url.rstrip("/"), timeout=60) as client:
+        try:
+            size, alerts = monitor.scan(audit.HttpReader(client), log, institution, keys)
+        except (monitor.MonitorError, audit.AuditError) as exc:
+            fail(str(exc))
+    for a in alerts:
+        typer.echo(f"ALERT entry {a.index}: {a.number} ({a.event}): {a.why}")
+    typer.echo(f"read {size} entries: {len(alerts)} record(s) in the institution's name "
+               "not signed by its keys")
+    if alerts:
+        raise typer.Exit(1)
 
 
 @log_app.command("integrate")

@@ -77,7 +77,9 @@ class WitnessIn(BaseModel):
                               "type-0x04 key>, from `tichub witness keygen`")
 
 
-class WitnessOut(BaseModel):
+class KeyOut(BaseModel):
+    """A public key an organisation registered (a witness's, or an issuer's own)."""
+
     name: str
     org_id: str
     verifier_key: str
@@ -88,20 +90,44 @@ class CosignatureIn(BaseModel):
     cosignature: str = Field(max_length=300, description="the C2SP cosignature line")
 
 
-@router.get("/log/witnesses", response_model=list[WitnessOut])
-def witnesses(db: DB, principal: Public) -> list[WitnessOut]:
+@router.get("/log/witnesses", response_model=list[KeyOut])
+def witnesses(db: DB, principal: Public) -> list[KeyOut]:
     """The witnesses whose cosignatures the log collects; a verifier picks whom to trust."""
-    return [WitnessOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
+    return [KeyOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
             for w in service.list_witnesses(db)]
 
 
-@router.post("/orgs/{org_id}/witnesses", response_model=WitnessOut, status_code=201)
+@router.post("/orgs/{org_id}/witnesses", response_model=KeyOut, status_code=201)
 def add_witness(org_id: str, body: WitnessIn, db: DB,
                 principal: Annotated[Principal, access(
                     "user", role=Role.admin, scope="accounts:admin",
-                    note="admins of the witnessing organisation")]) -> WitnessOut:
+                    note="admins of the witnessing organisation")]) -> KeyOut:
     w = service.add_witness(db, principal, org_id, body.verifier_key)
-    return WitnessOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
+    return KeyOut(name=w.name, org_id=w.org_id, verifier_key=w.verifier_key)
+
+
+class IssuerKeyIn(BaseModel):
+    verifier_key: str = Field(max_length=300, description="<name>+<hex key ID>+<base64 "
+                              "type-0x01 key>, from `tichub issuer keygen`")
+
+
+@router.get("/orgs/{org_id}/issuer-keys", response_model=list[KeyOut])
+def issuer_keys(org_id: str, db: DB, principal: Public) -> list[KeyOut]:
+    """An issuer's public signing keys: what a monitor checks the log's records against."""
+    return [KeyOut(name=k.name, org_id=k.org_id, verifier_key=k.verifier_key)
+            for k in service.list_issuer_keys(db, org_id)]
+
+
+@router.post("/orgs/{org_id}/issuer-keys", response_model=KeyOut, status_code=201)
+def add_issuer_key(org_id: str, body: IssuerKeyIn, db: DB,
+                   principal: Annotated[Principal, access(
+                       "user", role=Role.admin, scope="accounts:admin",
+                       note="admins of the issuing organisation")]) -> KeyOut:
+    """Registers a key of the organisation's own. From then on, a record naming one of its
+    institutions as issuer without a statement signed by one of its keys is flagged
+    ``not_signed_by_issuer`` and reported in the organisation's audit log."""
+    k = service.add_issuer_key(db, principal, org_id, body.verifier_key)
+    return KeyOut(name=k.name, org_id=k.org_id, verifier_key=k.verifier_key)
 
 
 @router.post("/log/cosignatures", status_code=201)

@@ -136,3 +136,16 @@ class LogCosignature(Base):
     timestamp: Mapped[int] = mapped_column(LogInt)
     line: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IssuerKey(IdMixin, Base):
+    """A lab's or certification body's own signing key (Ed25519, type 0x01): records naming
+    one of its institutions as issuer should carry a statement signed by one of these, and a
+    record that does not is flagged and reported to the organisation."""
+
+    __tablename__ = "issuer_keys"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    verifier_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -43,6 +43,9 @@ class RecordIn(InputModel):
     # For events: why, and (an amendment) the number of the document that replaces it.
     reason: Annotated[str, Field(max_length=1000)] = ""
     replacement: Annotated[str | None, Field(max_length=100)] = None
+    issuer_signature: Annotated[str | None, Field(
+        max_length=300, description="the issuer's own signature line on the record's issuer "
+        "statement (`tichub issuer sign`); logged with the record")] = None
 
     @field_validator("pdf_sha256")
     @classmethod

@@ -20,13 +20,14 @@ from tichub.core.config import Settings
 from tichub.core.db import table
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, today, utcnow
-from tichub.core.models import Role
+from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
-from tichub.reports import leaf, merkle, receipt, tiles
+from tichub.reports import leaf, merkle, receipt, statement, tiles
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
 from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
+    IssuerKey,
     LogCheckpoint,
     LogCosignature,
     LogPending,
@@ -40,6 +41,7 @@ from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_n
 from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, Verdict
 
 STATE_ID = 1
+NOT_SIGNED_BY_ISSUER = "not_signed_by_issuer"
 BATCH = 5_000  # entries per integration transaction
 MARK_KINDS = {"CMA": QualificationKind.cma, "CNAS": QualificationKind.cnas,
               "ILAC-MRA": QualificationKind.cnas}  # the ILAC-MRA mark rides on CNAS
@@ -133,6 +135,7 @@ class _Batch:
                                       .where(ReportRecord.pdf_sha256.in_(pdfs))):
             self.pdf_numbers.setdefault(sha or "", set()).add(number)
         self._checked: dict[tuple[object, ...], list[FieldError]] = {}
+        self._issuer_keys: dict[str, list[Verifier]] = {}
         # Held here: the session's identity map keeps objects only while someone does.
         self._institutions: dict[str, Institution] = {}
 
@@ -142,6 +145,12 @@ class _Batch:
             require(principal, Role.editor, org=inst.org_id, scope="reports:write")
             self._institutions[institution_id] = inst
         return self._institutions[institution_id]
+
+    def issuer_keys(self, org_id: str) -> list[Verifier]:
+        if org_id not in self._issuer_keys:
+            self._issuer_keys[org_id] = [Verifier.parse(k) for k in self.db.scalars(
+                select(IssuerKey.verifier_key).where(IssuerKey.org_id == org_id))]
+        return self._issuer_keys[org_id]
 
     def checked(self, key: tuple[object, ...],
                 check: Callable[[], list[FieldError]]) -> list[FieldError]:
@@ -207,6 +216,13 @@ def _prepare(
         "replacement": data.replacement, "reason": data.reason,
         "registered_at": now.isoformat().replace("+00:00", "Z"),
     }
+    if data.issuer_signature is not None:
+        public["issuer_signature"] = data.issuer_signature
+    keys = batch.issuer_keys(inst.org_id)
+    # A lab that holds keys is told of every record in its name that none of them signed.
+    if (keys or data.issuer_signature) and statement.signer_of(
+            statement.of_record(public), data.issuer_signature, keys) is None:
+        flags.append(NOT_SIGNED_BY_ISSUER)
     if data.client_public:
         public["client"] = data.client
     private = {"client": "" if data.client_public else data.client, "sample": data.sample}
@@ -260,6 +276,14 @@ def register(
         "actor_user_id": r["registered_by"], "org_id": r["org_id"],
         "data": {"number": r["number"], "event": r["event"].value,
                  "leaf_hash": r["leaf_hash"], "flags": r["flags"]}} for r in records])
+    # The alert the issuing organisation reads in its audit log.
+    audit.record_many(db, [{
+        "action": "report.not_signed_by_issuer", "object_type": "report_record",
+        "object_id": r["id"], "actor_user_id": r["registered_by"], "org_id": r["org_id"],
+        "summary": f"{r['number']} names this organisation as issuer but carries no "
+                   "signature of its keys",
+        "data": {"number": r["number"], "leaf_hash": r["leaf_hash"]}}
+        for r in records if NOT_SIGNED_BY_ISSUER in r["flags"]])
     db.commit()
     # One signature for the whole call: a receipt proves each record into the signed root.
     leaf_hashes = [bytes.fromhex(r["leaf_hash"]) for r in records]
@@ -540,6 +564,37 @@ def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> Log
 
 def list_witnesses(db: Session) -> list[LogWitness]:
     return list(db.scalars(select(LogWitness).order_by(LogWitness.name)))
+
+
+# --- issuers' own keys ----------------------------------------------------------------------
+
+def add_issuer_key(db: Session, principal: Principal, org_id: str, key: str) -> IssuerKey:
+    require(principal, Role.admin, org=org_id, scope="accounts:admin")
+    org = db.get(Organisation, org_id)
+    if org is None or org.kind not in (OrgKind.lab, OrgKind.certification_body):
+        raise errors.invalid("org_id", "issuer keys belong to labs and certification bodies")
+    try:
+        verifier = Verifier.parse(key)
+    except NoteError as exc:
+        raise errors.invalid("verifier_key", str(exc)) from None
+    if verifier.sig_type == COSIGNATURE:
+        raise errors.invalid("verifier_key", "an issuer key signs statements (type 0x01): "
+                                             "make one with `tichub issuer keygen`")
+    if db.scalar(select(IssuerKey.id).where(IssuerKey.name == verifier.name)):
+        raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
+    row = IssuerKey(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
+    db.add(row)
+    db.flush()
+    audit.record(db, action="issuer_key.added", object_type="issuer_key", object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=org_id,
+                 data={"verifier_key": row.verifier_key})
+    db.commit()
+    return row
+
+
+def list_issuer_keys(db: Session, org_id: str) -> list[IssuerKey]:
+    return list(db.scalars(select(IssuerKey).where(IssuerKey.org_id == org_id)
+                           .order_by(IssuerKey.created_at, IssuerKey.name)))
 
 
 def add_cosignature(db: Session, principal: Principal, size: int, line: str) -> LogCosignature:
