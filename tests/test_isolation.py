@@ -100,6 +100,7 @@ CASES = [
         "number": "B-forged-2", "kind": "test_report", "institution_id": w.a_inst,
         "issued_on": "2026-01-05"}]}),
     Case("GET", "/api/reports/verify?number={a_number}", "public"),
+    Case("GET", "/api/reports/status?number={a_number}", "public"),
     Case("GET", "/api/reports/records/{a_record}", "public"),
     Case("GET", "/api/reports/records/{a_record}/bundle", "public"),
     Case("GET", "/api/reports/log/consistency?old=0&new=1", "public"),

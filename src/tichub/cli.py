@@ -289,6 +289,11 @@ def verify(
     cosigned = f", cosigned by {', '.join(checked.cosigners)}" if checked.cosigners else ""
     typer.echo(f"verified: {checked.number} ({checked.event}) by {checked.issuer} is entry "
                f"{checked.index} of {checked.log} at size {checked.tree_size}{cosigned}{trust}")
+    if checked.is_latest is True:
+        typer.echo("status: this is the document's latest record")
+    elif checked.is_latest is False:
+        typer.echo(f"status: SUPERSEDED: the document's latest record is a later "
+                   f"'{checked.latest_event}' event")
 
 
 @app.command("audit")

@@ -13,7 +13,15 @@ from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.models import OrgKind, Role
 from tichub.reports import service, tiles
-from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, RecordsIn, Verdict
+from tichub.reports.schemas import (
+    Bundle,
+    Receipt,
+    RecordIn,
+    RecordOut,
+    RecordsIn,
+    StatusProof,
+    Verdict,
+)
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 log_router = APIRouter(prefix="/log", tags=["transparency log"])
@@ -54,6 +62,15 @@ async def verify(number: Annotated[str, Query(min_length=1, max_length=100)], re
     # Serialised once, by the model itself, rather than validated again on the way out.
     verdict = service.verdict(request.app.state.engine, number, log=_log(request))
     return Response(verdict.model_dump_json(), media_type="application/json")
+
+
+@router.get("/status", response_model=StatusProof)
+def status(number: Annotated[str, Query(min_length=1, max_length=100)], db: DB,
+           principal: Public) -> StatusProof:
+    """A document number's latest record per issuer, with the proof that the latest
+    checkpoint's status map holds exactly these: what makes "withdrawn" or "not amended"
+    provable, not just "issued"."""
+    return service.status_proof(db, number)
 
 
 @router.get("/records/{record_id}", response_model=RecordOut)

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tichub.reports import merkle
-from tichub.reports.checkpoint import open_checkpoint
+from tichub.reports import merkle, statusmap
+from tichub.reports.checkpoint import Checkpoint, open_checkpoint
 from tichub.reports.note import NoteError, Verifier
 
 
@@ -33,6 +33,10 @@ class Checked:
     tree_size: int
     log: str
     cosigners: tuple[str, ...]
+    # From the status map, when the bundle carries its proof: the event of this document's
+    # latest record, and whether that record is this one.
+    latest_event: str | None = None
+    is_latest: bool | None = None
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -76,6 +80,33 @@ def check(
     except merkle.ProofError as exc:
         raise BundleError(f"inclusion: {exc}") from None
     record = bundle["record"]
+    latest_event, is_latest = _status(bundle.get("status"), record, cp, leaf)
     return Checked(number=str(record.get("number")), event=str(record.get("event")),
                    issuer=str(record.get("issuer", {}).get("name")), index=index,
-                   tree_size=cp.size, log=cp.origin, cosigners=opened.cosigners)
+                   tree_size=cp.size, log=cp.origin, cosigners=opened.cosigners,
+                   latest_event=latest_event, is_latest=is_latest)
+
+
+def _status(status: Any, record: Mapping[str, Any], cp: Checkpoint,
+            leaf: bytes) -> tuple[str | None, bool | None]:
+    """The document's latest event per the checkpoint's status map, and whether this
+    record is that latest one; (None, None) when the bundle carries no status proof."""
+    if status is None:
+        return None, None
+    if not isinstance(status, dict) or not isinstance(status.get("bucket"), int) or \
+            not isinstance(status.get("proof"), list):
+        raise BundleError("status: malformed")
+    try:
+        root = statusmap.root_in(cp)
+        if root is None:
+            raise BundleError("status: the checkpoint carries no status map")
+        entries = statusmap.check(str(record.get("number")), _b64(status.get("data"), "status"),
+                                  status["bucket"],
+                                  [_b64(h, "a status hash") for h in status["proof"]], root)
+    except statusmap.StatusError as exc:
+        raise BundleError(f"status: {exc}") from None
+    issuer = str(record.get("issuer", {}).get("institution_id"))
+    mine = [e for e in entries if e.issuer == issuer]
+    if not mine:
+        raise BundleError("status: the status map does not hold this document")
+    return mine[0].event, mine[0].leaf_hash == merkle.leaf_hash(leaf).hex()

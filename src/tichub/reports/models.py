@@ -149,3 +149,23 @@ class IssuerKey(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     verifier_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StatusBucket(Base):
+    """A bucket of the status map (``reports/statusmap.py``): its canonical JSON."""
+
+    __tablename__ = "status_buckets"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatusTile(Base):
+    """The status map's bucket hashes as tiles of 256 (level 0: 256 tiles; level 1: one).
+    A tile not stored holds only empty buckets."""
+
+    __tablename__ = "status_tiles"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -115,6 +115,26 @@ class Verdict(BaseModel):
     integrity_detail: str = ""
 
 
+class StatusEntry(BaseModel):
+    issuer: str = Field(description="the issuing institution's id")
+    leaf_hash: str = Field(description="the leaf hash of the document's latest record")
+    event: str = Field(description="that record's event: issued, amended, withdrawn, …")
+
+
+class StatusProof(BaseModel):
+    """A document number's latest records, provable from the log's checkpoint alone: the
+    bucket of the status map that holds the number, and the bucket's inclusion proof under
+    the ``tichub-status`` root the checkpoint carries (``reports/statusmap.py``)."""
+
+    number: str
+    bucket: int
+    data: str = Field(description="base64 of the bucket's exact bytes")
+    proof: list[str] = Field(description="base64 hashes, RFC 9162 order, tree of 65,536")
+    latest: list[StatusEntry] = Field(description="the number's entries in the bucket, one "
+                                                  "per issuer; none: never registered")
+    checkpoint: str
+
+
 class Bundle(BaseModel):
     """Everything needed to check one record offline (``tichub verify BUNDLE``)."""
 
@@ -124,3 +144,6 @@ class Bundle(BaseModel):
     inclusion: list[str] = Field(description="base64 hashes, RFC 9162 order")
     checkpoint: str = Field(description="the signed checkpoint note")
     verifier_key: str
+    status: StatusProof | None = Field(None, description="the document's latest records "
+                                       "under the same checkpoint (absent for an older, "
+                                       "witnessed checkpoint)")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -23,7 +23,7 @@ from tichub.core.ids import new_id, today, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
-from tichub.reports import leaf, merkle, receipt, statement, tiles
+from tichub.reports import leaf, merkle, receipt, statement, statusmap, tiles
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
 from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
@@ -36,9 +36,19 @@ from tichub.reports.models import (
     LogWitness,
     RecordEvent,
     ReportRecord,
+    StatusBucket,
+    StatusTile,
 )
-from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note
-from tichub.reports.schemas import Bundle, Receipt, RecordIn, RecordOut, Verdict
+from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note, split
+from tichub.reports.schemas import (
+    Bundle,
+    Receipt,
+    RecordIn,
+    RecordOut,
+    StatusEntry,
+    StatusProof,
+    Verdict,
+)
 
 STATE_ID = 1
 NOT_SIGNED_BY_ISSUER = "not_signed_by_issuer"
@@ -331,7 +341,9 @@ def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
     state = db.get(LogState, STATE_ID, populate_existing=True)
     if state is None:
         raise RuntimeError("the log has no state row: run `tichub db upgrade`")
-    queued = list(db.execute(select(LogPending.seq, ReportRecord.id, ReportRecord.leaf_hash)
+    queued = list(db.execute(select(LogPending.seq, ReportRecord.id, ReportRecord.leaf_hash,
+                                    ReportRecord.number, ReportRecord.institution_id,
+                                    ReportRecord.event)
                              .join(ReportRecord, ReportRecord.id == LogPending.record_id)
                              .order_by(LogPending.seq).limit(limit)))
     if not queued:
@@ -345,25 +357,129 @@ def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
         index = tiles.level_width(size, level) // tiles.TILE_WIDTH
         edge[level] = tile_fetcher(db)(level, index, tiles.level_width(size, level)
                                        % tiles.TILE_WIDTH)
-    changed = tiles.append(size, edge, [bytes.fromhex(leaf_hash) for _, _, leaf_hash in queued])
+    changed = tiles.append(size, edge, [bytes.fromhex(q.leaf_hash) for q in queued])
     for (level, index), data in changed.items():
         db.merge(LogTile(level=level, tile_index=index, data=data))
     records = table(ReportRecord)
     db.execute(update(records).where(records.c.id == bindparam("record_id"))
                .values(log_index=bindparam("index")),
-               [{"record_id": record_id, "index": size + i}
-                for i, (_, record_id, _) in enumerate(queued)])
+               [{"record_id": q.id, "index": size + i} for i, q in enumerate(queued)])
     # Exactly these: on PostgreSQL a registration holding an earlier seq may commit while
     # this runs, and a range delete would drop its queue entry unintegrated.
-    db.execute(delete(LogPending).where(LogPending.seq.in_([seq for seq, _, _ in queued])))
+    db.execute(delete(LogPending).where(LogPending.seq.in_([q.seq for q in queued])))
     db.flush()
     new_size = size + len(queued)
     root = merkle.root(tree(db, new_size), new_size)
-    note = sign_checkpoint(Checkpoint(log.origin, new_size, root), log.signer)
+    map_root = _update_status_map(db, [
+        {"number": q.number, "issuer": q.institution_id, "leaf_hash": q.leaf_hash,
+         "event": q.event.value} for q in queued])
+    note = sign_checkpoint(Checkpoint(log.origin, new_size, root,
+                                      (statusmap.extension(map_root),)), log.signer)
     db.add(LogCheckpoint(size=new_size, root_hash=root.hex(), note=note))
     state.size, state.root_hash, state.updated_at = new_size, root.hex(), utcnow()
     db.commit()
     return new_size
+
+
+# --- the status map ----------------------------------------------------------------------
+
+STATUS_TILES = statusmap.BUCKETS // tiles.TILE_WIDTH
+
+
+@cache
+def _empty_status_tile(level: int) -> bytes:
+    """A tile of only empty buckets (level 0), or of the roots of such tiles (level 1)."""
+    below = statusmap.empty_bucket_hash() if level == 0 else tiles.fold(
+        _hashes(_empty_status_tile(level - 1)))
+    return below * tiles.TILE_WIDTH
+
+
+def _hashes(data: bytes) -> list[bytes]:
+    return [data[i:i + merkle.HASH_SIZE] for i in range(0, len(data), merkle.HASH_SIZE)]
+
+
+def status_tile_fetcher(db: Session) -> Callable[[int, int, int], bytes]:
+    stored = {}
+
+    def fetch(level: int, index: int, width: int) -> bytes:
+        key = (level, index)
+        if key not in stored:
+            data = db.scalar(select(StatusTile.data).where(StatusTile.level == level,
+                                                           StatusTile.tile_index == index))
+            stored[key] = data if data is not None else _empty_status_tile(level)
+        return stored[key][:width * merkle.HASH_SIZE]
+    return fetch
+
+
+def _update_status_map(db: Session, records: list[dict[str, str]]) -> bytes:
+    """Makes each record (in log order) its document's latest in the status map; returns
+    the map's new root."""
+    by_bucket: dict[int, list[dict[str, str]]] = {}
+    for r in records:
+        by_bucket.setdefault(statusmap.bucket_of(r["number"]), []).append(r)
+    stored = {bucket: data for bucket, data in db.execute(
+        select(StatusBucket.bucket, StatusBucket.data).where(StatusBucket.bucket.in_(by_bucket)))}
+    rows, hashes = [], {}
+    for bucket, recs in by_bucket.items():
+        before = statusmap.parse_bucket(stored[bucket]) if bucket in stored else []
+        data = statusmap.bucket_bytes(statusmap.updated(before, recs))
+        rows.append({"bucket": bucket, "data": data})
+        hashes[bucket] = statusmap.bucket_hash(data)
+    db.execute(delete(StatusBucket).where(StatusBucket.bucket.in_(by_bucket)))
+    db.execute(insert(table(StatusBucket)), rows)
+    fetch = status_tile_fetcher(db)
+    top = _hashes(fetch(1, 0, tiles.TILE_WIDTH))
+    tile_rows = []
+    for index in sorted({b // tiles.TILE_WIDTH for b in hashes}):
+        level0 = _hashes(fetch(0, index, tiles.TILE_WIDTH))
+        for bucket in range(index * tiles.TILE_WIDTH, (index + 1) * tiles.TILE_WIDTH):
+            if bucket in hashes:
+                level0[bucket % tiles.TILE_WIDTH] = hashes[bucket]
+        tile_rows.append({"level": 0, "tile_index": index, "data": b"".join(level0)})
+        top[index] = tiles.fold(level0)
+    tile_rows.append({"level": 1, "tile_index": 0, "data": b"".join(top)})
+    db.execute(delete(StatusTile).where(
+        StatusTile.level == 0, StatusTile.tile_index.in_([r["tile_index"] for r in tile_rows
+                                                          if r["level"] == 0])))
+    db.execute(delete(StatusTile).where(StatusTile.level == 1))
+    db.execute(insert(table(StatusTile)), tile_rows)
+    return tiles.fold(top)
+
+
+def status_proof(db: Session, number: str) -> StatusProof:
+    """The number's bucket and its proof under the latest checkpoint's status map."""
+    for _ in range(3):
+        latest = latest_checkpoint(db)
+        if latest is None:
+            raise errors.not_found("checkpoint (the log is empty)")
+        found = _status_proof(db, number.strip(), latest)
+        if found is not None:
+            return found
+        db.rollback()  # an integration committed between the reads: read afresh
+    raise errors.Problem(500, "Status map inconsistent", detail="the stored status map does "
+                         "not match the signed checkpoint: report this to the platform's operator")
+
+
+def _status_proof(db: Session, number: str, latest: LogCheckpoint) -> StatusProof | None:
+    """The proof under ``latest``, or None when the map read is not that checkpoint's (on
+    PostgreSQL each statement sees the latest commit, and integration may run between)."""
+    bucket = statusmap.bucket_of(number)
+    data = db.scalar(select(StatusBucket.data).where(StatusBucket.bucket == bucket)) \
+        or statusmap.bucket_bytes([])
+    source = tiles.TileSource(statusmap.BUCKETS, status_tile_fetcher(db), NODE_MEMO)
+    proof = merkle.inclusion_proof(source, bucket, statusmap.BUCKETS)
+    root = statusmap.root_in(Checkpoint.parse(split(latest.note)[0]))
+    try:
+        if root is None:
+            return None
+        entries = statusmap.check(number, data, bucket, proof, root)
+    except statusmap.StatusError:
+        return None
+    return StatusProof(number=number, bucket=bucket, data=base64.b64encode(data).decode(),
+                       proof=[base64.b64encode(h).decode() for h in proof],
+                       latest=[StatusEntry(issuer=e.issuer, leaf_hash=e.leaf_hash,
+                                           event=e.event) for e in entries],
+                       checkpoint=latest.note)
 
 
 def integrate_all(db: Session, log: Log) -> int:
@@ -533,10 +649,13 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
                                  f"this record has {witnessed} witness cosignatures yet")
         chosen = found
     proof = merkle.inclusion_proof(tree(db, chosen.size), record.log_index, chosen.size)
+    # The map is kept for the latest checkpoint only.
+    status = _status_proof(db, record.number, chosen) if chosen is latest else None
     return Bundle(record=record.public, leaf=base64.b64encode(record.leaf).decode(),
                   index=record.log_index,
                   inclusion=[base64.b64encode(h).decode() for h in proof],
-                  checkpoint=cosigned_note(db, chosen), verifier_key=log.verifier.encode())
+                  checkpoint=cosigned_note(db, chosen), verifier_key=log.verifier.encode(),
+                  status=status)
 
 
 # --- witnesses -------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ class TileSource:
             at >>= sub
             return self._memo.levels(data)[sub][at * HASH_SIZE:(at + 1) * HASH_SIZE]
         hashes = [data[i * HASH_SIZE:(i + 1) * HASH_SIZE] for i in range(at, at + (1 << sub))]
-        return _fold(hashes)
+        return fold(hashes)
 
 
 class NodeMemo:
@@ -185,7 +185,8 @@ class NodeMemo:
         return found
 
 
-def _fold(hashes: list[bytes]) -> bytes:
+def fold(hashes: list[bytes]) -> bytes:
+    """The root of a perfect tree over ``hashes`` (a power of two of them)."""
     while len(hashes) > 1:
         hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
     return hashes[0]
@@ -212,7 +213,7 @@ def check_tiles(
         if width == TILE_WIDTH and level_width(size, level + 1) > index:
             above = source._tile(level + 1, index // TILE_WIDTH)
             at = index % TILE_WIDTH
-            if _fold(hashes) != above[at * HASH_SIZE:(at + 1) * HASH_SIZE]:
+            if fold(hashes) != above[at * HASH_SIZE:(at + 1) * HASH_SIZE]:
                 parent = index // TILE_WIDTH
                 parent_width = min(TILE_WIDTH,
                                    level_width(size, level + 1) - parent * TILE_WIDTH)
@@ -257,7 +258,7 @@ def append(
             full = [bytes(tile[i * HASH_SIZE:(i + 1) * HASH_SIZE]) for i in range(TILE_WIDTH)]
             pending[level] = bytearray()
             first_index[level] = index + 1
-            push(level + 1, _fold(full))
+            push(level + 1, fold(full))
 
     for digest in leaf_hashes:
         if len(digest) != HASH_SIZE:
