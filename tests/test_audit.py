@@ -140,3 +140,26 @@ def test_a_history_rewritten_and_re_signed_is_caught_by_the_saved_state(  # type
     assert result.exit_code == 1
     assert "two different roots signed for size 300" in result.stderr
     assert audit.State.load(state).size == 300  # the state was not advanced
+
+
+def test_a_misstated_status_map_is_caught(db, logged) -> None:  # type: ignore[no-untyped-def]
+    # The operator re-signs the latest checkpoint with the same tree but a status map that
+    # hides a record (say, a withdrawal): the tree checks pass, the rebuilt map does not.
+    from tichub.reports import statusmap
+    from tichub.reports.note import split
+
+    latest = service.latest_checkpoint(db)
+    assert latest is not None
+    honest = Checkpoint.parse(split(latest.note)[0])
+    records = list(db.scalars(select(ReportRecord).order_by(ReportRecord.log_index)))
+    root, _ = statusmap.rebuild(statusmap.entry_of_leaf(r.leaf) for r in records[:-1])
+    assert statusmap.root_in(honest) != root
+    forged = Checkpoint(honest.origin, honest.size, honest.root_hash,
+                        (statusmap.extension(root),))
+    db.execute(update(LogCheckpoint).where(LogCheckpoint.size == latest.size)
+               .values(note=sign_checkpoint(forged, logged.signer)))
+    db.commit()
+    assert _audit().exit_code == 0  # without --full, only the tree is checked
+    result = _audit("--full")
+    assert result.exit_code == 1
+    assert "status map signed at size 300 is not the one its entries make" in result.stderr

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import httpx
 
-from tichub.reports import merkle, tiles
+from tichub.reports import merkle, statusmap, tiles
 from tichub.reports.checkpoint import Checkpoint, open_checkpoint
 from tichub.reports.note import NoteError, Verifier
 
@@ -120,6 +120,8 @@ def audit(
         step(1)
     if full:
         report.findings += list(tiles.check_tiles(latest.size, reader.tile, reader.bundle))
+        if not report.findings:
+            report.findings += _check_status_map(reader, latest)
     report.state = State(latest.size, latest.root_hash) if report.ok else state
     return report
 
@@ -155,3 +157,27 @@ class HttpReader:
 
     def bundle(self, index: int, width: int) -> bytes:
         return self._get("/log/" + tiles.bundle_path(index, width))
+
+
+def _check_status_map(reader: LogReader, latest: Checkpoint) -> list[str]:
+    """Rebuilds the status map from every entry in log order and compares its root with
+    the one the latest checkpoint carries (entries already checked against the tiles)."""
+    try:
+        claimed = statusmap.root_in(latest)
+    except statusmap.StatusError as exc:
+        return [f"status map: {exc}"]
+    if claimed is None:
+        return []  # a checkpoint from before the map, or another log's
+    entries = []
+    for first in range(0, latest.size, tiles.TILE_WIDTH):
+        width = min(tiles.TILE_WIDTH, latest.size - first)
+        for data in tiles.unbundle(reader.bundle(first // tiles.TILE_WIDTH, width)):
+            try:
+                entries.append(statusmap.entry_of_leaf(data))
+            except (ValueError, KeyError, TypeError):
+                return [f"status map: entry {len(entries)} is not a TICHub record"]
+    root, _ = statusmap.rebuild(entries)
+    if root != claimed:
+        return [f"the status map signed at size {latest.size} is not the one its entries "
+                "make: a document's latest status was misstated"]
+    return []
