@@ -421,26 +421,30 @@ def _update_status_map(db: Session, records: list[dict[str, str]]) -> bytes:
         select(StatusBucket.bucket, StatusBucket.data).where(StatusBucket.bucket.in_(by_bucket)))}
     rows, hashes = [], {}
     for bucket, recs in by_bucket.items():
-        before = statusmap.parse_bucket(stored[bucket]) if bucket in stored else []
+        before = statusmap.parse_bucket(stored[bucket], strict=False) if bucket in stored \
+            else []
         data = statusmap.bucket_bytes(statusmap.updated(before, recs))
         rows.append({"bucket": bucket, "data": data})
         hashes[bucket] = statusmap.bucket_hash(data)
     db.execute(delete(StatusBucket).where(StatusBucket.bucket.in_(by_bucket)))
     db.execute(insert(table(StatusBucket)), rows)
-    fetch = status_tile_fetcher(db)
-    top = _hashes(fetch(1, 0, tiles.TILE_WIDTH))
+    indexes = sorted({b // tiles.TILE_WIDTH for b in hashes})
+    held = {(level, index): data for level, index, data in db.execute(
+        select(StatusTile.level, StatusTile.tile_index, StatusTile.data).where(
+            ((StatusTile.level == 0) & StatusTile.tile_index.in_(indexes))
+            | (StatusTile.level == 1)))}
+    top = _hashes(held.get((1, 0), _empty_status_tile(1)))
     tile_rows = []
-    for index in sorted({b // tiles.TILE_WIDTH for b in hashes}):
-        level0 = _hashes(fetch(0, index, tiles.TILE_WIDTH))
+    for index in indexes:
+        level0 = _hashes(held.get((0, index), _empty_status_tile(0)))
         for bucket in range(index * tiles.TILE_WIDTH, (index + 1) * tiles.TILE_WIDTH):
             if bucket in hashes:
                 level0[bucket % tiles.TILE_WIDTH] = hashes[bucket]
         tile_rows.append({"level": 0, "tile_index": index, "data": b"".join(level0)})
         top[index] = tiles.fold(level0)
     tile_rows.append({"level": 1, "tile_index": 0, "data": b"".join(top)})
-    db.execute(delete(StatusTile).where(
-        StatusTile.level == 0, StatusTile.tile_index.in_([r["tile_index"] for r in tile_rows
-                                                          if r["level"] == 0])))
+    db.execute(delete(StatusTile).where(StatusTile.level == 0,
+                                        StatusTile.tile_index.in_(indexes)))
     db.execute(delete(StatusTile).where(StatusTile.level == 1))
     db.execute(insert(table(StatusTile)), tile_rows)
     return tiles.fold(top)
