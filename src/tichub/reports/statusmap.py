@@ -22,9 +22,8 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from tichub.reports import leaf, merkle
 from tichub.reports.checkpoint import Checkpoint
@@ -38,8 +37,8 @@ class StatusError(ValueError):
     """A status proof that does not verify, or a malformed one."""
 
 
-@dataclass(frozen=True, order=True)
-class Entry:
+class Entry(NamedTuple):
+    # A tuple: buckets of a large log hold dozens, sorted and rewritten on every update.
     number: str
     issuer: str  # institution id
     leaf_hash: str  # hex, of the document's latest record
@@ -51,9 +50,7 @@ def bucket_of(number: str) -> int:
 
 
 def bucket_bytes(entries: Iterable[Entry]) -> bytes:
-    rows = sorted(entries)
-    return leaf.canonical({"entries": [[e.number, e.issuer, e.leaf_hash, e.event]
-                                       for e in rows]})
+    return leaf.canonical_plain({"entries": sorted(entries)})
 
 
 def parse_bucket(data: bytes, strict: bool = True) -> list[Entry]:
@@ -62,10 +59,11 @@ def parse_bucket(data: bytes, strict: bool = True) -> list[Entry]:
     these entries at once, can skip it)."""
     try:
         rows = json.loads(data)["entries"]
-        entries = [Entry(*(str(v) for v in row)) for row in rows if len(row) == 4]
+        entries = [Entry(*row) for row in rows]
     except (ValueError, KeyError, TypeError):
         raise StatusError("a bucket is canonical JSON of its entries") from None
-    if len(entries) != len(rows) or (strict and bucket_bytes(entries) != data):
+    if strict and (any(type(v) is not str for e in entries for v in e)
+                   or bucket_bytes(entries) != data):
         raise StatusError("a bucket is canonical JSON of its entries")
     return entries
 
