@@ -12,12 +12,14 @@ from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, require
 from tichub.core.config import Settings
-from tichub.core.db import table
+from tichub.core.db import Base, table
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, today, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
@@ -358,8 +360,9 @@ def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
         edge[level] = tile_fetcher(db)(level, index, tiles.level_width(size, level)
                                        % tiles.TILE_WIDTH)
     changed = tiles.append(size, edge, [bytes.fromhex(q.leaf_hash) for q in queued])
-    for (level, index), data in changed.items():
-        db.merge(LogTile(level=level, tile_index=index, data=data))
+    db.execute(_upsert(db, LogTile, "level", "tile_index"),
+               [{"level": level, "tile_index": index, "data": data}
+                for (level, index), data in changed.items()])
     records = table(ReportRecord)
     db.execute(update(records).where(records.c.id == bindparam("record_id"))
                .values(log_index=bindparam("index")),
@@ -382,8 +385,6 @@ def integrate(db: Session, log: Log, limit: int = BATCH) -> int:
 
 
 # --- the status map ----------------------------------------------------------------------
-
-STATUS_TILES = statusmap.BUCKETS // tiles.TILE_WIDTH
 
 
 @cache
@@ -426,8 +427,7 @@ def _update_status_map(db: Session, records: list[dict[str, str]]) -> bytes:
         data = statusmap.bucket_bytes(statusmap.updated(before, recs))
         rows.append({"bucket": bucket, "data": data})
         hashes[bucket] = statusmap.bucket_hash(data)
-    db.execute(delete(StatusBucket).where(StatusBucket.bucket.in_(by_bucket)))
-    db.execute(insert(table(StatusBucket)), rows)
+    db.execute(_upsert(db, StatusBucket, "bucket"), rows)
     indexes = sorted({b // tiles.TILE_WIDTH for b in hashes})
     held = {(level, index): data for level, index, data in db.execute(
         select(StatusTile.level, StatusTile.tile_index, StatusTile.data).where(
@@ -443,11 +443,17 @@ def _update_status_map(db: Session, records: list[dict[str, str]]) -> bytes:
         tile_rows.append({"level": 0, "tile_index": index, "data": b"".join(level0)})
         top[index] = tiles.fold(level0)
     tile_rows.append({"level": 1, "tile_index": 0, "data": b"".join(top)})
-    db.execute(delete(StatusTile).where(StatusTile.level == 0,
-                                        StatusTile.tile_index.in_(indexes)))
-    db.execute(delete(StatusTile).where(StatusTile.level == 1))
-    db.execute(insert(table(StatusTile)), tile_rows)
+    db.execute(_upsert(db, StatusTile, "level", "tile_index"), tile_rows)
     return tiles.fold(top)
+
+
+def _upsert(db: Session, model: type[Base], *key: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of every other column, on either database."""
+    make = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = make(table(model))
+    others = {c.name: statement.excluded[c.name] for c in table(model).columns
+              if c.name not in key}
+    return statement.on_conflict_do_update(index_elements=list(key), set_=others)
 
 
 def status_proof(db: Session, number: str) -> StatusProof:
