@@ -77,7 +77,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from tichub.reports.integrator import Integrator
 
     every = app.state.settings.log_integrate_every
-    integrator = Integrator(app.state.sessionmaker, app.state.log, every) if every > 0 else None
+    integrator = Integrator(app.state.sessionmaker, app.state.log, every,
+                            app.state.settings.log_witness_urls) if every > 0 else None
     if integrator:
         integrator.start()
     # What start-up built lives as long as the process: out of the collector's way, so

@@ -472,6 +472,35 @@ def issuer_monitor(
         raise typer.Exit(1)
 
 
+@witness_app.command("serve")
+def witness_serve(
+    key_file: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="a file holding "
+                                           "the witness's private key")],
+    log_key: Annotated[list[str], typer.Option(help="a log's verifier key to witness "
+                                                    "(repeat for several logs)")],
+    state: Annotated[Path, typer.Option(dir_okay=False, help="where the witness keeps the "
+                                                             "last checkpoint it cosigned")],
+    host: str = "127.0.0.1",
+    port: int = 8100,
+) -> None:
+    """Serve the C2SP tlog-witness protocol (POST /add-checkpoint): logs push their new
+    checkpoints with a consistency proof and get the cosignature back."""
+    import uvicorn
+
+    from tichub.reports import witness, witness_http
+    from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier
+
+    try:
+        signer = Signer.parse(key_file.read_text().strip())
+        logs = {v.name: v for v in (Verifier.parse(k) for k in log_key)}
+    except NoteError as exc:
+        fail(str(exc))
+    if signer.sig_type != COSIGNATURE:
+        fail("a witness signs with a cosignature key (type 0x04): `tichub witness keygen`")
+    uvicorn.run(witness_http.app(logs, witness.WitnessState(state), signer), host=host,
+                port=port, log_level="warning")
+
+
 @log_app.command("integrate")
 def log_integrate() -> None:
     """Move every queued record into the log now and sign a checkpoint."""

@@ -34,6 +34,7 @@ SCOPES = {
     "accounts:read": "read the organisation's members, tokens and audit log",
     "accounts:admin": "manage the organisation's members and tokens",
     "reports:write": "register the organisation's reports, certificates and their events",
+    "reports:read": "download the organisation's stored report and certificate PDFs",
     "log:cosign": "post the organisation's witness cosignatures of log checkpoints",
 }
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     log_origin: str = "tichub.example/reports"
     log_key: str = ""
     log_integrate_every: float = 0.5
+    # Witnesses the log pushes each new checkpoint to (C2SP tlog-witness add-checkpoint),
+    # as a JSON list of submission prefixes: ["https://witness.example/w1"].
+    log_witness_urls: list[str] = []
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

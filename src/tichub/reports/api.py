@@ -79,6 +79,41 @@ def get_record(record_id: str, db: DB, principal: Public) -> RecordOut:
     return service.record_out(service.get_record(db, record_id))
 
 
+@router.put("/records/{record_id}/pdf", status_code=204, openapi_extra={
+    "requestBody": {"required": True, "content": {"application/pdf": {}}}})
+async def put_pdf(record_id: str, request: Request, db: DB,
+                  principal: Annotated[Principal, access(
+                      "member", role=Role.editor, scope="reports:write",
+                      kinds=(OrgKind.lab, OrgKind.certification_body),
+                      note="editors of the issuing organisation")]) -> Response:
+    """Keeps the issued PDF (the request body, ``application/pdf``), when its SHA-256 is the
+    one registered with the record. Private to the issuer and supervisors."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > service.MAX_PDF_BYTES:
+        raise errors.Problem(413, "Invalid input", "pdf: too large",
+                             [errors.FieldError("pdf", "is too large")])
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > service.MAX_PDF_BYTES:
+            raise errors.Problem(413, "Invalid input", "pdf: too large",
+                                 [errors.FieldError("pdf", "is too large")])
+    service.store_pdf(db, principal, record_id, data)
+    return Response(status_code=204)
+
+
+@router.get("/records/{record_id}/pdf", response_class=Response)
+def get_pdf(record_id: str, db: DB,
+            principal: Annotated[Principal, access(
+                "user", scope="reports:read",
+                note="members of the issuing organisation, regulators and operators")],
+            ) -> Response:
+    """The issued PDF, if its issuer stored it."""
+    record, data = service.get_pdf(db, principal, record_id)
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{record.id}.pdf"'})
+
+
 @router.get("/records/{record_id}/bundle", response_model=Bundle)
 def get_bundle(
     record_id: str, request: Request, db: DB, principal: Public,

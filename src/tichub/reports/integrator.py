@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from tichub.reports import service
@@ -14,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class Integrator:
-    def __init__(self, factory: sessionmaker[Session], tlog: service.Log, every: float) -> None:
+    def __init__(self, factory: sessionmaker[Session], tlog: service.Log, every: float,
+                 witness_urls: Sequence[str] = ()) -> None:
         self.factory, self.tlog, self.every = factory, tlog, every
+        self.witness_urls = list(witness_urls)
+        self._believed: dict[str, int] = {}  # each witness's last cosigned size
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -29,9 +34,24 @@ class Integrator:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
+        pushed = -1
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.wait(self.every):
+                try:
+                    with self.factory() as db:
+                        size = service.integrate_all(db, self.tlog)
+                except Exception:  # the next round tries again; the queue loses nothing
+                    log.exception("integrating the log failed")
+                    continue
+                if size != pushed:
+                    self._push(client, size)
+                    pushed = size
+
+    def _push(self, client: httpx.Client, size: int) -> None:
+        """Asks each witness to cosign the new checkpoint (C2SP tlog-witness)."""
+        for url in self.witness_urls:
             try:
                 with self.factory() as db:
-                    service.integrate_all(db, self.tlog)
-            except Exception:  # the next round tries again; the queue loses nothing
-                log.exception("integrating the log failed")
+                    service.push_to_witness(db, url, client, self._believed)
+            except (service.WitnessRefused, httpx.HTTPError) as exc:
+                log.warning("witness %s did not cosign size %d: %s", url, size, exc)

@@ -169,3 +169,15 @@ class StatusTile(Base):
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tile_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportPdf(Base):
+    """The issued PDF itself, kept for its issuer when it chooses to (the log holds only
+    its SHA-256). Private: the issuing organisation and supervisors read it."""
+
+    __tablename__ = "report_pdfs"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("report_records.id"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

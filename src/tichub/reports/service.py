@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from functools import cache, cached_property
 from itertools import pairwise
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,7 +27,7 @@ from tichub.core.ids import new_id, today, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
-from tichub.reports import leaf, merkle, receipt, statement, statusmap, tiles
+from tichub.reports import leaf, merkle, receipt, statement, statusmap, tiles, witness
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
 from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
@@ -37,6 +39,7 @@ from tichub.reports.models import (
     LogTile,
     LogWitness,
     RecordEvent,
+    ReportPdf,
     ReportRecord,
     StatusBucket,
     StatusTile,
@@ -810,3 +813,96 @@ def record_faults(db: Session, log: Log) -> Iterator[str]:
                             f"{record.log_index} of the log"
         if fault:
             yield fault
+
+
+# --- pushing checkpoints to witnesses (C2SP tlog-witness) ---------------------------------
+
+def push_to_witness(db: Session, url: str, client: httpx.Client,
+                    believed: dict[str, int]) -> LogCosignature | None:
+    """Sends the latest checkpoint to the witness at ``url`` with a consistency proof from
+    the size it cosigned last (``believed``, learnt from its 409 answers), and stores the
+    cosignature it returns once it verifies with a registered witness key."""
+    latest = latest_checkpoint(db)
+    if latest is None:
+        return None
+    for _ in range(2):  # a first guess, then the size the witness says it holds
+        old = believed.get(url, 0)
+        if old > latest.size:
+            old = 0
+        proof = consistency(db, old, latest.size) if old else []
+        body = (f"old {old}\n" + "".join(base64.b64encode(h).decode() + "\n" for h in proof)
+                + "\n" + latest.note)
+        r = client.post(url.rstrip("/") + "/add-checkpoint", content=body.encode())
+        if r.status_code == 409 and r.headers.get("content-type", "").startswith(
+                witness.SIZE_TYPE) and r.text.strip().isdigit():
+            believed[url] = int(r.text.strip())
+            continue
+        if r.status_code != 200:
+            raise WitnessRefused(f"{url}: HTTP {r.status_code} {r.text.strip()[:200]}")
+        believed[url] = latest.size
+        return _store_cosignatures(db, latest, r.text)
+    raise WitnessRefused(f"{url}: the witness and the log disagree on its last size")
+
+
+class WitnessRefused(Exception):
+    """A witness did not cosign; the log goes on, its checkpoints just lack that cosigner."""
+
+
+def _store_cosignatures(db: Session, checkpoint: LogCheckpoint,
+                        lines: str) -> LogCosignature | None:
+    body = checkpoint.note[:checkpoint.note.index("\n\n") + 1]
+    stored = None
+    for line in lines.splitlines():
+        name = line.removeprefix("\u2014 ").split(" ", 1)[0]
+        known = db.scalar(select(LogWitness).where(LogWitness.name == name))
+        if known is None:
+            continue  # the protocol says: ignore cosignatures from unknown keys
+        try:
+            opened = open_note(body + "\n" + line + "\n", [Verifier.parse(known.verifier_key)])
+        except NoteError:
+            continue
+        row = db.get(LogCosignature, (checkpoint.size, known.id)) or LogCosignature(
+            size=checkpoint.size, witness_id=known.id)
+        row.timestamp, row.line = opened.verified[0].timestamp or 0, line + "\n"
+        db.add(row)
+        stored = row
+    db.commit()
+    return stored
+
+
+# --- the issued PDFs -------------------------------------------------------------------------
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+def store_pdf(db: Session, principal: Principal, record_id: str, data: bytes) -> ReportPdf:
+    """Keeps the issued PDF of a record whose logged SHA-256 it matches."""
+    record = get_record(db, record_id)
+    require(principal, Role.editor, org=record.org_id, scope="reports:write")
+    if record.pdf_sha256 is None:
+        raise errors.invalid("pdf", "the record names no PDF hash: register one with it")
+    if len(data) > MAX_PDF_BYTES:
+        raise errors.Problem(413, "Invalid input", f"pdf: larger than "
+                             f"{MAX_PDF_BYTES // (1024 * 1024)} MB",
+                             [FieldError("pdf", "is too large")])
+    if not data.startswith(b"%PDF-"):
+        raise errors.invalid("pdf", "is not a PDF file")
+    if hashlib.sha256(data).hexdigest() != record.pdf_sha256:
+        raise errors.invalid("pdf", "its SHA-256 is not the one registered for the record")
+    row = db.get(ReportPdf, record_id) or ReportPdf(record_id=record_id)
+    row.data, row.uploaded_by, row.uploaded_at = data, principal.user_id, utcnow()
+    db.add(row)
+    audit.record(db, action="report.pdf_stored", object_type="report_record",
+                 object_id=record_id, actor_user_id=principal.user_id, org_id=record.org_id,
+                 data={"number": record.number, "bytes": len(data)})
+    db.commit()
+    return row
+
+
+def get_pdf(db: Session, principal: Principal, record_id: str) -> tuple[ReportRecord, bytes]:
+    record = get_record(db, record_id)
+    require(principal, Role.viewer, org=record.org_id, scope="reports:read")
+    row = db.get(ReportPdf, record_id)
+    if row is None:
+        raise errors.not_found("the record's PDF (its issuer did not store it)")
+    return record, row.data
