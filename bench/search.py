@@ -15,7 +15,6 @@ import csv
 import os
 import platform
 import random
-import resource
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from machine import cpu_model, peak_rss_mib  # bench/, beside this script
 from tichub.app import create_app
 from tichub.core.config import Settings
 from tichub.core.db import make_engine, make_sessionmaker
@@ -35,20 +35,6 @@ from tichub.registry.districts import DISTRICTS
 from tichub.registry.models import Institution, ScopeLine
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build(url: str, institutions: int) -> None:

@@ -28,7 +28,6 @@ import platform
 import pstats
 import random
 import re
-import resource
 import shutil
 import socket
 import statistics
@@ -45,6 +44,7 @@ from pymerkle import InmemoryTree
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from machine import cpu_model, peak_rss_mib  # bench/, beside this script
 from tichub.core import service as core
 from tichub.core.auth import Principal
 from tichub.core.db import make_engine, make_sessionmaker
@@ -76,20 +76,6 @@ TARGET_APPENDS = 10_000.0  # per second
 TARGET_PROOF_P99_MS = 2.0
 TARGET_VERIFY_RPS = 2_000.0
 TARGET_VERIFY_P99_MS = 20.0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pct(values: list[float], p: float) -> float:

@@ -44,7 +44,7 @@ from tichub.reports.models import (
     StatusBucket,
     StatusTile,
 )
-from tichub.reports.note import COSIGNATURE, NoteError, Signer, Verifier, open_note, split
+from tichub.reports.note import COSIGNATURE, ED25519, NoteError, Signer, Verifier, open_note, split
 from tichub.reports.schemas import (
     Bundle,
     Receipt,
@@ -673,15 +673,21 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
 
 # --- witnesses -------------------------------------------------------------------------------
 
-def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
-    require(principal, Role.admin, org=org_id, scope="accounts:admin")
+def _org_key(key: str, sig_type: int, wrong_type: str) -> Verifier:
+    """A verifier key an organisation registers, of the type its use needs."""
     try:
         verifier = Verifier.parse(key)
     except NoteError as exc:
         raise errors.invalid("verifier_key", str(exc)) from None
-    if verifier.sig_type != COSIGNATURE:
-        raise errors.invalid("verifier_key", "a witness key is a cosignature key (type 0x04): "
-                                             "make one with `tichub witness keygen`")
+    if verifier.sig_type != sig_type:
+        raise errors.invalid("verifier_key", wrong_type)
+    return verifier
+
+
+def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
+    require(principal, Role.admin, org=org_id, scope="accounts:admin")
+    verifier = _org_key(key, COSIGNATURE, "a witness key is a cosignature key (type 0x04): "
+                                          "make one with `tichub witness keygen`")
     if db.scalar(select(LogWitness.id).where(LogWitness.name == verifier.name)):
         raise errors.conflict("verifier_key", f"a witness named {verifier.name} exists")
     witness = LogWitness(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
@@ -705,13 +711,8 @@ def add_issuer_key(db: Session, principal: Principal, org_id: str, key: str) -> 
     org = db.get(Organisation, org_id)
     if org is None or org.kind not in (OrgKind.lab, OrgKind.certification_body):
         raise errors.invalid("org_id", "issuer keys belong to labs and certification bodies")
-    try:
-        verifier = Verifier.parse(key)
-    except NoteError as exc:
-        raise errors.invalid("verifier_key", str(exc)) from None
-    if verifier.sig_type == COSIGNATURE:
-        raise errors.invalid("verifier_key", "an issuer key signs statements (type 0x01): "
-                                             "make one with `tichub issuer keygen`")
+    verifier = _org_key(key, ED25519, "an issuer key signs statements (type 0x01): make "
+                                      "one with `tichub issuer keygen`")
     if db.scalar(select(IssuerKey.id).where(IssuerKey.name == verifier.name)):
         raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
     row = IssuerKey(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
