@@ -129,3 +129,26 @@ def test_a_stored_bucket_rewritten_is_refused(client, db, lab) -> None:  # type:
     db.commit()
     r = client.get("/api/reports/status", params={"number": "R-1"})
     assert r.status_code == 500 and "does not match the signed checkpoint" in r.json()["detail"]
+
+
+def test_upgrading_a_log_with_records_maps_them_all(app, client, db, lab, engine) -> None:  # type: ignore[no-untyped-def]
+    # A database whose records came before the status map (migration 0008): the migration
+    # maps them, so the next checkpoint's map holds every document, old ones included.
+    from alembic import command
+
+    from tichub.core.migrate import alembic_config
+
+    _register(db, lab, "OLD-1")
+    _register(db, lab, "OLD-1", "withdrawn")
+    _register(db, lab, "OLD-2")
+    db.commit()
+    app.state.engine.dispose()
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(connection=conn), "0007")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(connection=conn), "head")
+    _register(db, lab, "NEW-1")  # the next checkpoint carries the map
+    for number, event in (("OLD-1", "withdrawn"), ("OLD-2", "issued"), ("NEW-1", "issued")):
+        status = client.get("/api/reports/status", params={"number": number})
+        assert status.status_code == 200, status.text
+        assert [e["event"] for e in status.json()["latest"]] == [event]

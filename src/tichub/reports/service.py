@@ -459,12 +459,30 @@ def _upsert(db: Session, model: type[Base], *key: str) -> Any:
     return statement.on_conflict_do_update(index_elements=list(key), set_=others)
 
 
+def rebuild_status_map(db: Session) -> bytes:
+    """Writes the status map of every integrated record, for a log that has records from
+    before the map existed (migration 0008); returns its root. The caller commits."""
+    db.execute(delete(StatusBucket))
+    db.execute(delete(StatusTile))
+    rows = db.execute(select(ReportRecord.number, ReportRecord.institution_id,
+                             ReportRecord.leaf_hash, ReportRecord.event)
+                      .where(ReportRecord.log_index.is_not(None))
+                      .order_by(ReportRecord.log_index))
+    records = [{"number": n, "issuer": i, "leaf_hash": h, "event": e.value}
+               for n, i, h, e in rows]
+    return _update_status_map(db, records) if records else tiles.fold(
+        _hashes(_empty_status_tile(1)))
+
+
 def status_proof(db: Session, number: str) -> StatusProof:
     """The number's bucket and its proof under the latest checkpoint's status map."""
     for _ in range(3):
         latest = latest_checkpoint(db)
         if latest is None:
             raise errors.not_found("checkpoint (the log is empty)")
+        if statusmap.root_in(Checkpoint.parse(split(latest.note)[0])) is None:
+            raise errors.Problem(409, "No status map yet", detail="the log's latest "
+                                 "checkpoint predates the status map; the next one carries it")
         found = _status_proof(db, number.strip(), latest)
         if found is not None:
             return found

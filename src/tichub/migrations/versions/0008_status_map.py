@@ -28,6 +28,17 @@ def upgrade() -> None:
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('level', 'tile_index', name=op.f('pk_status_tiles'))
     )
+    # A log with records from before the map: map them now, so that the next checkpoint's
+    # root covers every document, not just those registered after this upgrade.
+    from sqlalchemy.orm import Session
+
+    from tichub.reports.service import rebuild_status_map
+
+    with Session(bind=op.get_bind()) as session:
+        if session.execute(sa.text("SELECT 1 FROM report_records WHERE log_index IS NOT NULL "
+                                   "LIMIT 1")).first():
+            rebuild_status_map(session)
+            session.flush()
 
 
 def downgrade() -> None:
