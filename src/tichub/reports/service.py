@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
@@ -702,20 +702,31 @@ def _org_key(key: str, sig_type: int, wrong_type: str) -> Verifier:
     return verifier
 
 
+OrgKey = TypeVar("OrgKey", LogWitness, IssuerKey)
+
+
+def _store_org_key(db: Session, principal: Principal, org_id: str, row: OrgKey,
+                   verifier: Verifier, action: str, object_type: str) -> OrgKey:
+    """Stores a key an organisation registered (names are unique per kind) and audits it."""
+    model = type(row)
+    if db.scalar(select(model.id).where(model.name == verifier.name)):
+        raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
+    row.org_id, row.name, row.verifier_key = org_id, verifier.name, verifier.encode()
+    db.add(row)
+    db.flush()
+    audit.record(db, action=action, object_type=object_type, object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=org_id,
+                 data={"verifier_key": row.verifier_key})
+    db.commit()
+    return row
+
+
 def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
     require(principal, Role.admin, org=org_id, scope="accounts:admin")
     verifier = _org_key(key, COSIGNATURE, "a witness key is a cosignature key (type 0x04): "
                                           "make one with `tichub witness keygen`")
-    if db.scalar(select(LogWitness.id).where(LogWitness.name == verifier.name)):
-        raise errors.conflict("verifier_key", f"a witness named {verifier.name} exists")
-    witness = LogWitness(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
-    db.add(witness)
-    db.flush()
-    audit.record(db, action="witness.added", object_type="log_witness", object_id=witness.id,
-                 actor_user_id=principal.user_id, org_id=org_id,
-                 data={"verifier_key": witness.verifier_key})
-    db.commit()
-    return witness
+    return _store_org_key(db, principal, org_id, LogWitness(), verifier, "witness.added",
+                          "log_witness")
 
 
 def list_witnesses(db: Session) -> list[LogWitness]:
@@ -731,16 +742,8 @@ def add_issuer_key(db: Session, principal: Principal, org_id: str, key: str) -> 
         raise errors.invalid("org_id", "issuer keys belong to labs and certification bodies")
     verifier = _org_key(key, ED25519, "an issuer key signs statements (type 0x01): make "
                                       "one with `tichub issuer keygen`")
-    if db.scalar(select(IssuerKey.id).where(IssuerKey.name == verifier.name)):
-        raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
-    row = IssuerKey(org_id=org_id, name=verifier.name, verifier_key=verifier.encode())
-    db.add(row)
-    db.flush()
-    audit.record(db, action="issuer_key.added", object_type="issuer_key", object_id=row.id,
-                 actor_user_id=principal.user_id, org_id=org_id,
-                 data={"verifier_key": row.verifier_key})
-    db.commit()
-    return row
+    return _store_org_key(db, principal, org_id, IssuerKey(), verifier, "issuer_key.added",
+                          "issuer_key")
 
 
 def list_issuer_keys(db: Session, org_id: str) -> list[IssuerKey]:
