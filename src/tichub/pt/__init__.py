@@ -1,0 +1,1 @@
+"""Proficiency testing: schemes, rounds, results, ISO 13528 statistics and round reports."""
