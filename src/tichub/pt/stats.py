@@ -164,7 +164,7 @@ def algorithm_a(
     values: ArrayLike,
     *,
     rtol: float = 1e-10,
-    max_iter: int = 1000,
+    max_iter: int = 100_000,
     stop: Literal["converged", "third-figure"] = "third-figure",
     start_factor: float = MADE_FACTOR,
     factor: float = ALG_A_FACTOR,
