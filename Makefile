@@ -39,6 +39,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/tlog.py
+	$(BIN)/python bench/pt.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
