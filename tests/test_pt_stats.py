@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from pt13528 import robust as pt13528_robust  # type: ignore[import-untyped]
 
 from tichub.pt import stats
 
@@ -387,3 +388,19 @@ def test_scores_are_antisymmetric_and_classes_follow_their_size(data: list[float
     assert np.allclose(z, -mirrored, atol=1e-9)
     cls = stats.classify_z(z)
     assert np.all((cls == 0) == (np.abs(z) <= 2)) and np.all((cls == 2) == (np.abs(z) >= 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=5, max_value=60))
+def test_agrees_with_pt13528_an_independent_implementation(seed: int, p: int) -> None:
+    # pt13528 (github.com/kanunimurat/pt13528) implements ISO 13528:2022 on its own; on
+    # contaminated normal data both must give the same robust mean and SD.
+    rng = np.random.default_rng(seed)
+    data = np.round(rng.normal(20.0, 1.5, p), 3)
+    data[: max(1, p // 10)] *= rng.choice([0.1, 3.0, 10.0])
+    ours, theirs = stats.algorithm_a(data, stop="converged"), pt13528_robust.algorithm_a(data)
+    assert float(ours.x) == pytest.approx(theirs.location, rel=1e-8)
+    assert float(ours.s) == pytest.approx(theirs.scale, rel=1e-8)
+    ours_q, theirs_q = stats.q_hampel(data), pt13528_robust.q_hampel(data)
+    assert float(ours_q.s) == pytest.approx(theirs_q.scale, rel=1e-9)
+    assert float(ours_q.x) == pytest.approx(theirs_q.location, rel=1e-9)
