@@ -16,8 +16,8 @@ from tichub.core import service as accounts
 from tichub.core.auth import Principal
 from tichub.core.errors import FieldError
 from tichub.core.models import OrgKind
+from tichub.core.tables import Columns, read_table
 from tichub.registry import search_index, service
-from tichub.registry.importer import Columns, read_table
 from tichub.registry.models import (
     Institution,
     InstitutionKind,
