@@ -514,3 +514,12 @@ def log_integrate() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+def _add_domain_commands() -> None:
+    from tichub.pt.cli import pt_app
+
+    app.add_typer(pt_app, name="pt")
+
+
+_add_domain_commands()
