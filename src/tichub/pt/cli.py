@@ -73,7 +73,7 @@ def pt_stats(
         name = " · ".join(p for p in (r.measurand, r.item) if p)
         groups.setdefault(name, []).append(r)
     assigned = (analysis.Assigned("reference", value=xpt, u=u_xpt) if xpt is not None
-                else analysis.Assigned("consensus", method=method))  # type: ignore[arg-type]
+                else analysis.Assigned("consensus", method=method))
     sigma = (analysis.Sigma("fixed", value=sigma_pt) if sigma_pt is not None
              else analysis.Sigma("robust"))
     with_scores = scores or xpt is not None or sigma_pt is not None
