@@ -36,6 +36,8 @@ SCOPES = {
     "reports:write": "register the organisation's reports, certificates and their events",
     "reports:read": "download the organisation's stored report and certificate PDFs",
     "log:cosign": "post the organisation's witness cosignatures of log checkpoints",
+    "pt:write": "run the organisation's PT schemes, or take part in rounds and submit results",
+    "pt:read": "read the organisation's PT scores (supervision: every laboratory's)",
 }
 
 

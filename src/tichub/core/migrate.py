@@ -20,6 +20,7 @@ HAND_MADE_PREFIXES = ("search_fts", "ix_search_docs_words_")
 def _import_models() -> None:
     # Every domain's tables must be on the metadata before Alembic compares.
     import tichub.core.models
+    import tichub.pt.models
     import tichub.registry.models
     import tichub.reports.models  # noqa: F401
 

@@ -63,8 +63,9 @@ class ResultRow:
     method: str
 
 
-def read_results(filename: str, data: bytes) -> list[ResultRow]:
-    """Rows with a ``value`` column and optionally measurand, item, lab, unit, U, k, method."""
+def read_results(filename: str, data: bytes, mixed_units: bool = False) -> list[ResultRow]:
+    """Rows with a ``value`` column and optionally measurand, item, lab, unit, U, k, method.
+    Units must agree within a measurand unless ``mixed_units`` (the caller converts)."""
     table, faults = read_table(filename, data, RESULT_COLUMNS, ("value",))
     out: list[ResultRow] = []
     seen: dict[tuple[str, str, str], int] = {}
@@ -97,7 +98,7 @@ def read_results(filename: str, data: bytes) -> list[ResultRow]:
     units: dict[str, set[str]] = defaultdict(set)
     for r in out:
         units[r.measurand].add(r.unit)
-    mixed = {m: u for m, u in units.items() if len(u) > 1}
+    mixed = {m: u for m, u in units.items() if len(u) > 1 and not mixed_units}
     if mixed:
         m, u = next(iter(mixed.items()))
         raise errors.invalid("unit", f"measurand {m or '(unnamed)'} mixes units "
