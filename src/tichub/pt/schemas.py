@@ -83,7 +83,8 @@ class SettingIn(InputModel):
 class RoundIn(InputModel):
     code: Code
     title: Annotated[str, Field(max_length=300)] = ""
-    items: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+    items: list[Annotated[str, Field(min_length=1, max_length=20,
+                                     pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]] = Field(
         default_factory=lambda: ["A"], min_length=1, max_length=20)
     dispatch_on: date | None = None
     deadline: datetime

@@ -657,5 +657,6 @@ def unsatisfactory(db: Session, principal: Principal, org_id: str | None = None,
 
 def counts(db: Session, rnd: PtRound) -> dict[str, int]:
     """How many results each participant has sent: what the provider watches while open."""
-    return dict(db.execute(select(PtResult.participant_id, func.count()).where(
-        PtResult.round_id == rnd.id).group_by(PtResult.participant_id)))
+    rows = db.execute(select(PtResult.participant_id, func.count()).where(
+        PtResult.round_id == rnd.id).group_by(PtResult.participant_id))
+    return {participant_id: n for participant_id, n in rows}

@@ -19,5 +19,9 @@ DYNAMIC = [
     # problem titles
     _("Invalid input"), _("Not found"), _("Forbidden"), _("Unauthorized"), _("Conflict"),
     _("Sign-in failed"), _("CSRF check failed"), _("Import refused"), _("Method not allowed"),
-    _("Error"),
+    _("Error"), _("Results refused"), _("Cannot compute"),
+    # proficiency testing: round and participation status, assessments
+    _("draft"), _("open"), _("closed"), _("published"),
+    _("invited"), _("requested"), _("accepted"), _("declined"),
+    _("satisfactory"), _("questionable"), _("unsatisfactory"),
 ]

@@ -1,0 +1,364 @@
+"""Proficiency-testing pages: schemes, a round for its provider and its participants, the
+round report (HTML and PDF, Chinese or English) and a laboratory's score history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from tichub.core import errors
+from tichub.core.auth import DB, Principal, Public, SignedIn
+from tichub.core.i18n import request_locale
+from tichub.core.models import Organisation, Role
+from tichub.core.web import render, templates_for
+from tichub.pt import charts, service, stats
+from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
+from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
+from tichub.registry import service as registry
+
+router = APIRouter(include_in_schema=False)
+
+# Deadlines typed into a form are read as Beijing time, as the people typing them mean.
+CST = timezone(timedelta(hours=8))
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _org_names(db: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(Organisation.id, Organisation.name)
+                      .where(Organisation.id.in_(ids)))
+    return {org_id: name for org_id, name in rows}
+
+
+def _lab_orgs(principal: Principal, role: Role = Role.editor) -> list[str]:
+    return [o for o, r in principal.roles.items()
+            if r.rank >= role.rank and principal.kinds.get(o) in service.PROVIDER_KINDS]
+
+
+def _problem(exc: errors.Problem) -> str:
+    return str(exc)
+
+
+def _invalid(exc: ValidationError) -> errors.Problem:
+    return errors.Problem(422, "Invalid input", errors=errors.field_errors(exc.errors()))
+
+
+@router.get("/pt", response_class=HTMLResponse)
+def home(request: Request, db: DB, principal: Public) -> HTMLResponse:
+    mine = service.rounds_of(db, principal) if principal.authenticated else []
+    orgs = _lab_orgs(principal)
+    names = _org_names(db, orgs)
+    institutions = (registry.list_own_institutions(db, principal)
+                    if principal.authenticated and orgs else [])
+    schemes = service.list_schemes(db)
+    return render(request, "pt/home.html", principal, schemes=schemes, mine=mine,
+                  my_orgs=[(o, names.get(o, o)) for o in orgs], institutions=institutions,
+                  provider_orgs={s.id for s in schemes if s.provider_org_id in principal.roles})
+
+
+def _measurands(text: str) -> list[MeasurandIn]:
+    """One measurand per line: name, unit[, mass fraction of one unit]."""
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if len(parts) < 2:
+            raise errors.invalid("measurands", "write each as: name, unit", n)
+        try:
+            out.append(MeasurandIn(name=parts[0], unit=parts[1],
+                                   mass_fraction_per_unit=float(parts[2])
+                                   if len(parts) > 2 and parts[2] else None))
+        except (ValidationError, ValueError):
+            raise errors.invalid("measurands", f"line {n} is not: name, unit[, fraction]",
+                                 n) from None
+    return out
+
+
+@router.post("/pt/schemes", response_model=None)
+def create_scheme(
+    request: Request, db: DB, principal: SignedIn,
+    org_id: Annotated[str, Form()], code: Annotated[str, Form()],
+    name_zh: Annotated[str, Form()], name_en: Annotated[str, Form()] = "",
+    field: Annotated[str, Form()] = "", measurands: Annotated[str, Form()] = "",
+    institution_id: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = SchemeIn(org_id=org_id, code=code, name_zh=name_zh, name_en=name_en,
+                        field=field, institution_id=institution_id or None,
+                        measurands=_measurands(measurands))
+        scheme = service.create_scheme(db, principal, data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return RedirectResponse(f"/pt/schemes/{scheme.id}", status_code=303)
+
+
+@router.get("/pt/schemes/{scheme_id}", response_class=HTMLResponse)
+def scheme_page(request: Request, scheme_id: str, db: DB, principal: Public) -> HTMLResponse:
+    scheme = service.get_scheme(db, scheme_id)
+    provider = scheme.provider_org_id in principal.roles or principal.is_operator
+    default_deadline = (datetime.now(CST) + timedelta(days=30)).strftime("%Y-%m-%dT17:00")
+    return render(request, "pt/scheme.html", principal, scheme=scheme, provider=provider,
+                  rounds=service.list_rounds(db, scheme.id),
+                  provider_name=_org_names(db, [scheme.provider_org_id]).get(
+                      scheme.provider_org_id, ""), default_deadline=default_deadline)
+
+
+@router.post("/pt/schemes/{scheme_id}/rounds", response_model=None)
+async def create_round(request: Request, scheme_id: str, db: DB,
+                       principal: SignedIn) -> Response:
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value.strip() if isinstance(value, str) else ""
+
+    def number(name: str) -> float | None:
+        raw = text(name)
+        if not raw:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise errors.invalid(name, f"{raw!r} is not a number") from None
+
+    scheme = service.get_scheme(db, scheme_id)
+    try:
+        deadline = datetime.fromisoformat(text("deadline")).replace(tzinfo=CST)
+    except ValueError:
+        raise errors.invalid("deadline", "give a date and time") from None
+    try:
+        settings = [SettingIn(
+            measurand=m.name, assigned_kind=text(f"assigned_kind_{m.id}") or "consensus",
+            method=text(f"method_{m.id}") or "algorithm-a",
+            assigned_value=number(f"assigned_value_{m.id}"),
+            assigned_u=number(f"assigned_u_{m.id}"),
+            sigma_kind=text(f"sigma_kind_{m.id}") or "robust",
+            sigma_value=number(f"sigma_value_{m.id}"))
+            for m in scheme.measurands]
+        data = RoundIn(code=text("code"), title=text("title"),
+                       items=[i.strip() for i in text("items").replace("，", ",").split(",")
+                              if i.strip()] or ["A"],
+                       deadline=deadline, score=text("score") or "z",
+                       settings=settings)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    rnd = await run_in_threadpool(service.create_round, db, principal, scheme_id, data)
+    return RedirectResponse(f"/pt/rounds/{rnd.id}", status_code=303)
+
+
+def _round_context(db: Session, principal: Principal, rnd: PtRound) -> dict[str, Any]:
+    provider = service.is_provider(principal, rnd)
+    parts = service.participants(db, rnd)
+    own = [p for p in parts if p.org_id in principal.roles]
+    counts = service.counts(db, rnd) if provider else {}
+    names = _org_names(db, [p.org_id for p in parts] if provider else [p.org_id for p in own])
+    own_results = {p.id: service.results_of(db, p) for p in own}
+    settings = {s.id: s for s in rnd.settings}
+    candidates: list[tuple[str, str]] = []
+    if provider and rnd.status in (RoundStatus.draft, RoundStatus.open):
+        taken = {p.org_id for p in parts} | {rnd.scheme.provider_org_id}
+        candidates = [(o.id, o.name) for o in db.scalars(
+            select(Organisation).where(Organisation.kind.in_(service.PARTICIPANT_KINDS))
+            .order_by(Organisation.name).limit(500)) if o.id not in taken]
+    joinable = [(o, n) for o, n in _org_names(db, _lab_orgs(principal)).items()
+                if o not in {p.org_id for p in parts} and o != rnd.scheme.provider_org_id]
+    return {"rnd": rnd, "provider": provider, "participants": parts, "own": own,
+            "counts": counts, "names": names, "own_results": own_results,
+            "settings": settings, "candidates": candidates, "joinable": joinable,
+            "open_for_results": rnd.status is RoundStatus.open,
+            "past_deadline": datetime.now(CST) > rnd.deadline,
+            "accepted": ParticipantStatus.accepted}
+
+
+@router.get("/pt/rounds/{round_id}", response_class=HTMLResponse)
+def round_page(request: Request, round_id: str, db: DB, principal: Public,
+               error: Annotated[str | None, Query(max_length=2000)] = None) -> HTMLResponse:
+    rnd = service.get_round(db, round_id)
+    return render(request, "pt/round.html", principal, error=error,
+                  **_round_context(db, principal, rnd))
+
+
+def _act(request: Request, db: Session, principal: Principal, round_id: str,
+         action: Callable[[], Any]) -> Response:
+    """Runs a use case from a form; a refusal shows on the round page, nothing changed."""
+    try:
+        action()
+    except errors.Problem as exc:
+        db.rollback()
+        rnd = service.get_round(db, round_id)
+        return render(request, "pt/round.html", principal, status_code=exc.status,
+                      error=_problem(exc), **_round_context(db, principal, rnd))
+    except ValidationError as exc:
+        db.rollback()
+        rnd = service.get_round(db, round_id)
+        return render(request, "pt/round.html", principal, status_code=422,
+                      error=_problem(_invalid(exc)), **_round_context(db, principal, rnd))
+    return RedirectResponse(f"/pt/rounds/{round_id}", status_code=303)
+
+
+@router.post("/pt/rounds/{round_id}/invite", response_model=None)
+def invite(request: Request, round_id: str, db: DB, principal: SignedIn,
+           org_id: Annotated[str, Form()]) -> Response:
+    return _act(request, db, principal, round_id,
+                lambda: service.invite(db, principal, round_id, org_id))
+
+
+@router.post("/pt/rounds/{round_id}/join", response_model=None)
+def join(request: Request, round_id: str, db: DB, principal: SignedIn,
+         org_id: Annotated[str, Form()]) -> Response:
+    return _act(request, db, principal, round_id,
+                lambda: service.request_to_join(db, principal, round_id, org_id))
+
+
+@router.post("/pt/participants/{participant_id}/answer", response_model=None)
+def answer(request: Request, participant_id: str, db: DB, principal: SignedIn,
+           accept: Annotated[str, Form()], round_id: Annotated[str, Form()]) -> Response:
+    return _act(request, db, principal, round_id,
+                lambda: service.answer(db, principal, participant_id, accept == "yes"))
+
+
+@router.post("/pt/rounds/{round_id}/results", response_model=None)
+async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
+    form = await request.form()
+    org_id = str(form.get("org_id", ""))
+    upload = form.get("file")
+    rnd = service.get_round(db, round_id)
+
+    def value(name: str) -> str:
+        v = form.get(name, "")
+        return v.strip() if isinstance(v, str) else ""
+
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_UPLOAD + 1)
+
+        def from_file() -> None:
+            if len(data) > MAX_UPLOAD:
+                raise errors.invalid("file", "is larger than 5 MB")
+            entries, rows = service.results_upload(upload.filename or "", data)
+            service.submit_results(db, principal, round_id, org_id, entries, rows_of=rows)
+
+        return await run_in_threadpool(_act, request, db, principal, round_id, from_file)
+
+    def from_form() -> None:
+        entries = []
+        for s in rnd.settings:
+            for item in rnd.items:
+                key = f"{s.id}_{item}"
+                if not value(f"value_{key}"):
+                    continue
+                entries.append(ResultIn.model_validate({
+                    "measurand": s.measurand.name, "item": item,
+                    "value": value(f"value_{key}"),
+                    "unit": value(f"unit_{key}") or s.measurand.unit,
+                    "expanded_uncertainty": value(f"U_{key}") or None,
+                    "coverage_factor": value(f"k_{key}") or None,
+                    "method": value(f"method_{key}")}))
+        if not entries:
+            raise errors.invalid("value", "enter at least one result")
+        service.submit_results(db, principal, round_id, org_id, entries)
+
+    return await run_in_threadpool(_act, request, db, principal, round_id, from_form)
+
+
+# --- the round report ----------------------------------------------------------------------
+
+def _report_context(db: Session, principal: Principal, round_id: str) -> dict[str, Any]:
+    rnd, measurands, mine = service.round_report(db, principal, round_id)
+    sections = []
+    for m in measurands:
+        for it in m.items:
+            st = it.computed
+            codes = [r["code"] for r in it.rows]
+            score = rnd.score
+            sections.append({
+                "measurand": m, "item": it.item, "stats": st, "rows": it.rows,
+                "histogram": charts.histogram([r["value"] for r in it.rows], st.get("x_pt"),
+                                              st.get("sigma_pt"), m.unit) if it.rows else "",
+                "ordered": charts.ordered_z(codes, [r[score] for r in it.rows], sorted(mine))
+                if it.rows else ""})
+        if len(m.items) >= 2 and all(i.rows for i in m.items[:2]):
+            a, b = m.items[0], m.items[1]
+            za = {r["code"]: r["z"] for r in a.rows}
+            zb = {r["code"]: r["z"] for r in b.rows}
+            codes = sorted(set(za) & set(zb))
+            sections.append({"measurand": m, "youden": charts.youden(
+                codes, [za[c] for c in codes], [zb[c] for c in codes], a.item, b.item,
+                sorted(mine)), "item": f"{a.item}/{b.item}"})
+    return {"rnd": rnd, "sections": sections, "mine": mine}
+
+
+@router.get("/pt/rounds/{round_id}/report", response_class=HTMLResponse)
+async def report_page(request: Request, round_id: str, db: DB,
+                      principal: SignedIn) -> HTMLResponse:
+    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    return render(request, "pt/report.html", principal, printable=False, **context)
+
+
+@router.get("/pt/rounds/{round_id}/report.pdf")
+async def report_pdf(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
+    """The same report as a PDF, in the page's language (``?lang=en``)."""
+    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    html = templates_for(locale).get_template("pt/report.html").render(
+        request=request, principal=principal, locale=locale, csrf="", printable=True,
+        **context)
+    pdf = await run_in_threadpool(_to_pdf, html)
+    rnd = context["rnd"]
+    name = f"{rnd.scheme.code}-{rnd.code}-{locale}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def _to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    # No base URL: the report is self-contained (inline SVG and CSS), so nothing is fetched.
+    return bytes(HTML(string=html).write_pdf())
+
+
+@router.get("/pt/history", response_class=HTMLResponse)
+def history_page(request: Request, db: DB, principal: SignedIn,
+                 org: Annotated[str | None, Query(max_length=26)] = None) -> HTMLResponse:
+    orgs = [o for o in principal.roles if principal.kinds.get(o) in service.PARTICIPANT_KINDS]
+    org_id = org or (orgs[0] if orgs else None)
+    if org_id is None:
+        raise errors.forbidden("this page is for laboratories")
+    rows = service.history(db, principal, org_id)
+    rounds: list[str] = []
+    scores: dict[str, dict[str, float | None]] = {}
+    for r in rows:
+        label = f"{r['scheme']}/{r['round']}"
+        if label not in rounds:
+            rounds.append(label)
+        scores.setdefault(f"{r['measurand']} ({r['item']})", {})[label] = r[r["score"]]
+    chart = {"kind": "scores", "rounds": rounds,
+             "series": {k: [v.get(label) for label in rounds] for k, v in scores.items()}}
+    rsz = {k: float(stats.rescaled_sum_z([s for s in v.values() if s is not None]))
+           for k, v in scores.items() if any(s is not None for s in v.values())}
+    return render(request, "pt/history.html", principal, rows=rows, chart=chart, rsz=rsz,
+                  org_id=org_id, org_name=_org_names(db, [org_id]).get(org_id, ""))
+
+
+# Last: its path would otherwise take the round's other POST routes.
+@router.post("/pt/rounds/{round_id}/{step}", response_model=None)
+def step(request: Request, round_id: str, step: str, db: DB,
+         principal: SignedIn) -> Response:
+    actions: dict[str, Callable[[], Any]] = {
+        "open": lambda: service.transition(db, principal, round_id, "open"),
+        "close": lambda: service.transition(db, principal, round_id, "close"),
+        "compute": lambda: service.compute(db, principal, round_id),
+        "publish": lambda: service.publish(db, principal, round_id, request.app.state.log),
+    }
+    if step not in actions:
+        raise errors.not_found("action")
+    return _act(request, db, principal, round_id, actions[step])

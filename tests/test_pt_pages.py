@@ -1,0 +1,119 @@
+"""PT pages: a round run through the forms, the round report in HTML and PDF, zh and en."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from helpers import make_account, make_institution, sign_in
+from tichub.pt import service
+from tichub.pt.schemas import ResultIn
+
+# Paired items for a Youden plot: lab i reports A and B with its own bias.
+BIAS = [0.0, 0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15, 0.3, -0.3, 1.5]
+
+
+def form(client: TestClient, url: str, csrf: str, **data: str):  # type: ignore[no-untyped-def]
+    return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+
+
+def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-def]
+    provider = make_account(db, "pt@provider.cn")
+    inst, _ = make_institution(db, provider, name="能力验证中心", serial=901)
+    labs = [make_account(db, f"lab{i}@example.cn") for i in range(len(BIAS))]
+    with TestClient(app) as p_client:
+        csrf = sign_in(p_client, "pt@provider.cn")
+        r = form(p_client, "/pt/schemes", csrf, org_id=provider.org.id, code="METALS",
+                 name_zh="食品中重金属", name_en="Metals in food", institution_id=inst,
+                 measurands="铅 lead, mg/kg, 1e-6\n镉 cadmium, µg/kg, 1e-9")
+        assert r.status_code == 303, r.text
+        scheme_url = r.headers["location"]
+        page = p_client.get(scheme_url)
+        assert "铅 lead" in page.text and "食品中重金属" in page.text
+        scheme = service.get_scheme(db, scheme_url.rsplit("/", 1)[1])
+        lead, cadmium = scheme.measurands
+        deadline = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+        r = form(p_client, f"{scheme_url}/rounds", csrf, code="2026-A", items="A, B",
+                 deadline=deadline, score="z",
+                 **{f"sigma_kind_{lead.id}": "horwitz",
+                    f"sigma_kind_{cadmium.id}": "fixed", f"sigma_value_{cadmium.id}": "5"})
+        assert r.status_code == 303, r.text
+        round_url = r.headers["location"]
+        round_id = round_url.rsplit("/", 1)[1]
+        for lab in labs:
+            assert form(p_client, f"{round_url}/invite", csrf,
+                        org_id=lab.org.id).status_code == 303
+        # opening with nobody accepted is refused on the page, nothing changes
+        r = form(p_client, f"{round_url}/open", csrf)
+        assert r.status_code == 409 and "no participant has accepted" in r.text
+
+    for i, lab in enumerate(labs):
+        with TestClient(app) as l_client:
+            csrf = sign_in(l_client, lab.user.email)
+            page = l_client.get(round_url)
+            part = re.search(r'action="/pt/participants/(\w+)/answer"', page.text)
+            assert part, page.text
+            assert form(l_client, f"/pt/participants/{part.group(1)}/answer", csrf,
+                        accept="yes", round_id=round_id).status_code == 303
+            if i == 0:
+                continue
+            if i == 1:  # before opening, results are refused with the reason
+                service.transition(db, provider.principal(db), round_id, "open")
+            settings = {s.measurand.name: s.id for s in service.get_round(db, round_id).settings}
+            data = {"org_id": lab.org.id}
+            for item, extra in (("A", 0.0), ("B", 0.2)):
+                data[f"value_{settings['铅 lead']}_{item}"] = str(0.5 + extra + BIAS[i] / 5)
+                data[f"value_{settings['镉 cadmium']}_{item}"] = str(40 + extra + BIAS[i] * 4)
+                data[f"unit_{settings['镉 cadmium']}_{item}"] = "µg/kg"
+            assert form(l_client, f"{round_url}/results", csrf, **data).status_code == 303
+            # the same again: refused, shown on the page
+            again = form(l_client, f"{round_url}/results", csrf, **data)
+            assert again.status_code == 422 and "submitted already" in again.text
+    # lab 0 uploads a sheet, in ng/g (= µg/kg) for cadmium
+    service.submit_results(db, labs[0].principal(db), round_id, labs[0].org.id, [
+        ResultIn(measurand="铅 lead", item="A", value=0.5),
+        ResultIn(measurand="铅 lead", item="B", value=0.7),
+        ResultIn(measurand="镉 cadmium", item="A", value=40, unit="ng/g"),
+        ResultIn(measurand="镉 cadmium", item="B", value=40.2, unit="ng/g")])
+
+    with TestClient(app) as p_client:
+        csrf = sign_in(p_client, "pt@provider.cn")
+        for step in ("close", "compute", "publish"):
+            r = form(p_client, f"{round_url}/{step}", csrf)
+            assert r.status_code == 303, (step, r.text)
+        page = p_client.get(round_url)
+        assert "METALS-2026-A-P" in page.text  # the participation certificates
+
+    with TestClient(app) as l_client:
+        sign_in(l_client, labs[11].user.email)
+        own = l_client.get(round_url)
+        assert 'data-testid="own-results"' in own.text and "不满意" in own.text
+        report = l_client.get(f"{round_url}/report")
+        assert report.status_code == 200
+        assert report.text.count('data-testid="section"') == 6  # 2 × 2 items + 2 Youden
+        assert report.text.count("<svg") == 10 and "能力验证" in report.text
+        code = re.search(r'class="own"><td>(P\d+)</td>', report.text)
+        assert code, "the lab's own row is marked"
+        english = l_client.get(f"{round_url}/report?lang=en")
+        assert "Proficiency testing round report" in english.text
+        assert "Metals in food" in english.text
+        pdf = l_client.get(f"{round_url}/report.pdf?lang=zh")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "能力验证" in text and "METALS" in text and code.group(1) in text
+        pdf_en = l_client.get(f"{round_url}/report.pdf?lang=en")
+        assert "Proficiency testing round report" in "".join(
+            p.extract_text() for p in PdfReader(io.BytesIO(pdf_en.content)).pages)
+        history = l_client.get("/pt/history")
+        assert 'data-testid="history-chart"' in history.text and "METALS/2026-A" in history.text
+
+    # an outsider signed in sees neither the report nor the results
+    make_account(db, "outsider@example.cn")
+    with TestClient(app) as o_client:
+        sign_in(o_client, "outsider@example.cn")
+        assert o_client.get(f"{round_url}/report").status_code == 403
+        assert o_client.get(f"{round_url}/report.pdf").status_code == 403
