@@ -216,8 +216,11 @@ def demo_seed(
         from tichub.demo.reports import seed_reports
         from tichub.reports.service import Log
 
-        counts["reports in the log"] = seed_reports(db, Log.from_settings(get_settings()),
-                                                    seed=seed)
+        log = Log.from_settings(get_settings())
+        from tichub.demo.pt import seed_pt
+
+        counts["PT rounds"] = seed_pt(db, log, seed=seed)
+        counts["reports in the log"] = seed_reports(db, log, seed=seed)
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
