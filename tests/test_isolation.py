@@ -19,6 +19,7 @@ from sqlalchemy import select
 from helpers import api_token, make_account, make_institution, sign_in
 from tichub.app import api_routes
 from tichub.core.models import ApiToken, AuditEvent, OrgKind
+from tichub.pt.models import PtParticipant, PtResult, PtRound, PtScheme
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, ScopeLine
 from tichub.registry.schemas import InstitutionPatch, SignatoryIn
@@ -27,7 +28,8 @@ from tichub.reports.models import LogTile, ReportRecord
 from tichub.reports.note import COSIGNATURE, Signer
 from tichub.reports.schemas import RecordIn
 
-SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户")
+SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户",
+           "秘密参加者", "0.3141592")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
 
@@ -42,8 +44,13 @@ class World:
     b_org: str
     a_record: str
     a_signatory: str
+    a_scheme: str
+    a_round: str
+    a_participant: str
+    c_org: str  # a participant in A's PT round, whose identity and result are private
     a_number: str = "A-2026-0001"
     a_tile: str = "entries/000.p/1"  # the entry bundle holding A's record
+    step: str = "open"
 
 
 @dataclass
@@ -55,6 +62,7 @@ class Case:
     expect: str
     body: Callable[[World], dict[str, Any]] | None = None
     files: bool = False
+    form: bool = False  # a page's form: the body goes form-encoded
 
 
 CASES = [
@@ -123,6 +131,52 @@ CASES = [
     Case("POST", "/api/registry/institutions/{a_inst}/signatories", "denied",
          body=lambda w: {"name": "冒名", "authorised_from": "2020-01-01"}),
     Case("POST", "/api/registry/signatories/{a_signatory}/end?on=2026-01-01", "denied"),
+    Case("GET", "/api/pt/schemes", "public"),
+    Case("POST", "/api/pt/schemes", "denied", body=lambda w: {
+        "org_id": w.a_org, "code": "FORGED", "name_zh": "冒名计划"}),
+    Case("GET", "/api/pt/schemes/{a_scheme}", "public"),
+    Case("POST", "/api/pt/schemes/{a_scheme}/measurands", "denied",
+         body=lambda w: {"name": "forged", "unit": "mg/kg"}),
+    Case("POST", "/api/pt/schemes/{a_scheme}/rounds", "denied",
+         body=lambda w: {"code": "X", "deadline": "2030-01-01T00:00:00+08:00"}),
+    Case("GET", "/api/pt/rounds", "public"),
+    Case("GET", "/api/pt/rounds/{a_round}", "public"),
+    Case("GET", "/api/pt/rounds/{a_round}/participants", "denied"),
+    Case("POST", "/api/pt/rounds/{a_round}/participants", "denied",
+         body=lambda w: {"org_id": w.b_org}),
+    Case("POST", "/api/pt/rounds/{a_round}/join", "denied", body=lambda w: {"org_id": w.c_org}),
+    Case("POST", "/api/pt/participants/{a_participant}/answer", "denied",
+         body=lambda w: {"accept": False}),
+    Case("POST", "/api/pt/rounds/{a_round}/open", "denied"),
+    Case("POST", "/api/pt/rounds/{a_round}/close", "denied"),
+    Case("POST", "/api/pt/rounds/{a_round}/compute", "denied"),
+    Case("POST", "/api/pt/rounds/{a_round}/publish", "denied"),
+    Case("POST", "/api/pt/rounds/{a_round}/results", "denied", body=lambda w: {
+        "org_id": w.c_org, "results": [{"measurand": "lead", "value": 1}]}),
+    Case("POST", "/api/pt/rounds/{a_round}/results/upload?org_id={c_org}", "denied",
+         files=True),
+    Case("GET", "/api/pt/rounds/{a_round}/results?org_id={c_org}", "denied"),
+    Case("GET", "/api/pt/rounds/{a_round}/report", "denied"),
+    Case("GET", "/api/pt/orgs/{c_org}/history", "denied"),
+    Case("GET", "/api/pt/unsatisfactory", "denied"),
+    Case("GET", "/pt", "public"),
+    Case("POST", "/pt/schemes", "denied", body=lambda w: {
+        "org_id": w.a_org, "code": "FORGED", "name_zh": "冒名计划"}, form=True),
+    Case("GET", "/pt/schemes/{a_scheme}", "public"),
+    Case("POST", "/pt/schemes/{a_scheme}/rounds", "denied", body=lambda w: {}, form=True),
+    Case("GET", "/pt/rounds/{a_round}", "public"),
+    Case("POST", "/pt/rounds/{a_round}/invite", "denied",
+         body=lambda w: {"org_id": w.b_org}, form=True),
+    Case("POST", "/pt/rounds/{a_round}/join", "denied",
+         body=lambda w: {"org_id": w.c_org}, form=True),
+    Case("POST", "/pt/participants/{a_participant}/answer", "denied",
+         body=lambda w: {"accept": "no", "round_id": w.a_round}, form=True),
+    Case("POST", "/pt/rounds/{a_round}/results", "denied",
+         body=lambda w: {"org_id": w.c_org}, form=True),
+    Case("POST", "/pt/rounds/{a_round}/{step}", "denied", form=True),
+    Case("GET", "/pt/rounds/{a_round}/report", "denied"),
+    Case("GET", "/pt/rounds/{a_round}/report.pdf", "denied"),
+    Case("GET", "/pt/history?org={c_org}", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -156,15 +210,33 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     reports.integrate(db, app.state.log)
     reports.add_witness(db, a.principal(db), a.org.id, Signer.generate(
         "a-witness.example", COSIGNATURE).verifier().encode())
+    # A runs a PT round; C takes part and has sent a result nobody else may see.
+    from tichub.pt import service as pt
+    from tichub.pt.schemas import ResultIn, RoundIn, SchemeIn
+
+    c = make_account(db, "c-participant@example.com")
+    c.org.name = "秘密参加者"
+    db.commit()
+    scheme = pt.create_scheme(db, a.principal(db), SchemeIn.model_validate({
+        "org_id": a.org.id, "code": "A-PT", "name_zh": "公开计划",
+        "measurands": [{"name": "lead", "unit": "mg/kg"}]}))
+    rnd = pt.create_round(db, a.principal(db), scheme.id, RoundIn.model_validate({
+        "code": "1", "deadline": "2099-01-01T00:00:00+08:00"}))
+    part = pt.invite(db, a.principal(db), rnd.id, c.org.id)
+    pt.answer(db, c.principal(db), part.id, accept=True)
+    pt.transition(db, a.principal(db), rnd.id, "open")
+    pt.submit_results(db, c.principal(db), rnd.id, c.org.id,
+                      [ResultIn(measurand="lead", value=0.3141592)])
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
-                 signatory.id)
+                 signatory.id, scheme.id, rnd.id, part.id, c.org.id)
 
 
 def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     """Every stored column of A's rows, as text."""
     db.expire_all()
     out = []
-    for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile):
+    for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
+                  PtScheme, PtRound, PtParticipant, PtResult):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -178,7 +250,7 @@ def _call(client: TestClient, case: Case, world: World, headers: dict[str, str])
     path = case.path.format(**vars(world))
     kwargs: dict[str, Any] = {"headers": {**headers, "accept": "application/json"}}
     if case.body:
-        kwargs["json"] = case.body(world)
+        kwargs["data" if case.form else "json"] = case.body(world)
     if case.files:
         kwargs["files"] = {"file": ("scope.csv",
                                     b"qualification,standard,product,parameter\n"
@@ -194,6 +266,9 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_qual}", "{qualification_id}").replace("{a_token}", "{token_id}")
                .replace("{a_record}", "{record_id}").replace("{a_tile}", "{path:path}")
                .replace("{a_signatory}", "{signatory_id}")
+               .replace("{a_scheme}", "{scheme_id}").replace("{a_round}", "{round_id}")
+               .replace("{a_participant}", "{participant_id}")
+               .replace("{c_org}", "{org_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

@@ -200,6 +200,7 @@ async def upload(round_id: str, db: DB, principal: Participant,
                                                   "item, value, unit, U, k, method")]
                  ) -> list[ResultOut]:
     """The same as POST …/results, from a spreadsheet; errors name its rows."""
+    service.check_participant(db, principal, round_id, org_id)
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise errors.invalid("file", "is larger than 5 MB")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
-from tichub.core.auth import Principal, require
+from tichub.core.auth import Principal, can, require
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
@@ -268,6 +268,10 @@ def answer(db: Session, principal: Principal, participant_id: str, accept: bool)
     if p is None:
         raise errors.not_found("participant")
     rnd = get_round(db, p.round_id)
+    provider = rnd.scheme.provider_org_id
+    if not (can(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)
+            or can(principal, Role.editor, org=provider, scope=SCOPE_WRITE)):
+        require(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)  # says why
     if p.status is ParticipantStatus.invited:
         require(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)
     elif p.status is ParticipantStatus.requested:
@@ -317,18 +321,32 @@ def transition(db: Session, principal: Principal, round_id: str, action: str) ->
 
 # --- results -------------------------------------------------------------------------------
 
-def submit_results(db: Session, principal: Principal, round_id: str, org_id: str,
-                   entries: list[ResultIn], now: datetime | None = None,
-                   rows_of: list[int] | None = None) -> list[PtResult]:
-    """A participant's results, all stored or none; each fault names the entry (``row``:
-    its position from 1, or its spreadsheet row, ``rows_of``, when they came from a file)."""
-    now = now or utcnow()
+def check_participant(db: Session, principal: Principal, round_id: str,
+                      org_id: str) -> tuple[PtRound, PtParticipant]:
+    """The round and the caller's accepted place in it, or the refusal: checked before a
+    submitted file is even read."""
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
     p = db.scalar(select(PtParticipant).where(PtParticipant.round_id == rnd.id,
                                               PtParticipant.org_id == org_id))
     if p is None or p.status is not ParticipantStatus.accepted:
         raise errors.forbidden("this organisation is not an accepted participant of the round")
+    return rnd, p
+
+
+def require_provider(db: Session, principal: Principal, scheme_id: str) -> PtScheme:
+    scheme = get_scheme(db, scheme_id)
+    require(principal, Role.editor, org=scheme.provider_org_id, scope=SCOPE_WRITE)
+    return scheme
+
+
+def submit_results(db: Session, principal: Principal, round_id: str, org_id: str,
+                   entries: list[ResultIn], now: datetime | None = None,
+                   rows_of: list[int] | None = None) -> list[PtResult]:
+    """A participant's results, all stored or none; each fault names the entry (``row``:
+    its position from 1, or its spreadsheet row, ``rows_of``, when they came from a file)."""
+    now = now or utcnow()
+    rnd, p = check_participant(db, principal, round_id, org_id)
     if rnd.status is not RoundStatus.open:
         raise errors.conflict("status", f"the round is {rnd.status.value}, not open for results")
     if now > rnd.deadline:

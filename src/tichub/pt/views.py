@@ -4,6 +4,7 @@ round report (HTML and PDF, Chinese or English) and a laboratory's score history
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -108,10 +109,15 @@ def scheme_page(request: Request, scheme_id: str, db: DB, principal: Public) -> 
     scheme = service.get_scheme(db, scheme_id)
     provider = scheme.provider_org_id in principal.roles or principal.is_operator
     default_deadline = (datetime.now(CST) + timedelta(days=30)).strftime("%Y-%m-%dT17:00")
+    # The provider is shown by its institution, which the directory publishes; an
+    # organisation's own name is its members' business.
+    provider_name = ""
+    if scheme.institution_id:
+        with suppress(errors.Problem):  # unpublished: no name
+            provider_name = registry.get_institution(db, principal, scheme.institution_id).name_zh
     return render(request, "pt/scheme.html", principal, scheme=scheme, provider=provider,
-                  rounds=service.list_rounds(db, scheme.id),
-                  provider_name=_org_names(db, [scheme.provider_org_id]).get(
-                      scheme.provider_org_id, ""), default_deadline=default_deadline)
+                  rounds=service.list_rounds(db, scheme.id), provider_name=provider_name,
+                  default_deadline=default_deadline)
 
 
 @router.post("/pt/schemes/{scheme_id}/rounds", response_model=None)
@@ -132,7 +138,7 @@ async def create_round(request: Request, scheme_id: str, db: DB,
         except ValueError:
             raise errors.invalid(name, f"{raw!r} is not a number") from None
 
-    scheme = service.get_scheme(db, scheme_id)
+    scheme = service.require_provider(db, principal, scheme_id)
     try:
         deadline = datetime.fromisoformat(text("deadline")).replace(tzinfo=CST)
     except ValueError:
@@ -243,6 +249,7 @@ async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -
         data = await upload.read(MAX_UPLOAD + 1)
 
         def from_file() -> None:
+            service.check_participant(db, principal, round_id, org_id)
             if len(data) > MAX_UPLOAD:
                 raise errors.invalid("file", "is larger than 5 MB")
             entries, rows = service.results_upload(upload.filename or "", data)
@@ -251,6 +258,7 @@ async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -
         return await run_in_threadpool(_act, request, db, principal, round_id, from_file)
 
     def from_form() -> None:
+        service.check_participant(db, principal, round_id, org_id)
         entries = []
         for s in rnd.settings:
             for item in rnd.items:
