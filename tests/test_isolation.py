@@ -51,6 +51,7 @@ class World:
     a_number: str = "A-2026-0001"
     a_tile: str = "entries/000.p/1"  # the entry bundle holding A's record
     step: str = "open"
+    fmt: str = "csv"
 
 
 @dataclass
@@ -176,6 +177,7 @@ CASES = [
     Case("POST", "/pt/rounds/{a_round}/{step}", "denied", form=True),
     Case("GET", "/pt/rounds/{a_round}/report", "denied"),
     Case("GET", "/pt/rounds/{a_round}/report.pdf", "denied"),
+    Case("GET", "/pt/rounds/{a_round}/scores.{fmt}", "denied"),
     Case("GET", "/pt/history?org={c_org}", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from helpers import make_account, make_institution, sign_in
@@ -87,6 +88,11 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
             assert r.status_code == 303, (step, r.text)
         page = p_client.get(round_url)
         assert "METALS-2026-A-P" in page.text  # the participation certificates
+        sheet = load_workbook(io.BytesIO(p_client.get(f"{round_url}/scores.xlsx").content))
+        rows = list(sheet.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+        assert rows[0][:4] == ("measurand", "unit", "item", "code")
+        assert len(rows) == 1 + 2 * 2 * len(BIAS)  # 2 measurands × 2 items × 12 labs
+        assert {r[11] for r in rows[1:]} <= {"satisfactory", "questionable", "unsatisfactory"}
 
     with TestClient(app) as l_client:
         sign_in(l_client, labs[11].user.email)
@@ -96,6 +102,9 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         assert report.status_code == 200
         assert report.text.count('data-testid="section"') == 6  # 2 × 2 items + 2 Youden
         assert report.text.count("<svg") == 10 and "能力验证" in report.text
+        # x_pt is the default consensus, Algorithm A: the report shows its steps
+        assert report.text.count('data-testid="steps"') == 4
+
         code = re.search(r'class="own"><td>(P\d+)</td>', report.text)
         assert code, "the lab's own row is marked"
         english = l_client.get(f"{round_url}/report?lang=en")

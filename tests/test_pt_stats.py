@@ -404,3 +404,33 @@ def test_agrees_with_pt13528_an_independent_implementation(seed: int, p: int) ->
     ours_q, theirs_q = stats.q_hampel(data), pt13528_robust.q_hampel(data)
     assert float(ours_q.s) == pytest.approx(theirs_q.scale, rel=1e-9)
     assert float(ours_q.x) == pytest.approx(theirs_q.location, rel=1e-9)
+
+
+def test_double_grubbs_flags_a_pair_of_high_values() -> None:
+    # two high results together mask each other in the single test, not in the double one
+    data = [10.1, 9.9, 10.0, 10.2, 9.8, 10.05, 9.95, 10.1, 12.9, 13.0]
+    _, single_high = stats.grubbs_single(data)
+    low, high = stats.grubbs_double(data)
+    assert single_high.verdict == "ok"  # masked
+    assert high.verdict == "outlier" and high.which == 9
+    assert low.verdict == "ok"
+    # the ratios are what the definition says
+    xs = sorted(data)
+    total = float(np.sum((np.array(xs) - np.mean(xs)) ** 2))
+    kept = np.array(xs[:-2])
+    assert 1 - high.statistic == pytest.approx(float(np.sum((kept - kept.mean()) ** 2)) / total)
+    # critical values tighten with more laboratories
+    points = [stats.grubbs_double_critical(p)[0] for p in (5, 10, 20, 40)]
+    assert points == sorted(points)
+
+
+def test_algorithm_a_steps_match_a_published_walk_through() -> None:
+    # S. Subramanian, "The Algorithm A in Detail" (slides, 2025, after ISO 5725-5 and
+    # ISO 13528 E.3): twelve results; start 1.510 / 0.3559, then 1.475 / 0.4072 and
+    # 1.460 / 0.4486 (the slides round the limits, hence 3 decimals for x*).
+    data = [1.69, 0.74, 2.05, 1.14, 2.19, 1.39, 1.52, 1.50, 1.58, 0.80, 1.21, 1.63]
+    steps = stats.algorithm_a_steps(data, 2)
+    assert [(round(x, 3), round(s, 4)) for x, s in steps] == [
+        (1.510, 0.3559), (1.475, 0.4072), (1.460, 0.4486)]
+    # ISO 13528:2022 E.1 ("ignored"): the start is the median and 1.483·MAD
+    assert stats.algorithm_a_steps(numbers(E1_IGNORED), 0) == [(28.0, pytest.approx(5.932))]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -236,6 +236,23 @@ def algorithm_a(
     return Estimate("algorithm-a", _shape(xs, lead), _shape(s, lead),
                     _shape(_uncertainty(s, n), lead), n.reshape(lead),
                     iterations.reshape(lead))
+
+
+def algorithm_a_steps(values: ArrayLike, steps: int) -> list[tuple[float, float]]:
+    """x* and s* of one measurand at the start (median, 1.483·MAD) and after each of
+    ``steps`` iterations: what a report shows of how the consensus was reached."""
+    y = np.asarray(values, dtype=np.float64)
+    y = y[~np.isnan(y)]
+    if y.size < 2:
+        raise ValueError("Algorithm A needs at least 2 results")
+    xs = float(np.median(y))
+    s = MADE_FACTOR * float(np.median(np.abs(y - xs))) or float(np.std(y, ddof=1))
+    out = [(xs, s)]
+    for _ in range(steps):
+        w = np.clip(y, xs - ALG_A_LIMIT * s, xs + ALG_A_LIMIT * s)
+        xs, s = float(w.mean()), ALG_A_FACTOR * float(w.std(ddof=1))
+        out.append((xs, s))
+    return out
 
 
 def q_sd(values: ArrayLike) -> Array:
@@ -617,15 +634,44 @@ def grubbs_single(values: ArrayLike) -> tuple[Test, Test]:
 def grubbs_double_statistics(values: ArrayLike) -> tuple[float, float]:
     """ISO 5725-2's double-Grubbs ratios: the sum of squares without the two smallest
     (then the two largest) values over the total sum of squares. Small is suspect."""
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    if x.size < 4:
+    x = np.sort(np.asarray(values, dtype=np.float64), axis=-1)
+    if x.shape[-1] < 4:
         raise ValueError("the double Grubbs test needs at least 4 values")
-    total = float(((x - x.mean()) ** 2).sum())
-    if total == 0:
-        return 1.0, 1.0
-    low, high = x[2:], x[:-2]
-    return (float(((low - low.mean()) ** 2).sum()) / total,
-            float(((high - high.mean()) ** 2).sum()) / total)
+    return _double_ratios(x)
+
+
+def _double_ratios(x: Array) -> tuple[Any, Any]:
+    """Both ratios for sorted rows (the last axis)."""
+    def ss(a: Array) -> Array:
+        return np.sum((a - a.mean(axis=-1, keepdims=True)) ** 2, axis=-1)
+
+    total = ss(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = ss(x[..., 2:]) / total, ss(x[..., :-2]) / total
+    return np.where(total > 0, low, 1.0)[()], np.where(total > 0, high, 1.0)[()]
+
+
+def grubbs_double_critical(p: int, simulations: int = 200_000, seed: int = 5725
+                           ) -> tuple[float, float]:
+    """The 5 % and 1 % points of the double-Grubbs ratio for p normal values, by simulation
+    (the ratio has no closed-form distribution; ISO 5725-2 tabulates simulated values too).
+    The two-sided test takes the smaller of the two ratios, so each tail gets half."""
+    rng = np.random.default_rng(seed + p)
+    low, high = _double_ratios(np.sort(rng.standard_normal((simulations, p)), axis=-1))
+    smaller = np.minimum(low, high)
+    return float(np.quantile(smaller, 0.05)), float(np.quantile(smaller, 0.01))
+
+
+def grubbs_double(values: ArrayLike) -> tuple[Test, Test]:
+    """The double Grubbs test for the two smallest and the two largest values. A ratio
+    *below* its critical value is suspect; the ``Test`` holds 1 − ratio and 1 − critical,
+    so that larger is worse as for the other tests."""
+    x = np.asarray(values, dtype=np.float64)
+    low, high = grubbs_double_statistics(x)
+    c5, c1 = grubbs_double_critical(x.size)
+    order = np.argsort(x)
+    return (Test(1 - float(low), 1 - c5, 1 - c1, int(order[0])),
+            Test(1 - float(high), 1 - c5, 1 - c1, int(order[-1])))
 
 
 def mandel_h(means: ArrayLike) -> Array:

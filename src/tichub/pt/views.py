@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
+from tichub.core.exports import download
 from tichub.core.i18n import request_locale
 from tichub.core.models import Organisation, Role
 from tichub.core.web import render, templates_for
@@ -92,11 +93,13 @@ def create_scheme(
     org_id: Annotated[str, Form()], code: Annotated[str, Form()],
     name_zh: Annotated[str, Form()], name_en: Annotated[str, Form()] = "",
     field: Annotated[str, Form()] = "", measurands: Annotated[str, Form()] = "",
-    institution_id: Annotated[str, Form()] = "",
+    institution_id: Annotated[str, Form()] = "", method_groups: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         data = SchemeIn(org_id=org_id, code=code, name_zh=name_zh, name_en=name_en,
                         field=field, institution_id=institution_id or None,
+                        method_groups=[g.strip() for g in method_groups.replace("，", ",")
+                                       .split(",") if g.strip()],
                         measurands=_measurands(measurands))
         scheme = service.create_scheme(db, principal, data)
     except ValidationError as exc:
@@ -153,6 +156,7 @@ async def create_round(request: Request, scheme_id: str, db: DB,
             sigma_value=number(f"sigma_value_{m.id}"))
             for m in scheme.measurands]
         data = RoundIn(code=text("code"), title=text("title"),
+                       dispatch_on=text("dispatch_on") or None,
                        items=[i.strip() for i in text("items").replace("，", ",").split(",")
                               if i.strip()] or ["A"],
                        deadline=deadline, score=text("score") or "z",
@@ -289,8 +293,13 @@ def _report_context(db: Session, principal: Principal, round_id: str) -> dict[st
             st = it.computed
             codes = [r["code"] for r in it.rows]
             score = rnd.score
+            steps = []
+            if (m.assigned_kind == "consensus" and m.method == "algorithm-a"
+                    and st.get("iterations") and len(it.rows) >= 2):
+                steps = stats.algorithm_a_steps([r["value"] for r in it.rows],
+                                                int(st["iterations"]))
             sections.append({
-                "measurand": m, "item": it.item, "stats": st, "rows": it.rows,
+                "measurand": m, "item": it.item, "stats": st, "rows": it.rows, "steps": steps,
                 "histogram": charts.histogram([r["value"] for r in it.rows], st.get("x_pt"),
                                               st.get("sigma_pt"), m.unit) if it.rows else "",
                 "ordered": charts.ordered_z(codes, [r[score] for r in it.rows], sorted(mine))
@@ -326,6 +335,23 @@ async def report_pdf(request: Request, round_id: str, db: DB, principal: SignedI
     name = f"{rnd.scheme.code}-{rnd.code}-{locale}.pdf"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.get("/pt/rounds/{round_id}/scores.{fmt}")
+def scores_export(request: Request, round_id: str, fmt: str, db: DB,
+                  principal: SignedIn) -> Response:
+    """Every result and score of the round as CSV or Excel, by participant code: for the
+    provider and supervision at any time, for participants once published."""
+    if fmt not in ("csv", "xlsx"):
+        raise errors.not_found("format")
+    rnd, measurands, _mine = service.round_report(db, principal, round_id)
+    header = ["measurand", "unit", "item", "code", "value", "U", "k", "z", "z_prime", "zeta",
+              "en", "assessment", "method"]
+    rows = [[m.name, m.unit, it.item, r["code"], r["value"], r["U"], r["k"], r["z"],
+             r["z_prime"], r["zeta"], r["en"], r["verdict"], r["method"]]
+            for m in measurands for it in m.items for r in it.rows]
+    return download(fmt, f"{rnd.scheme.code}-{rnd.code}-scores.{fmt}", header, rows,  # type: ignore[arg-type]
+                    sheet="scores")
 
 
 def _to_pdf(html: str) -> bytes:
