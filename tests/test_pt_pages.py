@@ -45,6 +45,21 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         assert r.status_code == 303, r.text
         round_url = r.headers["location"]
         round_id = round_url.rsplit("/", 1)[1]
+        # the items' checks: homogeneity from a sheet, stability from typed values
+        replicates = "item,value\n" + "".join(f"H{i},{0.5 + 0.01 * (i % 2)}\nH{i},0.505\n"
+                                               for i in range(8))
+        r = p_client.post(f"{round_url}/homogeneity", data={
+            "csrf_token": csrf, "measurand": "铅 lead", "sigma_pt": "0.1"},
+            files={"file": ("h.csv", replicates.encode())}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        r = form(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
+                 before="40 40.2 39.9", after="40.1, 40.3, 39.8")  # σ_pt 5, fixed
+        assert r.status_code == 303, r.text
+        r = form(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
+                 before="40 x", after="40")
+        assert r.status_code == 422 and "&#39;x&#39; is not a number" in r.text
+        checks = p_client.get(round_url).text
+        assert checks.count("通过") >= 2
         for lab in labs:
             assert form(p_client, f"{round_url}/invite", csrf,
                         org_id=lab.org.id).status_code == 303
@@ -102,6 +117,7 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         assert report.status_code == 200
         assert report.text.count('data-testid="section"') == 6  # 2 × 2 items + 2 Youden
         assert report.text.count("<svg") == 10 and "能力验证" in report.text
+        assert report.text.count('data-testid="item-check"') == 2  # lead and cadmium
         # x_pt is the default consensus, Algorithm A: the report shows its steps
         assert report.text.count('data-testid="steps"') == 4
 

@@ -235,3 +235,33 @@ def test_only_the_provider_runs_the_round(client, db, round_setup) -> None:  # t
                           json={"accept": True}))["status"] == "accepted"
     r = client.post(f"/api/pt/rounds/{rnd['id']}/publish", headers=head)
     assert r.status_code == 409 and "compute" in r.json()["detail"]
+
+
+def test_homogeneity_and_stability_of_the_items(client, db, round_setup) -> None:  # type: ignore[no-untyped-def]
+    head, rnd, _labs = round_setup
+    url = f"/api/pt/rounds/{rnd['id']}/homogeneity"
+    # ten items in duplicate; between-item spread small against σ_pt = 0.04
+    rows = "".join(f"I{i},{0.25 + 0.002 * (i % 3)}\nI{i},{0.251 + 0.002 * (i % 3)}\n"
+                   for i in range(10))
+    csv = ("item,value\n" + rows).encode()
+    # this round's σ_pt comes from its results: the check needs one given
+    r = client.post(url, headers=head, params={"measurand": "atrazine"},
+                    files={"file": ("h.csv", csv)})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sigma_pt"
+    body = ok(client.post(url, headers=head, params={"measurand": "atrazine", "sigma_pt": 0.04},
+                          files={"file": ("h.csv", csv)}))
+    result = body["result"]
+    assert (result["items"], result["replicates"]) == (10, 2)
+    assert result["s_w"] == pytest.approx(0.001 / 2**0.5, rel=1e-6)
+    assert result["passes"] is True and result["limit"] == pytest.approx(0.012)
+    assert body["items"][:2] == ["I0", "I1"]
+    r = client.post(url, headers=head, params={"measurand": "lead", "sigma_pt": 0.04},
+                    files={"file": ("h.csv", csv)})
+    assert r.status_code == 422 and "no measurand lead" in r.text
+    st = ok(client.post(f"/api/pt/rounds/{rnd['id']}/stability", headers=head, json={
+        "measurand": "atrazine", "before": [0.250, 0.252, 0.251],
+        "after": [0.238, 0.240, 0.239], "sigma_pt": 0.04}))
+    assert st["result"]["difference"] == pytest.approx(0.012)
+    assert st["result"]["passes"] is True  # 0.012 ≤ 0.012 + 2·u
+    report = ok(client.get(f"/api/pt/rounds/{rnd['id']}/report", headers=head))
+    assert report["measurands"][0]["items"][0]["statistics"] == {}  # not computed yet

@@ -24,6 +24,7 @@ from tichub.pt.schemas import (
     RoundOut,
     SchemeIn,
     SchemeOut,
+    StabilityIn,
     UnsatisfactoryOut,
 )
 
@@ -134,6 +135,29 @@ def answer(participant_id: str, body: AnswerIn, db: DB,
            principal: Participant) -> ParticipantOut:
     """Accepts or declines: an invitation (the laboratory) or a request (the provider)."""
     return participant_out(service.answer(db, principal, participant_id, body.accept), True)
+
+
+@router.post("/rounds/{round_id}/homogeneity")
+async def homogeneity(round_id: str, db: DB, principal: Provider,
+                      measurand: Annotated[str, Query(min_length=1, max_length=100)],
+                      file: Annotated[UploadFile, File(description="CSV or .xlsx: item, value "
+                                                       "(one row per replicate)")],
+                      sigma_pt: Annotated[float | None, Query(gt=0)] = None) -> dict[str, Any]:
+    """The items' homogeneity check for one measurand (ISO 13528:2022 Annex B), from the
+    provider's replicate measurements; σ_pt is the round's unless given."""
+    service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise errors.invalid("file", "is larger than 5 MB")
+    return service.record_homogeneity(db, principal, round_id, measurand,
+                                      file.filename or "", data, sigma_pt)
+
+
+@router.post("/rounds/{round_id}/stability")
+def stability(round_id: str, body: StabilityIn, db: DB, principal: Provider) -> dict[str, Any]:
+    """The items' stability check for one measurand (ISO 13528:2022 B.5)."""
+    return service.record_stability(db, principal, round_id, body.measurand, body.before,
+                                    body.after, body.sigma_pt)
 
 
 @router.post("/rounds/{round_id}/open", response_model=RoundOut)

@@ -114,6 +114,9 @@ class PtRoundMeasurand(IdMixin, Base):
     sigma_value: Mapped[float | None] = mapped_column(Float)
     # Per item, once computed: {item: {"x_pt":…, "u_x_pt":…, "sigma_pt":…, …}}
     computed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The provider's checks of the items, with their data: {"data": …, "result": …}
+    homogeneity: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stability: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     round: Mapped[PtRound] = relationship(back_populates="settings")
     measurand: Mapped[PtMeasurand] = relationship(lazy="joined")

@@ -193,3 +193,10 @@ class UnsatisfactoryOut(BaseModel):
     score: str
     value: float | None
     published_at: datetime | None
+
+
+class StabilityIn(InputModel):
+    measurand: Name
+    before: list[Finite] = Field(min_length=1, max_length=1000)
+    after: list[Finite] = Field(min_length=1, max_length=1000)
+    sigma_pt: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None

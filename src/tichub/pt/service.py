@@ -440,6 +440,81 @@ def results_of(db: Session, participant: PtParticipant) -> list[PtResult]:
     return list(db.scalars(select(PtResult).where(PtResult.participant_id == participant.id)))
 
 
+# --- the items' homogeneity and stability -----------------------------------------------
+
+def _setting_for(db: Session, principal: Principal, round_id: str,
+                 measurand: str) -> tuple[PtRound, PtRoundMeasurand]:
+    rnd = get_round(db, round_id)
+    require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
+    if rnd.status is RoundStatus.published:
+        raise errors.conflict("status", "the round is published")
+    s = next((s for s in rnd.settings if s.measurand.name == measurand), None)
+    if s is None:
+        raise errors.invalid("measurand", f"the round has no measurand {measurand}")
+    return rnd, s
+
+
+def _planned_sigma(s: PtRoundMeasurand, given: float | None) -> float:
+    """σ_pt for checking the items before results exist: given, or the round's own when
+    it does not depend on the results."""
+    if given is not None:
+        if not given > 0:
+            raise errors.invalid("sigma_pt", "must be greater than 0")
+        return given
+    if s.sigma_kind in ("fixed", "previous") and s.sigma_value:
+        return s.sigma_value
+    if s.sigma_kind == "horwitz" and s.assigned_value and s.measurand.mass_fraction_per_unit:
+        f = s.measurand.mass_fraction_per_unit
+        return float(stats.horwitz_sigma(s.assigned_value * f)) / f
+    raise errors.invalid("sigma_pt", "give σ_pt: this round's σ_pt comes from its results")
+
+
+def record_homogeneity(db: Session, principal: Principal, round_id: str, measurand: str,
+                       filename: str, data: bytes, sigma_pt: float | None = None
+                       ) -> dict[str, Any]:
+    """The homogeneity check of one measurand's items (ISO 13528:2022 Annex B) from the
+    provider's replicate measurements (rows: item, value); kept with its data."""
+    from dataclasses import asdict
+
+    from tichub.pt.sheets import read_replicates
+
+    rnd, s = _setting_for(db, principal, round_id, measurand)
+    sigma = _planned_sigma(s, sigma_pt)
+    items, values = read_replicates(filename, data)
+    try:
+        result = stats.homogeneity(values, sigma)
+    except ValueError as exc:
+        raise errors.invalid("file", str(exc)) from None
+    s.homogeneity = {"items": items, "data": values.tolist(), "result": asdict(result)}
+    audit.record(db, action="pt.homogeneity.checked", object_type="pt_round", object_id=rnd.id,
+                 actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id,
+                 data={"measurand": measurand, "passes": result.passes,
+                       "passes_expanded": result.passes_expanded})
+    db.commit()
+    return s.homogeneity
+
+
+def record_stability(db: Session, principal: Principal, round_id: str, measurand: str,
+                     before: list[float], after: list[float],
+                     sigma_pt: float | None = None) -> dict[str, Any]:
+    """The stability check (ISO 13528:2022 B.5): means before dispatch and after the
+    round, within 0.3·σ_pt (widened by their uncertainty)."""
+    from dataclasses import asdict
+
+    rnd, s = _setting_for(db, principal, round_id, measurand)
+    sigma = _planned_sigma(s, sigma_pt)
+    if len(before) < 1 or len(after) < 1:
+        raise errors.invalid("before", "give measurements before and after")
+    result = stats.stability(before, after, sigma)
+    s.stability = {"before": before, "after": after, "result": asdict(result),
+                   "sigma_pt": sigma}
+    audit.record(db, action="pt.stability.checked", object_type="pt_round", object_id=rnd.id,
+                 actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id,
+                 data={"measurand": measurand, "passes": result.passes})
+    db.commit()
+    return s.stability
+
+
 # --- statistics and publication ------------------------------------------------------------
 
 def _setting(s: PtRoundMeasurand) -> tuple[analysis.Assigned, analysis.Sigma]:
@@ -581,6 +656,8 @@ class MeasurandReport:
     method: str
     sigma_kind: str
     items: list[ItemStats] = field(default_factory=list)
+    homogeneity: dict[str, Any] = field(default_factory=dict)
+    stability: dict[str, Any] = field(default_factory=dict)
 
 
 def can_read_round(db: Session, principal: Principal, rnd: PtRound) -> bool:
@@ -610,7 +687,8 @@ def round_report(db: Session, principal: Principal, round_id: str) -> tuple[
     out = []
     for s in rnd.settings:
         mr = MeasurandReport(s.measurand.name, s.measurand.name_en, s.measurand.unit,
-                             s.assigned_kind, s.method, s.sigma_kind)
+                             s.assigned_kind, s.method, s.sigma_kind,
+                             homogeneity=s.homogeneity or {}, stability=s.stability or {})
         for item in rnd.items:
             rows = sorted(({"code": codes.get(r.participant_id, "?"), "value": r.value,
                             "U": r.expanded_u, "k": r.coverage_k, "z": r.z,

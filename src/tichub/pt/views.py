@@ -283,6 +283,55 @@ async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -
     return await run_in_threadpool(_act, request, db, principal, round_id, from_form)
 
 
+@router.post("/pt/rounds/{round_id}/homogeneity", response_model=None)
+async def homogeneity(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    measurand = str(form.get("measurand", ""))
+    data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
+    name = upload.filename or "" if isinstance(upload, UploadFile) else ""
+
+    def check() -> None:
+        service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
+        if not data:
+            raise errors.invalid("file", "choose the file of replicate measurements")
+        if len(data) > MAX_UPLOAD:
+            raise errors.invalid("file", "is larger than 5 MB")
+        service.record_homogeneity(db, principal, round_id, measurand, name, data,
+                                   _optional_number(str(form.get("sigma_pt", "")), "sigma_pt"))
+
+    return await run_in_threadpool(_act, request, db, principal, round_id, check)
+
+
+@router.post("/pt/rounds/{round_id}/stability", response_model=None)
+def stability(request: Request, round_id: str, db: DB, principal: SignedIn,
+              measurand: Annotated[str, Form()], before: Annotated[str, Form()] = "",
+              after: Annotated[str, Form()] = "",
+              sigma_pt: Annotated[str, Form()] = "") -> Response:
+    def check() -> None:
+        service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
+        service.record_stability(db, principal, round_id, measurand,
+                                 _numbers(before, "before"), _numbers(after, "after"),
+                                 _optional_number(sigma_pt, "sigma_pt"))
+
+    return _act(request, db, principal, round_id, check)
+
+
+def _optional_number(text: str, field_name: str) -> float | None:
+    return _numbers(text, field_name)[0] if text.strip() else None
+
+
+def _numbers(text: str, field_name: str) -> list[float]:
+    from tichub.pt.sheets import parse_number
+
+    faults: list[errors.FieldError] = []
+    values = [parse_number(t, field_name, None, faults)
+              for t in text.replace("，", ",").replace(",", " ").split()]
+    if faults:
+        raise errors.Problem(422, "Invalid input", detail=faults[0].message, errors=faults)
+    return [v for v in values if v is not None]
+
+
 # --- the round report ----------------------------------------------------------------------
 
 def _report_context(db: Session, principal: Principal, round_id: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-02 06:23:22.118126
+Create Date: 2026-12-02 06:42:13.833166
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def upgrade() -> None:
     sa.Column('sigma_kind', sa.String(length=20), nullable=False),
     sa.Column('sigma_value', sa.Float(), nullable=True),
     sa.Column('computed', sa.JSON(), nullable=False),
+    sa.Column('homogeneity', sa.JSON(), nullable=False),
+    sa.Column('stability', sa.JSON(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.ForeignKeyConstraint(['measurand_id'], ['pt_measurands.id'], name=op.f('fk_pt_round_measurands_measurand_id_pt_measurands')),
     sa.ForeignKeyConstraint(['round_id'], ['pt_rounds.id'], name=op.f('fk_pt_round_measurands_round_id_pt_rounds')),
