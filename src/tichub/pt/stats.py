@@ -24,6 +24,7 @@ Choices the standard leaves open, made once here:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal
@@ -129,20 +130,20 @@ def niqr(values: ArrayLike) -> Array:
     return _shape(out, lead)
 
 
-def median_made(values: ArrayLike) -> Estimate:
+def _about_median(method: str, values: ArrayLike, spread: Callable[[Array], Array]) -> Estimate:
     x, lead = as_rows(values)
     n = _count(x)
-    s = np.where(n >= 2, mad_e(x), np.nan)
-    return Estimate("median-made", _shape(median(x), lead), _shape(s, lead),
+    s = np.where(n >= 2, spread(x), np.nan)
+    return Estimate(method, _shape(median(x), lead), _shape(s, lead),
                     _shape(_uncertainty(s, n), lead), n.reshape(lead))
+
+
+def median_made(values: ArrayLike) -> Estimate:
+    return _about_median("median-made", values, mad_e)
 
 
 def median_niqr(values: ArrayLike) -> Estimate:
-    x, lead = as_rows(values)
-    n = _count(x)
-    s = niqr(x)
-    return Estimate("median-niqr", _shape(median(x), lead), _shape(s, lead),
-                    _shape(_uncertainty(s, n), lead), n.reshape(lead))
+    return _about_median("median-niqr", values, niqr)
 
 
 def mean_sd(values: ArrayLike) -> Estimate:
