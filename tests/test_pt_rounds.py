@@ -265,3 +265,41 @@ def test_homogeneity_and_stability_of_the_items(client, db, round_setup) -> None
     assert st["result"]["passes"] is True  # 0.012 ≤ 0.012 + 2·u
     report = ok(client.get(f"/api/pt/rounds/{rnd['id']}/report", headers=head))
     assert report["measurands"][0]["items"][0]["statistics"] == {}  # not computed yet
+
+
+def test_a_given_value_stays_hidden_and_an_empty_measurand_breaks_nothing(
+        client, db, round_setup) -> None:  # type: ignore[no-untyped-def]
+    head, first, labs = round_setup
+    scheme = first["scheme_id"]
+    ok(client.post(f"/api/pt/schemes/{scheme}/measurands", headers=head,
+                   json={"name": "simazine", "unit": "µg/L"}), 201)
+    rnd = ok(client.post(f"/api/pt/schemes/{scheme}/rounds", headers=head, json={
+        "code": "2026-2", "deadline": LATER, "settings": [
+            {"measurand": "atrazine", "assigned_kind": "formulation", "assigned_value": 0.26,
+             "assigned_u": 0.002, "sigma_kind": "fixed", "sigma_value": 0.03}]}), 201)
+    # the formulation value is the answer: not shown to anyone else before publication
+    public = ok(client.get(f"/api/pt/rounds/{rnd['id']}"))
+    assert "assigned_value" not in public["measurands"][0]
+    assert public["measurands"][0]["assigned_kind"] == "formulation"
+    assert ok(client.get(f"/api/pt/rounds/{rnd['id']}", headers=head))[
+        "measurands"][0]["assigned_value"] == 0.26
+    invite_all(client, db, head, rnd, labs[:3])
+    ok(client.post(f"/api/pt/rounds/{rnd['id']}/open", headers=head))
+    lab = bearer(db, labs[0], "pt:read")
+    others = ok(client.get(f"/api/pt/rounds/{rnd['id']}/participants", headers=lab))
+    assert sum(p["id"] is not None for p in others) == 1  # only its own place in full
+    for lab_account, v in zip(labs[:3], (0.25, 0.27, 0.33), strict=True):
+        service.submit_results(db, lab_account.principal(db), rnd["id"], lab_account.org.id,
+                               [ResultIn(measurand="atrazine", value=v)])  # no simazine
+    for step in ("close", "compute"):
+        ok(client.post(f"/api/pt/rounds/{rnd['id']}/{step}", headers=head))
+    report = ok(client.get(f"/api/pt/rounds/{rnd['id']}/report", headers=head))
+    atrazine, simazine = report["measurands"]
+    stats = atrazine["items"][0]["statistics"]
+    assert (stats["x_pt"], stats["sigma_pt"], stats["assigned_value_from"]) == (
+        0.26, 0.03, "formulation")
+    z = sorted(r["z"] for r in atrazine["items"][0]["results"])
+    assert z == pytest.approx([-1 / 3, 1 / 3, 7 / 3])
+    assert simazine["items"][0]["statistics"] == {"n": 0, "warnings": ["no results"]}
+    page = client.get(f"/pt/rounds/{rnd['id']}/report", headers=head)
+    assert page.status_code == 200 and "simazine" in page.text

@@ -351,7 +351,7 @@ def test_every_method_is_scale_equivariant(
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(min_value=0, max_value=2**32 - 1), st.floats(min_value=1e4, max_value=1e9),
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.floats(min_value=1e4, max_value=1e200),
        st.sampled_from(["algorithm-a", "q-hampel", "median-made", "median-niqr"]))
 def test_one_wild_value_moves_robust_estimates_little(
         seed: int, wild: float, method: stats.Method) -> None:

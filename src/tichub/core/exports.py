@@ -21,7 +21,21 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
+    if _is_number(value):  # a negative number is a number, not a formula
+        return text
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _xlsx_cell(value: object) -> object:
+    """Numbers stay numbers in a workbook (sums and charts work); the rest is safe text."""
+    if _is_number(value):
+        return value if value == value and value not in (float("inf"), float("-inf")) \
+            else None  # NaN and infinities have no cell type
+    return safe_cell(value)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -35,12 +49,12 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], sheet: str) -> bytes:
-    table = [[safe_cell(v) for v in row] for row in rows]
+    table = [[_xlsx_cell(v) for v in row] for row in rows]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:31])  # Excel's limit on sheet names
     # A streamed sheet takes its column widths before its first row.
     for i, name in enumerate(header):
-        longest = max([len(name), *(len(r[i]) for r in table if i < len(r))])
+        longest = max([len(name), *(len(str(r[i])) for r in table if i < len(r))])
         ws.column_dimensions[get_column_letter(i + 1)].width = min(60, longest) + 2
     ws.append(list(header))
     for cells in table:

@@ -65,7 +65,11 @@ def add_measurand(scheme_id: str, body: MeasurandIn, db: DB, principal: Provider
     return service.add_measurand(db, principal, scheme_id, body)
 
 
-def round_out(rnd: PtRound) -> RoundOut:
+def round_out(rnd: PtRound, principal: Principal | None = None) -> RoundOut:
+    """A round; its given assigned values and σ_pt only to its provider and supervision
+    until it is published (a formulation value is the answer to the test)."""
+    reveal = rnd.status.value == "published" or (principal is not None and (
+        service.is_provider(principal, rnd) or principal.is_regulator))
     return RoundOut(
         id=rnd.id, scheme_id=rnd.scheme_id, scheme_code=rnd.scheme.code, code=rnd.code,
         title=rnd.title, status=rnd.status.value, items=rnd.items, dispatch_on=rnd.dispatch_on,
@@ -73,8 +77,9 @@ def round_out(rnd: PtRound) -> RoundOut:
         published_at=rnd.published_at,
         measurands=[{"measurand": s.measurand.name, "unit": s.measurand.unit,
                      "assigned_kind": s.assigned_kind, "method": s.method,
-                     "assigned_value": s.assigned_value, "assigned_u": s.assigned_u,
-                     "sigma_kind": s.sigma_kind, "sigma_value": s.sigma_value}
+                     "sigma_kind": s.sigma_kind,
+                     **({"assigned_value": s.assigned_value, "assigned_u": s.assigned_u,
+                         "sigma_value": s.sigma_value} if reveal else {})}
                     for s in rnd.settings])
 
 
@@ -82,26 +87,29 @@ def round_out(rnd: PtRound) -> RoundOut:
 def create_round(scheme_id: str, body: RoundIn, db: DB, principal: Provider) -> RoundOut:
     """Opens a round in draft: items, dispatch date, deadline, and per measurand how the
     assigned value and σ_pt are set."""
-    return round_out(service.create_round(db, principal, scheme_id, body))
+    return round_out(service.create_round(db, principal, scheme_id, body), principal)
 
 
 @router.get("/rounds", response_model=list[RoundOut])
 def list_rounds(db: DB, principal: Public,
                 scheme_id: Annotated[str | None, Query(max_length=26)] = None) -> list[RoundOut]:
     """Rounds, newest first (what a round is, not its results)."""
-    return [round_out(r) for r in service.list_rounds(db, scheme_id)]
+    return [round_out(r, principal) for r in service.list_rounds(db, scheme_id)]
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut)
 def get_round(round_id: str, db: DB, principal: Public) -> RoundOut:
-    return round_out(service.get_round(db, round_id))
+    return round_out(service.get_round(db, round_id), principal)
 
 
 def participant_out(p: PtParticipant, reveal: bool, org_name: str | None = None
                     ) -> ParticipantOut:
+    """A place in a round; to others only its code (its id, a ULID, would tell when it
+    joined, and its certificate number whom it belongs to)."""
+    if not reveal:
+        return ParticipantOut(round_id=p.round_id, code=p.code)
     return ParticipantOut(id=p.id, round_id=p.round_id, code=p.code, status=p.status.value,
-                          org_id=p.org_id if reveal else None,
-                          org_name=org_name if reveal else None,
+                          org_id=p.org_id, org_name=org_name,
                           certificate_number=p.certificate_number)
 
 
@@ -163,26 +171,27 @@ def stability(round_id: str, body: StabilityIn, db: DB, principal: Provider) -> 
 @router.post("/rounds/{round_id}/open", response_model=RoundOut)
 def open_round(round_id: str, db: DB, principal: Provider) -> RoundOut:
     """Draft → open: items dispatched, results accepted until the deadline."""
-    return round_out(service.transition(db, principal, round_id, "open"))
+    return round_out(service.transition(db, principal, round_id, "open"), principal)
 
 
 @router.post("/rounds/{round_id}/close", response_model=RoundOut)
 def close_round(round_id: str, db: DB, principal: Provider) -> RoundOut:
     """Open → closed: no more results."""
-    return round_out(service.transition(db, principal, round_id, "close"))
+    return round_out(service.transition(db, principal, round_id, "close"), principal)
 
 
 @router.post("/rounds/{round_id}/compute", response_model=RoundOut)
 def compute(round_id: str, db: DB, principal: Provider) -> RoundOut:
     """Statistics and scores of a closed round (again, until published)."""
-    return round_out(service.compute(db, principal, round_id))
+    return round_out(service.compute(db, principal, round_id), principal)
 
 
 @router.post("/rounds/{round_id}/publish", response_model=RoundOut)
 def publish(round_id: str, request: Request, db: DB, principal: Provider) -> RoundOut:
     """Publishes scores and report; registers participation certificates when the scheme
     names its institution (a token then also needs reports:write)."""
-    return round_out(service.publish(db, principal, round_id, request.app.state.log))
+    return round_out(service.publish(db, principal, round_id, request.app.state.log),
+                     principal)
 
 
 def result_out(r: PtResult, name: str, unit: str, published: bool) -> ResultOut:
@@ -246,7 +255,8 @@ def report(round_id: str, db: DB, principal: Reader) -> dict[str, Any]:
     """The anonymous round report as data: per measurand and item, the assigned value and
     how it was derived, σ_pt, the uncertainty check, and every result by code."""
     rnd, measurands, mine = service.round_report(db, principal, round_id)
-    return {"round": round_out(rnd).model_dump(mode="json"), "own_codes": sorted(mine),
+    return {"round": round_out(rnd, principal).model_dump(mode="json"),
+            "own_codes": sorted(mine),
             "measurands": [{"name": m.name, "name_en": m.name_en, "unit": m.unit,
                             "assigned_kind": m.assigned_kind, "method": m.method,
                             "sigma_kind": m.sigma_kind,

@@ -110,13 +110,15 @@ class RoundIn(InputModel):
 
 
 class ParticipantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: str
+    """Others' places show only their code; id, status, organisation and certificate are
+    for the provider, supervision and the participant itself."""
+
     round_id: str
-    org_id: str | None = None  # only for the provider and the participant itself
-    org_name: str | None = None
     code: str
-    status: str
+    id: str | None = None
+    org_id: str | None = None
+    org_name: str | None = None
+    status: str | None = None
     certificate_number: str | None = None
 
 

@@ -231,8 +231,8 @@ def invite(db: Session, principal: Principal, round_id: str, org_id: str) -> PtP
 def request_to_join(db: Session, principal: Principal, round_id: str,
                     org_id: str) -> PtParticipant:
     rnd = get_round(db, round_id)
+    require(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
     org = _org(db, org_id)
-    require(principal, Role.editor, org=org.id, scope=SCOPE_WRITE)
     _participant_kind_ok(org)
     if org.id == rnd.scheme.provider_org_id:
         raise errors.invalid("org_id", "a provider does not take part in its own round")
@@ -550,7 +550,7 @@ def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
             try:
                 m = analysis.analyse_one(s.measurand.name, values, big_u, k, assigned, sigma,
                                          rnd.k_xpt)
-            except ValueError as exc:
+            except (ValueError, ArithmeticError) as exc:
                 faults.append(f"{s.measurand.name}, item {item}: {exc}")
                 continue
             computed[item] = analysis.as_json(m)

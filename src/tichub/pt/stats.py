@@ -183,15 +183,17 @@ def algorithm_a(
     n = _count(x)
     xs = median(x)
     s = start_factor * median(np.abs(x - xs[:, None]))
-    span = _nanrows(x, "max", "nanmax") - _nanrows(x, "min", "nanmin")
-    # A MAD of 0 (or lost in rounding against the spread) cannot start the iteration.
-    flat = (s <= 1e-12 * span) & (n >= 2)
+    # A MAD of 0, or lost in rounding against the results' own size, cannot start the
+    # iteration. (Against their size near the median: one wild value must not decide.)
+    flat = ((s == 0) | (s <= 1e-12 * np.abs(xs))) & (n >= 2)
     if flat.any():
         s[flat] = _sd(x[flat])
     s[n < 2] = np.nan
     iterations = np.zeros(x.shape[0], dtype=np.int64)
     active = np.flatnonzero((n >= 2) & (s > 0))
     gaps = bool(np.isnan(x).any())
+    # s* has collapsed when it falls to rounding noise of x* or of where it started.
+    floor = 1e-12 * np.maximum(np.abs(xs), np.where(s > 0, s, 0))
     for _ in range(max_iter):
         if active.size == 0:
             break
@@ -218,7 +220,7 @@ def algorithm_a(
         # When some two thirds of the results are one value, every result not winsorised
         # is that value and s* shrinks towards 0 by a constant factor: stop there, s* = 0.
         shrinking = new_s < old_s
-        collapsed = shrinking & (new_s <= 1e-12 * span[active])
+        collapsed = shrinking & (new_s <= floor[active])
         tied = shrinking & flat[active] & ~collapsed
         if tied.any():
             inside = (rows > lo) & (rows < hi)
@@ -277,7 +279,7 @@ def _q_sd_row(y: Array) -> float:
     d = np.sort(np.abs(y[i] - y[j]))
     # Differences equal in exact arithmetic may differ in the last bits (0.3 − 0.2 against
     # 0.2 − 0.1); merge them, or H1's jumps depend on the unit the results are given in.
-    tol = 1e-12 * float(np.max(np.abs(y)))
+    tol = 1e-12 * float(np.median(np.abs(y)))  # the typical size, not a wild value's
     d[d <= tol] = 0.0
     starts = np.concatenate(([True], np.diff(d) > tol))
     jumps = d[starts]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,7 +21,7 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.i18n import request_locale
 from tichub.core.models import Organisation, Role
-from tichub.core.web import render, templates_for
+from tichub.core.web import BEIJING, render, templates_for
 from tichub.pt import charts, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
@@ -30,7 +30,7 @@ from tichub.registry import service as registry
 router = APIRouter(include_in_schema=False)
 
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
-CST = timezone(timedelta(hours=8))
+CST = BEIJING
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
