@@ -112,7 +112,14 @@ def test_demo_proficiency_testing(client, app) -> None:  # type: ignore[no-untyp
         assert seed_pt(db, app.state.log, labs=12) == 3
         rounds = {r.code: r for r in pt.list_rounds(db)}
         statuses = {code: r.status.value for code, r in rounds.items()}
+        from sqlalchemy import func, select
+
+        from tichub.core.models import AuditEvent
+
+        flagged = db.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "pt.result.unsatisfactory"))
     assert statuses == {"2025-2": "published", "2026-1": "published", "2026-2": "open"}
+    assert flagged  # supervision's feed has something to show
     sign_in(client, "lab@demo.tichub.cn", demo.DEMO_PASSWORD)
     report = client.get(f"/pt/rounds/{rounds['2026-1'].id}/report")
     assert report.status_code == 200 and report.text.count('data-testid="section"') == 6
