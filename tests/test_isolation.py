@@ -19,6 +19,14 @@ from sqlalchemy import select
 from helpers import api_token, make_account, make_institution, sign_in
 from tichub.app import api_routes
 from tichub.core.models import ApiToken, AuditEvent, OrgKind
+from tichub.market.models import (
+    Booking,
+    Instrument,
+    LedgerEntry,
+    Programme,
+    ProgrammeProvider,
+    Voucher,
+)
 from tichub.pt.models import PtParticipant, PtResult, PtRound, PtScheme
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, ScopeLine
@@ -29,7 +37,7 @@ from tichub.reports.note import COSIGNATURE, Signer
 from tichub.reports.schemas import RecordIn
 
 SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户",
-           "秘密参加者", "0.3141592")
+           "秘密参加者", "0.3141592", "秘密用途")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
 
@@ -50,6 +58,13 @@ class World:
     c_org: str  # a participant in A's PT round, whose identity and result are private
     a_number: str = "A-2026-0001"
     a_tile: str = "entries/000.p/1"  # the entry bundle holding A's record
+    a_instrument: str = ""
+    a_booking: str = ""  # A's booking of its own instrument, with a private purpose
+    programme: str = ""
+    a_listing: str = ""  # A's application to be paid by the programme's vouchers
+    voucher: str = ""  # held by an enterprise other than B
+    cal_start: str = ""
+    cal_end: str = ""
     step: str = "open"
     fmt: str = "csv"
 
@@ -187,6 +202,37 @@ CASES = [
     Case("GET", "/pt/rounds/{a_round}/report.pdf", "denied"),
     Case("GET", "/pt/rounds/{a_round}/scores.{fmt}", "denied"),
     Case("GET", "/pt/history?org={c_org}", "denied"),
+    Case("GET", "/api/instruments", "public"),
+    Case("POST", "/api/instruments", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名仪器", "kind": "SEM"}),
+    Case("GET", "/api/instruments/{a_instrument}", "public"),
+    Case("GET", "/api/instruments/{a_instrument}/calendar?start={cal_start}&end={cal_end}",
+         "public"),
+    Case("POST", "/api/instruments/{a_instrument}/bookings", "denied", body=lambda w: {
+        "org_id": w.a_org, "starts_at": w.cal_start, "ends_at": w.cal_end}),
+    Case("POST", "/api/bookings/{a_booking}/decision", "denied", body=lambda w: {
+        "approve": False}),
+    Case("POST", "/api/bookings/{a_booking}/cancel", "denied"),
+    Case("POST", "/api/bookings/{a_booking}/outcome", "denied", body=lambda w: {
+        "outcome": "no_show"}),
+    Case("POST", "/api/vouchers/programmes", "denied", body=lambda w: {
+        "org_id": w.a_org, "code": "FORGED", "name": "x", "budget_fen": 1,
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31"}),
+    Case("GET", "/api/vouchers/programmes/{programme}", "public"),
+    Case("POST", "/api/vouchers/programmes/{programme}/providers", "denied",
+         body=lambda w: {"org_id": w.a_org}),
+    Case("POST", "/api/vouchers/providers/{a_listing}/decision", "denied",
+         body=lambda w: {"approve": False}),
+    Case("POST", "/api/vouchers/programmes/{programme}/vouchers", "denied", body=lambda w: {
+        "holder_org_id": w.b_org, "face_fen": 100, "valid_until": "2026-12-31"}),
+    Case("GET", "/api/vouchers/{voucher}", "denied"),
+    Case("POST", "/api/vouchers/{voucher}/redemptions", "denied", body=lambda w: {
+        "provider_org_id": w.a_org, "reference": "X", "order_amount_fen": 100,
+        "amount_fen": 10}),
+    Case("POST", "/api/vouchers/{voucher}/revoke", "denied"),
+    Case("POST", "/api/vouchers/programmes/{programme}/settlements", "denied",
+         body=lambda w: {"provider_org_id": w.a_org}),
+    Case("GET", "/api/vouchers/programmes/{programme}/ledger", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -237,8 +283,34 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     pt.transition(db, a.principal(db), rnd.id, "open")
     pt.submit_results(db, c.principal(db), rnd.id, c.org.id,
                       [ResultIn(measurand="lead", value=0.3141592)])
+    # A shares an instrument and has booked it; an operator runs a voucher programme in
+    # which A is listed and an enterprise holds a voucher.
+    from datetime import UTC, datetime, timedelta
+
+    from tichub.market import service as market
+    from tichub.market.schemas import BookingIn, InstrumentIn, ProgrammeIn, VoucherIn
+
+    instrument = market.add_instrument(db, a.principal(db), InstrumentIn(
+        org_id=a.org.id, name="公开仪器", kind="ICP-MS", hourly_rate_fen=100))
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    booked = market.book(db, a.principal(db), instrument.id, BookingIn(
+        org_id=a.org.id, starts_at=start, ends_at=start + timedelta(hours=2),
+        purpose="秘密用途"))
+    ops = make_account(db, "ops@example.com", kind=OrgKind.operator)
+    firm = make_account(db, "firm@example.com", kind=OrgKind.enterprise)
+    prog = market.create_programme(db, ops.principal(db), ProgrammeIn(
+        org_id=ops.org.id, code="P-1", name="创新券", budget_fen=100_000,
+        valid_from=date(2026, 1, 1), valid_until=date(2030, 12, 31)))
+    listing = market.apply_as_provider(db, a.principal(db), prog.id, a.org.id)
+    voucher = market.issue_voucher(db, ops.principal(db), prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=10_000, valid_until=date(2030, 12, 31)))
+    zulu = "%Y-%m-%dT%H:%M:%SZ"
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
-                 signatory.id, scheme.id, rnd.id, part.id, c.org.id)
+                 signatory.id, scheme.id, rnd.id, part.id, c.org.id,
+                 a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
+                 a_listing=listing.id, voucher=voucher.id,
+                 cal_start=(start - timedelta(days=1)).strftime(zulu),
+                 cal_end=(start + timedelta(days=1)).strftime(zulu))
 
 
 def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
@@ -246,7 +318,8 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     db.expire_all()
     out = []
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
-                  PtScheme, PtRound, PtParticipant, PtResult):
+                  PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
+                  ProgrammeProvider, Voucher, LedgerEntry):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -279,6 +352,9 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_scheme}", "{scheme_id}").replace("{a_round}", "{round_id}")
                .replace("{a_participant}", "{participant_id}")
                .replace("{c_org}", "{org_id}")
+               .replace("{a_instrument}", "{instrument_id}")
+               .replace("{a_booking}", "{booking_id}").replace("{programme}", "{programme_id}")
+               .replace("{a_listing}", "{provider_id}").replace("{voucher}", "{voucher_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

@@ -38,6 +38,7 @@ SCOPES = {
     "log:cosign": "post the organisation's witness cosignatures of log checkpoints",
     "pt:write": "run the organisation's PT schemes, or take part in rounds and submit results",
     "pt:read": "read the organisation's PT scores (supervision: every laboratory's)",
+    "market:write": "share instruments, book them, run voucher programmes, redeem vouchers",
 }
 
 

@@ -14,12 +14,13 @@ from tichub.core.db import Base
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Objects the migrations make by hand, outside the models: full-text tables and triggers.
-HAND_MADE_PREFIXES = ("search_fts", "ix_search_docs_words_")
+HAND_MADE_PREFIXES = ("search_fts", "ix_search_docs_words_", "bookings_no_overlap")
 
 
 def _import_models() -> None:
     # Every domain's tables must be on the metadata before Alembic compares.
     import tichub.core.models
+    import tichub.market.models
     import tichub.pt.models
     import tichub.registry.models
     import tichub.reports.models  # noqa: F401

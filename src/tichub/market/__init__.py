@@ -1,0 +1,1 @@
+"""The service marketplace: shared instruments and their bookings, innovation vouchers."""

@@ -1,0 +1,185 @@
+"""Marketplace routes: shared instruments and bookings under /api/instruments, voucher
+programmes under /api/vouchers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from tichub.core import errors
+from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.models import Role
+from tichub.market import service
+from tichub.market.models import Booking, Instrument
+from tichub.market.schemas import (
+    BookingIn,
+    BookingOut,
+    DecisionIn,
+    InstrumentIn,
+    InstrumentOut,
+    OutcomeIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProviderIn,
+    ProviderOut,
+    RedeemIn,
+    RedemptionOut,
+    SettleIn,
+    VoucherIn,
+    VoucherOut,
+)
+
+router = APIRouter(prefix="/api", tags=["marketplace"])
+
+Editor = Annotated[Principal, access(
+    "member", role=Role.editor, scope="market:write",
+    note="editors of the organisation the action is for (owner, booker, holder or operator)")]
+
+
+@router.get("/instruments", response_model=list[InstrumentOut])
+def list_instruments(db: DB, principal: Public,
+                     kind: Annotated[str | None, Query(max_length=100)] = None) -> list[Any]:
+    """Shared instruments, with their rates, calibration and the owner's booking rules."""
+    return service.list_instruments(db, kind)
+
+
+@router.post("/instruments", response_model=InstrumentOut, status_code=201)
+def add_instrument(body: InstrumentIn, db: DB, principal: Editor) -> Any:
+    """Lists an instrument for sharing."""
+    return service.add_instrument(db, principal, body)
+
+
+@router.get("/instruments/{instrument_id}", response_model=InstrumentOut)
+def get_instrument(instrument_id: str, db: DB, principal: Public) -> Any:
+    return service.get_instrument(db, instrument_id)
+
+
+def booking_out(b: Booking, inst: Instrument, principal: Principal) -> BookingOut:
+    if not service.sees_booking(principal, b, inst):
+        return BookingOut(id=b.id, instrument_id=b.instrument_id, starts_at=b.starts_at,
+                          ends_at=b.ends_at, status="busy")
+    return BookingOut(id=b.id, instrument_id=b.instrument_id, starts_at=b.starts_at,
+                      ends_at=b.ends_at, status=b.status.value, org_id=b.org_id,
+                      on_behalf_of=b.on_behalf_of, purpose=b.purpose, price_fen=b.price_fen)
+
+
+@router.get("/instruments/{instrument_id}/calendar", response_model=list[BookingOut])
+def instrument_calendar(instrument_id: str, db: DB, principal: Public,
+                        start: datetime, end: datetime) -> list[BookingOut]:
+    """The time taken between ``start`` and ``end``: to the public only as busy slots; the
+    owner and each booker see their own bookings in full."""
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        raise errors.invalid("start", "give start < end, each with its time zone")
+    if (end - start).days > 92:
+        raise errors.invalid("end", "at most three months at a time")
+    inst = service.get_instrument(db, instrument_id)
+    return [booking_out(b, inst, principal)
+            for b in service.calendar_of(db, instrument_id, start, end)]
+
+
+@router.post("/instruments/{instrument_id}/bookings", response_model=BookingOut,
+             status_code=201)
+def book(instrument_id: str, body: BookingIn, db: DB, principal: Editor) -> BookingOut:
+    """Books a slot (or days of rental) by the owner's rules: calibration, lead time, how
+    far ahead, monthly quota, the enterprise share, no-show bars. Two bookings of one
+    instrument never overlap: a losing racer gets 409."""
+    b = service.book(db, principal, instrument_id, body)
+    return booking_out(b, service.get_instrument(db, instrument_id), principal)
+
+
+@router.post("/bookings/{booking_id}/decision", response_model=BookingOut)
+def decide(booking_id: str, body: DecisionIn, db: DB, principal: Editor) -> BookingOut:
+    """The owner approves or declines a booking that waits for approval."""
+    b = service.decide(db, principal, booking_id, body.approve)
+    return booking_out(b, service.get_booking(db, b.id)[1], principal)
+
+
+@router.post("/bookings/{booking_id}/cancel", response_model=BookingOut)
+def cancel(booking_id: str, db: DB, principal: Editor) -> BookingOut:
+    """The booker (or the owner) cancels before the slot starts."""
+    b = service.cancel(db, principal, booking_id)
+    return booking_out(b, service.get_booking(db, b.id)[1], principal)
+
+
+@router.post("/bookings/{booking_id}/outcome", response_model=BookingOut)
+def outcome(booking_id: str, body: OutcomeIn, db: DB, principal: Editor) -> BookingOut:
+    """The owner records a started slot as used (``completed``) or missed (``no_show``)."""
+    b = service.record_outcome(db, principal, booking_id, body.outcome)
+    return booking_out(b, service.get_booking(db, b.id)[1], principal)
+
+
+@router.post("/vouchers/programmes", response_model=ProgrammeOut, status_code=201)
+def create_programme(body: ProgrammeIn, db: DB, principal: Editor) -> Any:
+    """An operator opens a voucher programme with its budget and rules."""
+    return service.create_programme(db, principal, body)
+
+
+@router.get("/vouchers/programmes/{programme_id}", response_model=ProgrammeOut)
+def get_programme(programme_id: str, db: DB, principal: Public) -> Any:
+    return service.get_programme(db, programme_id)
+
+
+@router.post("/vouchers/programmes/{programme_id}/providers", response_model=ProviderOut,
+             status_code=201)
+def apply_as_provider(programme_id: str, body: ProviderIn, db: DB,
+                      principal: Editor) -> Any:
+    """A lab applies to be paid by the programme's vouchers."""
+    return service.apply_as_provider(db, principal, programme_id, body.org_id)
+
+
+@router.post("/vouchers/providers/{provider_id}/decision", response_model=ProviderOut)
+def review_provider(provider_id: str, body: DecisionIn, db: DB, principal: Editor) -> Any:
+    """The operator approves (listed after the notice period) or rejects a provider."""
+    return service.review_provider(db, principal, provider_id, body.approve)
+
+
+@router.post("/vouchers/programmes/{programme_id}/vouchers", response_model=VoucherOut,
+             status_code=201)
+def issue(programme_id: str, body: VoucherIn, db: DB, principal: Editor) -> Any:
+    """Issues a voucher to an enterprise out of the programme's budget."""
+    return service.issue_voucher(db, principal, programme_id, body)
+
+
+@router.get("/vouchers/{voucher_id}", response_model=VoucherOut)
+def get_voucher(voucher_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the holder and the programme's operator")]) -> Any:
+    voucher = service.get_voucher(db, voucher_id)
+    programme = service.get_programme(db, voucher.programme_id)
+    if not ({voucher.holder_org_id, programme.operator_org_id} & set(principal.roles)
+            or principal.is_operator or principal.is_regulator):
+        raise errors.forbidden("a voucher is its holder's and its operator's business")
+    return voucher
+
+
+@router.post("/vouchers/{voucher_id}/redemptions", response_model=RedemptionOut,
+             status_code=201)
+def redeem(voucher_id: str, body: RedeemIn, db: DB, principal: Editor) -> Any:
+    """The holder pays part of an order with the voucher: at most the programme's share of
+    the order, to a listed provider, within the balance (never overspent, however many
+    redemptions race)."""
+    return service.redeem(db, principal, voucher_id, body)
+
+
+@router.post("/vouchers/{voucher_id}/revoke", response_model=VoucherOut)
+def revoke(voucher_id: str, db: DB, principal: Editor) -> Any:
+    """The operator ends a voucher; its balance returns to the programme."""
+    return service.revoke(db, principal, voucher_id)
+
+
+@router.post("/vouchers/programmes/{programme_id}/settlements")
+def settle(programme_id: str, body: SettleIn, db: DB, principal: Editor) -> dict[str, int]:
+    """The operator pays a provider what vouchers owe it."""
+    return {"amount_fen": service.settle(db, principal, programme_id, body.provider_org_id)}
+
+
+@router.get("/vouchers/programmes/{programme_id}/ledger")
+def ledger(programme_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the programme's operator and supervision")]) -> dict[str, int]:
+    """Every account's balance; they sum to zero."""
+    programme = service.get_programme(db, programme_id)
+    if not (programme.operator_org_id in principal.roles or principal.is_operator
+            or principal.is_regulator):
+        raise errors.forbidden("the ledger is for the programme's operator and supervision")
+    return service.balances(db, programme_id)

@@ -1,0 +1,216 @@
+"""The marketplace's tables: shared instruments and their bookings, innovation-voucher
+programmes with their double-entry ledger.
+
+Money is integer fen. Two rules live in the database itself, not only in Python, because
+requests race: a bookable instrument's active bookings never overlap (PostgreSQL: an
+exclusion constraint; SQLite: a trigger, inside SQLite's single writer), and a voucher's
+balance never goes below zero (a CHECK, and redemptions that decrement it conditionally).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tichub.core.db import Base, CreatedMixin, IdMixin, UTCDateTime
+from tichub.core.models import _enum
+
+# --- shared instruments ------------------------------------------------------------------
+
+
+class Instrument(IdMixin, CreatedMixin, Base):
+    __tablename__ = "instruments"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(100))  # e.g. ICP-MS, SEM, climatic chamber
+    maker: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(100), default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    district: Mapped[str] = mapped_column(String(20), default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    hourly_rate_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    daily_rate_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    calibrated_on: Mapped[date | None] = mapped_column(Date)
+    calibration_due: Mapped[date | None] = mapped_column(Date)
+    operator_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The owner's rules.
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_lead_hours: Mapped[int] = mapped_column(Integer, default=0)  # book at least … ahead
+    max_advance_days: Mapped[int] = mapped_column(Integer, default=90)  # … at most ahead
+    quota_hours_per_month: Mapped[int | None] = mapped_column(Integer)  # per booking org
+    enterprise_share_pct: Mapped[int] = mapped_column(Integer, default=0)  # reserved hours
+    hours_per_day: Mapped[int] = mapped_column(Integer, default=8)  # bookable, for the share
+    cancel_hours: Mapped[int] = mapped_column(Integer, default=24)  # free cancellation until
+    no_show_limit: Mapped[int] = mapped_column(Integer, default=3)  # no-shows in 90 days …
+    bar_days: Mapped[int] = mapped_column(Integer, default=30)  # … bar the booker this long
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        CheckConstraint("hourly_rate_fen >= 0 AND daily_rate_fen >= 0", name="rates"),
+        CheckConstraint("enterprise_share_pct BETWEEN 0 AND 100", name="share"),
+    )
+
+
+class BookingStatus(enum.StrEnum):
+    requested = "requested"  # waiting for the owner's approval; holds the slot
+    confirmed = "confirmed"
+    declined = "declined"
+    cancelled = "cancelled"
+    completed = "completed"
+    no_show = "no_show"
+
+
+# Bookings in these states hold their slot; the database refuses overlaps among them.
+HOLDING = ("requested", "confirmed", "completed", "no_show")
+
+
+class Booking(IdMixin, CreatedMixin, Base):
+    __tablename__ = "bookings"
+
+    instrument_id: Mapped[str] = mapped_column(ForeignKey("instruments.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    booked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of: Mapped[str] = mapped_column(String(200), default="")  # a colleague
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus, "booking_status"))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(String(500), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="period"),
+        CheckConstraint("price_fen >= 0", name="price"),
+        Index("ix_bookings_instrument_period", "instrument_id", "starts_at", "ends_at"),
+    )
+
+
+# --- innovation vouchers ------------------------------------------------------------------
+
+
+class Programme(IdMixin, CreatedMixin, Base):
+    """A voucher programme: its budget, who may use vouchers and for what."""
+
+    __tablename__ = "voucher_programmes"
+
+    operator_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    budget_fen: Mapped[int] = mapped_column(BigInteger)
+    # What vouchers have been issued for, less what revocations gave back; raised only
+    # where it stays within the budget, so concurrent issuing cannot overcommit it.
+    allocated_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_share_pct: Mapped[int] = mapped_column(Integer, default=50)  # of an order's price
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    eligible_kinds: Mapped[str] = mapped_column(String(300), default="test")  # comma-separated
+    notice_days: Mapped[int] = mapped_column(Integer, default=7)  # public notice of providers
+
+    __table_args__ = (
+        CheckConstraint("budget_fen > 0", name="budget"),
+        CheckConstraint("allocated_fen >= 0 AND allocated_fen <= budget_fen", name="allocated"),
+        CheckConstraint("max_share_pct BETWEEN 1 AND 100", name="share"),
+        CheckConstraint("valid_until >= valid_from", name="period"),
+    )
+
+
+class ListingStatus(enum.StrEnum):
+    applied = "applied"
+    approved = "approved"  # listed once its public-notice period has passed
+    rejected = "rejected"
+
+
+class ProgrammeProvider(IdMixin, CreatedMixin, Base):
+    """A service provider's place in a programme: vouchers may pay it once listed."""
+
+    __tablename__ = "voucher_providers"
+    __table_args__ = (UniqueConstraint("programme_id", "org_id", name="programme_provider"),)
+
+    programme_id: Mapped[str] = mapped_column(ForeignKey("voucher_programmes.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[ListingStatus] = mapped_column(_enum(ListingStatus, "listing_status"))
+    listed_from: Mapped[date | None] = mapped_column(Date)  # approval + notice period
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class VoucherStatus(enum.StrEnum):
+    active = "active"
+    revoked = "revoked"
+
+
+class Voucher(IdMixin, CreatedMixin, Base):
+    __tablename__ = "vouchers"
+
+    programme_id: Mapped[str] = mapped_column(ForeignKey("voucher_programmes.id"), index=True)
+    holder_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    face_fen: Mapped[int] = mapped_column(BigInteger)
+    # Kept equal to the ledger's balance of this voucher's account, and never negative:
+    # redemptions decrement it only where it suffices, so racing ones cannot overspend.
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[VoucherStatus] = mapped_column(_enum(VoucherStatus, "voucher_status"),
+                                                  default=VoucherStatus.active)
+
+    __table_args__ = (
+        CheckConstraint("balance_fen >= 0 AND balance_fen <= face_fen", name="balance"),
+    )
+
+
+class LedgerTransaction(IdMixin, CreatedMixin, Base):
+    """One movement of money; its entries sum to zero."""
+
+    __tablename__ = "ledger_transactions"
+
+    programme_id: Mapped[str] = mapped_column(ForeignKey("voucher_programmes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # funded, issued, redeemed, settled, …
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    actor_user_id: Mapped[str | None] = mapped_column(String(26))
+    reference: Mapped[str | None] = mapped_column(String(100))  # e.g. the order redeemed for
+
+
+class LedgerEntry(IdMixin, Base):
+    """A debit (positive) or credit (negative) to one account. Accounts are names:
+    ``funds`` (the programme's unallocated budget), ``voucher:<id>``,
+    ``provider:<org id>`` (owed to a service provider), ``settled`` (paid out),
+    ``source`` (where the budget came from)."""
+
+    __tablename__ = "ledger_entries"
+
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"),
+                                                index=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("voucher_programmes.id"))
+    account: Mapped[str] = mapped_column(String(60))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("amount_fen <> 0", name="nonzero"),
+        Index("ix_ledger_entries_programme_account", "programme_id", "account"),
+    )
+
+
+class Redemption(IdMixin, CreatedMixin, Base):
+    __tablename__ = "voucher_redemptions"
+    __table_args__ = (UniqueConstraint("voucher_id", "reference", name="voucher_reference"),)
+
+    voucher_id: Mapped[str] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    provider_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(100))  # the order or booking paid for
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)

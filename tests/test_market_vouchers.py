@@ -1,0 +1,147 @@
+"""Innovation vouchers: a double-entry ledger that balances to the fen, never overspent."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from helpers import make_account
+from tichub.core import errors
+from tichub.core.models import OrgKind
+from tichub.market import service
+from tichub.market.models import LedgerEntry, LedgerTransaction, Redemption
+from tichub.market.schemas import ProgrammeIn, RedeemIn, VoucherIn
+
+TODAY = date(2026, 12, 1)
+
+
+def programme_world(db):  # type: ignore[no-untyped-def]
+    operator = make_account(db, "ops@platform.cn", kind=OrgKind.operator)
+    firm = make_account(db, "boss@firm.cn", kind=OrgKind.enterprise)
+    lab = make_account(db, "lab@lab.cn")
+    op = operator.principal(db)
+    prog = service.create_programme(db, op, ProgrammeIn(
+        org_id=operator.org.id, code="SH-2026", name="科技创新券 2026", budget_fen=1_000_000,
+        max_share_pct=50, valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31),
+        notice_days=7))
+    listing = service.apply_as_provider(db, lab.principal(db), prog.id, lab.org.id)
+    service.review_provider(db, op, listing.id, approve=True, today=date(2026, 11, 1))
+    return operator, firm, lab, prog
+
+
+def assert_balanced(db, programme_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    db.expire_all()
+    per_txn = db.execute(select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_fen))
+                         .group_by(LedgerEntry.transaction_id)).all()
+    assert per_txn and all(total == 0 for _, total in per_txn)
+    balances = service.balances(db, programme_id)
+    assert sum(balances.values()) == 0
+    return balances
+
+
+def test_a_voucher_from_budget_to_settlement(db) -> None:  # type: ignore[no-untyped-def]
+    operator, firm, lab, prog = programme_world(db)
+    op = operator.principal(db)
+    v = service.issue_voucher(db, op, prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=300_000, valid_until=date(2026, 12, 31)))
+    assert v.number.startswith("SH-2026-") and v.balance_fen == 300_000
+    fp = firm.principal(db)
+
+    def redeem(amount: int, order: int = 1_000_000, ref: str = "ORDER-1", **kw: object):  # type: ignore[no-untyped-def]
+        return service.redeem(db, fp, v.id, RedeemIn(
+            provider_org_id=lab.org.id, reference=ref, order_amount_fen=order,
+            amount_fen=amount), today=kw.get("today", TODAY))  # type: ignore[arg-type]
+
+    with pytest.raises(errors.Problem, match="at most 50 % of an order: 100000 fen"):
+        redeem(120_000, order=200_000)
+    redeem(100_000, order=200_000)
+    with pytest.raises(errors.Problem, match="paid for that order already"):
+        redeem(10_000, order=200_000)
+    with pytest.raises(errors.Problem, match="balance does not cover"):
+        redeem(250_000, ref="ORDER-2")
+    with pytest.raises(errors.Problem, match="expired on 2026-12-31"):
+        redeem(1_000, ref="ORDER-3", today=date(2027, 1, 2))
+    balances = assert_balanced(db, prog.id)
+    assert balances == {"source": -1_000_000, "funds": 700_000, f"voucher:{v.id}": 200_000,
+                        f"provider:{lab.org.id}": 100_000}
+    assert service.settle(db, op, prog.id, lab.org.id) == 100_000
+    with pytest.raises(errors.Problem, match="nothing is owed"):
+        service.settle(db, op, prog.id, lab.org.id)
+    service.revoke(db, op, v.id)
+    balances = assert_balanced(db, prog.id)
+    assert balances == {"source": -1_000_000, "funds": 900_000, f"voucher:{v.id}": 0,
+                        f"provider:{lab.org.id}": 0, "settled": 100_000}
+    with pytest.raises(errors.Problem, match="revoked"):
+        redeem(1_000, ref="ORDER-4")
+    db.refresh(prog)
+    assert prog.allocated_fen == 100_000  # what was spent stays allocated
+
+
+def test_the_budget_and_the_listing_hold(db) -> None:  # type: ignore[no-untyped-def]
+    operator, firm, lab, prog = programme_world(db)
+    op = operator.principal(db)
+    service.issue_voucher(db, op, prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=900_000, valid_until=date(2026, 12, 31)))
+    with pytest.raises(errors.Problem, match="budget does not cover"):
+        service.issue_voucher(db, op, prog.id, VoucherIn(
+            holder_org_id=firm.org.id, face_fen=200_000, valid_until=date(2026, 12, 31)))
+    with pytest.raises(errors.Problem, match="vouchers go to enterprises"):
+        service.issue_voucher(db, op, prog.id, VoucherIn(
+            holder_org_id=lab.org.id, face_fen=1_000, valid_until=date(2026, 12, 31)))
+    with pytest.raises(errors.Problem) as exc:  # the firm cannot issue itself vouchers
+        service.issue_voucher(db, firm.principal(db), prog.id, VoucherIn(
+            holder_org_id=firm.org.id, face_fen=1_000, valid_until=date(2026, 12, 31)))
+    assert exc.value.status == 403
+    v = service.issue_voucher(db, op, prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=100_000, valid_until=date(2026, 12, 31)))
+    other = make_account(db, "unlisted@lab.cn")
+    with pytest.raises(errors.Problem, match="not listed"):
+        service.redeem(db, firm.principal(db), v.id, RedeemIn(
+            provider_org_id=other.org.id, reference="X", order_amount_fen=10_000,
+            amount_fen=1_000), today=TODAY)
+    # a provider approved today is listed only after the 7-day public notice
+    late = service.apply_as_provider(db, other.principal(db), prog.id, other.org.id)
+    service.review_provider(db, op, late.id, approve=True, today=TODAY)
+    with pytest.raises(errors.Problem, match="public-notice period"):
+        service.redeem(db, firm.principal(db), v.id, RedeemIn(
+            provider_org_id=other.org.id, reference="X", order_amount_fen=10_000,
+            amount_fen=1_000), today=TODAY)
+    assert_balanced(db, prog.id)
+
+
+def test_concurrent_redemptions_never_overspend(sessionmaker_) -> None:  # type: ignore[no-untyped-def]
+    with sessionmaker_() as db:
+        operator, firm, lab, prog = programme_world(db)
+        v = service.issue_voucher(db, operator.principal(db), prog.id, VoucherIn(
+            holder_org_id=firm.org.id, face_fen=50_000, valid_until=date(2026, 12, 31)))
+        fp = firm.principal(db)
+    barrier = threading.Barrier(32)
+
+    def attempt(i: int) -> str:
+        with sessionmaker_() as db:
+            if i < 32:
+                barrier.wait()
+            try:
+                service.redeem(db, fp, v.id, RedeemIn(
+                    provider_org_id=lab.org.id, reference=f"ORDER-{i}",
+                    order_amount_fen=10_000, amount_fen=700), today=TODAY)
+                return "paid"
+            except errors.Problem as exc:
+                assert exc.status == 409, exc
+                return "refused"
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        outcomes = list(pool.map(attempt, range(200)))
+    paid = outcomes.count("paid")
+    assert paid == 50_000 // 700  # 71 fit; the other 129 are refused
+    with sessionmaker_() as db:
+        voucher = service.get_voucher(db, v.id)
+        assert voucher.balance_fen == 50_000 - 700 * paid >= 0
+        assert db.scalar(select(func.count()).select_from(Redemption)) == paid
+        balances = assert_balanced(db, prog.id)
+        assert balances[f"voucher:{v.id}"] == voucher.balance_fen
+        assert db.scalar(select(func.count()).select_from(LedgerTransaction)) == 2 + paid
