@@ -23,8 +23,11 @@ from tichub.market.models import (
     Booking,
     Instrument,
     LedgerEntry,
+    Order,
+    OrderEvent,
     Programme,
     ProgrammeProvider,
+    ServiceListing,
     Voucher,
 )
 from tichub.pt.models import PtParticipant, PtResult, PtRound, PtScheme
@@ -63,6 +66,8 @@ class World:
     programme: str = ""
     a_listing: str = ""  # A's application to be paid by the programme's vouchers
     voucher: str = ""  # held by an enterprise other than B
+    a_listing_service: str = ""  # a service A lists
+    a_order: str = ""  # an enterprise's order of A's service
     cal_start: str = ""
     cal_end: str = ""
     step: str = "open"
@@ -233,6 +238,20 @@ CASES = [
     Case("POST", "/api/vouchers/programmes/{programme}/settlements", "denied",
          body=lambda w: {"provider_org_id": w.a_org}),
     Case("GET", "/api/vouchers/programmes/{programme}/ledger", "denied"),
+    Case("GET", "/api/services", "public"),
+    Case("POST", "/api/services", "denied", body=lambda w: {
+        "org_id": w.a_org, "institution_id": w.a_inst, "title": "冒名", "standards": ["GB 1"],
+        "price_fen": 1}),
+    Case("POST", "/api/services/{a_listing_service}/orders", "denied", body=lambda w: {
+        "org_id": w.a_org, "product": "x"}),
+    Case("POST", "/api/requests", "denied", body=lambda w: {
+        "org_id": w.a_org, "product": "x", "institution_ids": [w.a_inst]}),
+    Case("GET", "/api/orders?org_id={a_org}", "denied"),
+    Case("GET", "/api/orders/{a_order}", "denied"),
+    Case("GET", "/api/orders/{a_order}/events", "denied"),
+    Case("POST", "/api/orders/{a_order}/actions", "denied", body=lambda w: {
+        "action": "decline"}),
+    Case("POST", "/api/orders/{a_order}/rating", "denied", body=lambda w: {"rating": 1}),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -304,11 +323,20 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     listing = market.apply_as_provider(db, a.principal(db), prog.id, a.org.id)
     voucher = market.issue_voucher(db, ops.principal(db), prog.id, VoucherIn(
         holder_org_id=firm.org.id, face_fen=10_000, valid_until=date(2030, 12, 31)))
+    from tichub.market import orders as market_orders
+    from tichub.market.schemas import ListingIn, OrderIn
+
+    service_listing = market_orders.add_listing(db, a.principal(db), ListingIn(
+        org_id=a.org.id, institution_id=inst, title="公开服务", standards=["GB 31241-2022"],
+        price_fen=100_000))
+    order = market_orders.order_listing(db, firm.principal(db), service_listing.id, OrderIn(
+        org_id=firm.org.id, product="秘密新品"))
     zulu = "%Y-%m-%dT%H:%M:%SZ"
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
+                 a_listing_service=service_listing.id, a_order=order.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -319,7 +347,7 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     out = []
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
                   PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
-                  ProgrammeProvider, Voucher, LedgerEntry):
+                  ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -355,6 +383,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_instrument}", "{instrument_id}")
                .replace("{a_booking}", "{booking_id}").replace("{programme}", "{programme_id}")
                .replace("{a_listing}", "{provider_id}").replace("{voucher}", "{voucher_id}")
+               .replace("{a_listing_service}", "{listing_id}").replace("{a_order}", "{order_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

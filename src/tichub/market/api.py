@@ -6,26 +6,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.models import Role
-from tichub.market import service
-from tichub.market.models import Booking, Instrument
+from tichub.core.pagination import Page, PageParams, page_params
+from tichub.market import order_flow, orders, service
+from tichub.market.models import Booking, Instrument, Order
 from tichub.market.schemas import (
+    ActionIn,
     BookingIn,
     BookingOut,
     DecisionIn,
     InstrumentIn,
     InstrumentOut,
+    ListingIn,
+    ListingOut,
+    OrderIn,
+    OrderOut,
     OutcomeIn,
     ProgrammeIn,
     ProgrammeOut,
     ProviderIn,
     ProviderOut,
+    RatingIn,
     RedeemIn,
     RedemptionOut,
+    RequestIn,
     SettleIn,
     VoucherIn,
     VoucherOut,
@@ -183,3 +191,88 @@ def ledger(programme_id: str, db: DB, principal: Annotated[Principal, access(
             or principal.is_regulator):
         raise errors.forbidden("the ledger is for the programme's operator and supervision")
     return service.balances(db, programme_id)
+
+
+# --- catalogue and orders ------------------------------------------------------------------
+
+@router.get("/services", response_model=list[ListingOut])
+def list_services(db: DB, principal: Public,
+                  standard: Annotated[str | None, Query(max_length=100)] = None,
+                  org_id: Annotated[str | None, Query(max_length=26)] = None) -> list[Any]:
+    """The service catalogue: each service with its standards, price (fen, tax included),
+    turnaround and whether it lies in the lab's accredited scope."""
+    return orders.list_listings(db, standard, org_id)
+
+
+@router.post("/services", response_model=ListingOut, status_code=201)
+def add_service(body: ListingIn, db: DB, principal: Editor) -> Any:
+    """A lab lists a service; its standards must lie in the institution's valid CMA or
+    CNAS scope unless it is listed as unaccredited (``accredited: false``)."""
+    return orders.add_listing(db, principal, body)
+
+
+def order_out(order: Order, principal: Principal) -> OrderOut:
+    out = OrderOut.model_validate(order)
+    side = orders.side_of(principal, order)
+    out.actions = order_flow.allowed(order.status.value, side) if side else []
+    if side == "company" and order.status.value == "completed" and order.rating is None:
+        out.actions.append("rate")
+    return out
+
+
+@router.post("/services/{listing_id}/orders", response_model=OrderOut, status_code=201)
+def order_service(listing_id: str, body: OrderIn, db: DB, principal: Editor) -> OrderOut:
+    """A company orders a listed service; the listing's price stands as the quote."""
+    return order_out(orders.order_listing(db, principal, listing_id, body), principal)
+
+
+@router.post("/requests", response_model=list[OrderOut], status_code=201)
+def create_request(body: RequestIn, db: DB, principal: Editor) -> list[OrderOut]:
+    """A company's request for tests, sent to the labs it picked: one order each, to quote;
+    accepting one quote cancels the others."""
+    return [order_out(o, principal) for o in orders.create_request(db, principal, body)]
+
+
+@router.get("/orders", response_model=Page[OrderOut])
+def list_orders(db: DB, principal: Annotated[Principal, access(
+                    "member", scope="market:write", note="members of the organisation")],
+                org_id: Annotated[str, Query(min_length=26, max_length=26)],
+                page: Annotated[PageParams, Depends(page_params)],
+                status: Annotated[str | None, Query(max_length=20)] = None) -> Page[OrderOut]:
+    """An organisation's orders, newest change first: a lab's inbox or a company's orders."""
+    rows, total = orders.inbox(db, principal, org_id, status, page.offset, page.per_page)
+    return Page.of([order_out(o, principal) for o in rows], total, page)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the company, the lab and supervision")]) -> OrderOut:
+    order = orders.get_order(db, order_id)
+    if not orders.sees(principal, order):
+        raise errors.forbidden("an order is the company's and the lab's business")
+    return order_out(order, principal)
+
+
+@router.get("/orders/{order_id}/events")
+def order_events(order_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the company, the lab and supervision")]) -> list[dict[str, Any]]:
+    """Every transition of the order: when, by whom, from what to what."""
+    order = orders.get_order(db, order_id)
+    if not orders.sees(principal, order):
+        raise errors.forbidden("an order is the company's and the lab's business")
+    return [{"at": e.at, "action": e.action, "from": e.from_status, "to": e.to_status,
+             "by_org": e.actor_org_id, "note": e.note} for e in orders.events(db, order)]
+
+
+@router.post("/orders/{order_id}/actions", response_model=OrderOut)
+def act(order_id: str, body: ActionIn, db: DB, principal: Editor) -> OrderOut:
+    """One step of the order's state machine (``quote``, ``decline``, ``accept``, ``amend``,
+    ``cancel``, ``receive_sample``, ``start_testing``, ``issue_report``, ``complete``,
+    ``dispute``), by the side whose step it is; a wrong step is refused with the reason."""
+    return order_out(orders.act(db, principal, order_id, body), principal)
+
+
+@router.post("/orders/{order_id}/rating", response_model=OrderOut)
+def rate(order_id: str, body: RatingIn, db: DB, principal: Editor) -> OrderOut:
+    """The company that completed the order rates it (1-5) and may review it, once."""
+    return order_out(orders.rate(db, principal, order_id, body.rating, body.review), principal)

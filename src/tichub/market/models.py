@@ -13,6 +13,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -214,3 +215,108 @@ class Redemption(IdMixin, CreatedMixin, Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- the service catalogue, requests and orders --------------------------------------------
+
+
+class ServiceListing(IdMixin, CreatedMixin, Base):
+    """A service a lab offers: within its valid accredited scope, or plainly marked as
+    unaccredited."""
+
+    __tablename__ = "service_listings"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30), default="test")
+    standards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    parameters: Mapped[str] = mapped_column(Text, default="")
+    sample_requirements: Mapped[str] = mapped_column(Text, default="")
+    turnaround_days: Mapped[int] = mapped_column(Integer, default=7)
+    price_fen: Mapped[int] = mapped_column(BigInteger)  # tax included
+    tax_rate_pct: Mapped[int] = mapped_column(Integer, default=6)
+    capacity_per_month: Mapped[int | None] = mapped_column(Integer)
+    accredited: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (CheckConstraint("price_fen >= 0", name="price"),
+                      CheckConstraint("tax_rate_pct BETWEEN 0 AND 100", name="tax"))
+
+
+class ServiceRequest(IdMixin, CreatedMixin, Base):
+    """What a company needs tested; sent to one or more labs as orders to quote."""
+
+    __tablename__ = "service_requests"
+
+    company_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    product: Mapped[str] = mapped_column(String(300))
+    standards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_markets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class OrderStatus(enum.StrEnum):
+    submitted = "submitted"
+    quoted = "quoted"
+    accepted = "accepted"
+    sample_received = "sample_received"
+    testing = "testing"
+    report_issued = "report_issued"
+    completed = "completed"
+    cancelled = "cancelled"
+    disputed = "disputed"
+
+
+class Order(IdMixin, CreatedMixin, Base):
+    __tablename__ = "orders"
+
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    company_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    lab_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
+    listing_id: Mapped[str | None] = mapped_column(ForeignKey("service_listings.id"))
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("service_requests.id"),
+                                                   index=True)
+    product: Mapped[str] = mapped_column(String(300))
+    standards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    sample_delivery: Mapped[str] = mapped_column(String(20), default="drop_off")
+    sample_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"),
+                                                index=True)
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)  # the quote, tax included
+    tax_fen: Mapped[int | None] = mapped_column(BigInteger)
+    quote_valid_until: Mapped[date | None] = mapped_column(Date)
+    voucher_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    report_number: Mapped[str | None] = mapped_column(String(100))
+    report_record_id: Mapped[str | None] = mapped_column(String(26))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    review: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount"),
+        CheckConstraint("voucher_fen >= 0", name="voucher"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        Index("ix_orders_lab_status", "lab_org_id", "status", "updated_at"),
+    )
+
+
+class OrderEvent(IdMixin, Base):
+    """Every transition of an order: who, when, from what to what, and why."""
+
+    __tablename__ = "order_events"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_user_id: Mapped[str | None] = mapped_column(String(26))
+    actor_org_id: Mapped[str | None] = mapped_column(String(26))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -193,3 +193,124 @@ class ProviderIn(InputModel):
 
 class SettleIn(InputModel):
     provider_org_id: OrgId
+
+
+Standard = Annotated[str, Field(min_length=1, max_length=100)]
+Delivery = Annotated[str, Field(pattern="^(drop_off|pickup|mail)$")]
+
+
+class ListingIn(InputModel):
+    org_id: OrgId
+    institution_id: OrgId
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: Annotated[str, Field(pattern="^(test|inspection|calibration|certification)$")] = "test"
+    standards: list[Standard] = Field(min_length=1, max_length=50)
+    parameters: Annotated[str, Field(max_length=5000)] = ""
+    sample_requirements: Annotated[str, Field(max_length=5000)] = ""
+    turnaround_days: Annotated[int, Field(ge=1, le=365)] = 7
+    price_fen: Fen
+    tax_rate_pct: Annotated[int, Field(ge=0, le=100)] = 6
+    capacity_per_month: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    accredited: bool = Field(True, description=(
+        "claim the service lies in the institution's valid CMA or CNAS scope (checked); "
+        "false lists it plainly as unaccredited"))
+
+
+class ListingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    org_id: str
+    institution_id: str
+    title: str
+    kind: str
+    standards: list[str]
+    parameters: str
+    sample_requirements: str
+    turnaround_days: int
+    price_fen: int
+    tax_rate_pct: int
+    capacity_per_month: int | None
+    accredited: bool
+    active: bool
+
+
+class RequestIn(InputModel):
+    org_id: OrgId  # the company
+    product: Annotated[str, Field(min_length=1, max_length=300)]
+    standards: list[Standard] = Field(default_factory=list, max_length=50)
+    target_markets: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=30)
+    quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
+    needed_by: date | None = None
+    description: Annotated[str, Field(max_length=5000)] = ""
+    institution_ids: list[OrgId] = Field(min_length=1, max_length=20, description=(
+        "the labs (institutions) asked to quote, e.g. picked from the directory's search"))
+    sample_delivery: Delivery = "drop_off"
+    sample_return: bool = False
+
+
+class OrderIn(InputModel):
+    """A listed service ordered directly: the listing's price is the quote."""
+
+    org_id: OrgId
+    product: Annotated[str, Field(min_length=1, max_length=300)]
+    quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
+    needed_by: date | None = None
+    sample_delivery: Delivery = "drop_off"
+    sample_return: bool = False
+    notes: Annotated[str, Field(max_length=5000)] = ""
+
+
+class ActionIn(InputModel):
+    """One step of an order; the fields an action needs: ``quote`` amount_fen (and
+    tax_fen, valid_until); ``issue_report`` report_number (registered by the lab);
+    ``amend`` any of quantity, needed_by, sample_delivery, sample_return, notes;
+    ``accept`` optionally voucher_id and voucher_fen."""
+
+    action: Annotated[str, Field(min_length=1, max_length=30)]
+    note: Annotated[str, Field(max_length=2000)] = ""
+    amount_fen: Annotated[int | None, Field(ge=0, le=10**13)] = None
+    tax_fen: Annotated[int | None, Field(ge=0, le=10**13)] = None
+    valid_until: date | None = None
+    report_number: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    quantity: Annotated[int | None, Field(ge=1, le=100_000)] = None
+    needed_by: date | None = None
+    sample_delivery: Delivery | None = None
+    sample_return: bool | None = None
+    notes: Annotated[str | None, Field(max_length=5000)] = None
+    voucher_id: Annotated[str | None, Field(min_length=26, max_length=26)] = None
+    voucher_fen: Annotated[int | None, Field(gt=0, le=10**13)] = None
+
+
+class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    number: str
+    company_org_id: str
+    lab_org_id: str
+    institution_id: str
+    listing_id: str | None
+    request_id: str | None
+    product: str
+    standards: list[str]
+    quantity: int
+    needed_by: date | None
+    sample_delivery: str
+    sample_return: bool
+    notes: str
+    status: str
+    amount_fen: int | None
+    tax_fen: int | None
+    quote_valid_until: date | None
+    voucher_fen: int
+    report_number: str | None
+    report_record_id: str | None
+    rating: int | None
+    review: str
+    updated_at: datetime
+    actions: list[str] = Field(default_factory=list, description="what the caller may do next")
+
+
+class RatingIn(InputModel):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    review: Annotated[str, Field(max_length=2000)] = ""

@@ -412,9 +412,10 @@ def get_voucher(db: Session, voucher_id: str) -> Voucher:
 
 
 def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
-           today: date | None = None) -> Redemption:
+           today: date | None = None, commit: bool = True) -> Redemption:
     """The holder pays part of an order with its voucher. The balance is decremented only
-    where it suffices, in one statement, so concurrent redemptions never overspend."""
+    where it suffices, in one statement, so concurrent redemptions never overspend.
+    ``commit=False`` leaves the transaction to the caller (accepting an order)."""
     today = today or utcnow().date()
     voucher = get_voucher(db, voucher_id)
     require(principal, Role.editor, org=voucher.holder_org_id, scope=SCOPE)
@@ -457,7 +458,7 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
                  data={"amount_fen": data.amount_fen, "reference": data.reference,
                        "provider_org_id": data.provider_org_id})
     try:
-        db.commit()
+        db.commit() if commit else db.flush()
     except IntegrityError:
         db.rollback()
         raise errors.conflict("reference", "this voucher has paid for that order already"

@@ -928,3 +928,11 @@ def get_pdf(db: Session, principal: Principal, record_id: str) -> tuple[ReportRe
     if row is None:
         raise errors.not_found("the record's PDF (its issuer did not store it)")
     return record, row.data
+
+
+def issued_record(db: Session, institution_id: str, number: str) -> ReportRecord | None:
+    """The record by which an institution issued document ``number``, if it did."""
+    return db.scalar(select(ReportRecord).where(
+        ReportRecord.institution_id == institution_id, ReportRecord.number == number,
+        ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at.desc())
+        .limit(1))

@@ -1,8 +1,8 @@
-"""instruments bookings vouchers
+"""marketplace
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:02:20.049405
+Create Date: 2026-12-02 07:06:33.442893
 """
 
 from __future__ import annotations
@@ -52,6 +52,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('instruments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_instruments_org_id'), ['org_id'], unique=False)
+
+    op.create_table('service_requests',
+    sa.Column('company_org_id', sa.String(length=26), nullable=False),
+    sa.Column('product', sa.String(length=300), nullable=False),
+    sa.Column('standards', sa.JSON(), nullable=False),
+    sa.Column('target_markets', sa.JSON(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('needed_by', sa.Date(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_org_id'], ['organisations.id'], name=op.f('fk_service_requests_company_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_requests'))
+    )
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_requests_company_org_id'), ['company_org_id'], unique=False)
 
     op.create_table('voucher_programmes',
     sa.Column('operator_org_id', sa.String(length=26), nullable=False),
@@ -116,6 +132,32 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_transactions_programme_id'), ['programme_id'], unique=False)
 
+    op.create_table('service_listings',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('institution_id', sa.String(length=26), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('standards', sa.JSON(), nullable=False),
+    sa.Column('parameters', sa.Text(), nullable=False),
+    sa.Column('sample_requirements', sa.Text(), nullable=False),
+    sa.Column('turnaround_days', sa.Integer(), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate_pct', sa.Integer(), nullable=False),
+    sa.Column('capacity_per_month', sa.Integer(), nullable=True),
+    sa.Column('accredited', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('price_fen >= 0', name=op.f('ck_service_listings_price')),
+    sa.CheckConstraint('tax_rate_pct BETWEEN 0 AND 100', name=op.f('ck_service_listings_tax')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_service_listings_institution_id_institutions')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_service_listings_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_listings'))
+    )
+    with op.batch_alter_table('service_listings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_listings_institution_id'), ['institution_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_listings_org_id'), ['org_id'], unique=False)
+
     op.create_table('voucher_providers',
     sa.Column('programme_id', sa.String(length=26), nullable=False),
     sa.Column('org_id', sa.String(length=26), nullable=False),
@@ -168,6 +210,50 @@ def upgrade() -> None:
         batch_op.create_index('ix_ledger_entries_programme_account', ['programme_id', 'account'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_transaction_id'), ['transaction_id'], unique=False)
 
+    op.create_table('orders',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('company_org_id', sa.String(length=26), nullable=False),
+    sa.Column('lab_org_id', sa.String(length=26), nullable=False),
+    sa.Column('institution_id', sa.String(length=26), nullable=False),
+    sa.Column('listing_id', sa.String(length=26), nullable=True),
+    sa.Column('request_id', sa.String(length=26), nullable=True),
+    sa.Column('product', sa.String(length=300), nullable=False),
+    sa.Column('standards', sa.JSON(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('needed_by', sa.Date(), nullable=True),
+    sa.Column('sample_delivery', sa.String(length=20), nullable=False),
+    sa.Column('sample_return', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'quoted', 'accepted', 'sample_received', 'testing', 'report_issued', 'completed', 'cancelled', 'disputed', name='order_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=True),
+    sa.Column('tax_fen', sa.BigInteger(), nullable=True),
+    sa.Column('quote_valid_until', sa.Date(), nullable=True),
+    sa.Column('voucher_fen', sa.BigInteger(), nullable=False),
+    sa.Column('report_number', sa.String(length=100), nullable=True),
+    sa.Column('report_record_id', sa.String(length=26), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('review', sa.Text(), nullable=False),
+    sa.Column('updated_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_fen IS NULL OR amount_fen >= 0', name=op.f('ck_orders_amount')),
+    sa.CheckConstraint('rating IS NULL OR rating BETWEEN 1 AND 5', name=op.f('ck_orders_rating')),
+    sa.CheckConstraint('voucher_fen >= 0', name=op.f('ck_orders_voucher')),
+    sa.ForeignKeyConstraint(['company_org_id'], ['organisations.id'], name=op.f('fk_orders_company_org_id_organisations')),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], name=op.f('fk_orders_institution_id_institutions')),
+    sa.ForeignKeyConstraint(['lab_org_id'], ['organisations.id'], name=op.f('fk_orders_lab_org_id_organisations')),
+    sa.ForeignKeyConstraint(['listing_id'], ['service_listings.id'], name=op.f('fk_orders_listing_id_service_listings')),
+    sa.ForeignKeyConstraint(['request_id'], ['service_requests.id'], name=op.f('fk_orders_request_id_service_requests')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
+    sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_company_org_id'), ['company_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_lab_org_id'), ['lab_org_id'], unique=False)
+        batch_op.create_index('ix_orders_lab_status', ['lab_org_id', 'status', 'updated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
+
     op.create_table('voucher_redemptions',
     sa.Column('voucher_id', sa.String(length=26), nullable=False),
     sa.Column('provider_org_id', sa.String(length=26), nullable=False),
@@ -186,6 +272,22 @@ def upgrade() -> None:
     with op.batch_alter_table('voucher_redemptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_voucher_redemptions_provider_org_id'), ['provider_org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_voucher_redemptions_voucher_id'), ['voucher_id'], unique=False)
+
+    op.create_table('order_events',
+    sa.Column('order_id', sa.String(length=26), nullable=False),
+    sa.Column('at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_user_id', sa.String(length=26), nullable=True),
+    sa.Column('actor_org_id', sa.String(length=26), nullable=True),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_events_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_events'))
+    )
+    with op.batch_alter_table('order_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_events_order_id'), ['order_id'], unique=False)
     _no_overlap()
 
 
@@ -222,11 +324,23 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER bookings_no_overlap_insert")
         op.execute("DROP TRIGGER bookings_no_overlap_update")
+    with op.batch_alter_table('order_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_events_order_id'))
+
+    op.drop_table('order_events')
     with op.batch_alter_table('voucher_redemptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_voucher_redemptions_voucher_id'))
         batch_op.drop_index(batch_op.f('ix_voucher_redemptions_provider_org_id'))
 
     op.drop_table('voucher_redemptions')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_status'))
+        batch_op.drop_index(batch_op.f('ix_orders_request_id'))
+        batch_op.drop_index('ix_orders_lab_status')
+        batch_op.drop_index(batch_op.f('ix_orders_lab_org_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_company_org_id'))
+
+    op.drop_table('orders')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entries_transaction_id'))
         batch_op.drop_index('ix_ledger_entries_programme_account')
@@ -242,6 +356,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_voucher_providers_org_id'))
 
     op.drop_table('voucher_providers')
+    with op.batch_alter_table('service_listings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_listings_org_id'))
+        batch_op.drop_index(batch_op.f('ix_service_listings_institution_id'))
+
+    op.drop_table('service_listings')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_programme_id'))
 
@@ -256,6 +375,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_voucher_programmes_operator_org_id'))
 
     op.drop_table('voucher_programmes')
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_requests_company_org_id'))
+
+    op.drop_table('service_requests')
     with op.batch_alter_table('instruments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instruments_org_id'))
 

@@ -1,0 +1,338 @@
+"""Catalogue, requests and orders: the use cases that write them.
+
+Every order transition goes through ``act``: the state machine (``order_flow``) says
+whether it is allowed, the caller's role in the company or the lab says whether it is
+theirs to take, and the change, its ``OrderEvent`` and its audit event are stored together.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tichub.core import audit, errors
+from tichub.core.auth import Principal, can, require
+from tichub.core.ids import utcnow
+from tichub.core.models import Organisation, OrgKind, Role
+from tichub.market import order_flow
+from tichub.market.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ServiceListing,
+    ServiceRequest,
+)
+from tichub.market.schemas import ActionIn, ListingIn, OrderIn, RedeemIn, RequestIn
+from tichub.registry import service as registry
+from tichub.registry.models import QualificationKind
+
+SCOPE = "market:write"
+LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
+
+
+def _org(db: Session, org_id: str, kinds: tuple[OrgKind, ...], what: str) -> Organisation:
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise errors.invalid("org_id", "no such organisation")
+    if org.kind not in kinds:
+        raise errors.invalid("org_id", what)
+    return org
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+def add_listing(db: Session, principal: Principal, data: ListingIn) -> ServiceListing:
+    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    _org(db, data.org_id, LAB_KINDS, "services are offered by labs and certification bodies")
+    inst = registry.get_institution(db, principal, data.institution_id)
+    if inst.org_id != data.org_id:
+        raise errors.invalid("institution_id", "is not an institution of this organisation")
+    on = utcnow().date()
+    faults = {kind: registry.accreditation_faults(db, inst.id, kind, data.standards, on)
+              for kind in (QualificationKind.cma, QualificationKind.cnas)}
+    accredited = any(not f for f in faults.values())
+    if data.accredited and not accredited:
+        found = [f for fs in faults.values() for f in fs]
+        raise errors.Problem(422, "Invalid input", detail="not within a valid CMA or CNAS "
+                             "scope of the institution; list it with accredited=false to offer "
+                             "it as unaccredited", errors=found)
+    listing = ServiceListing(**data.model_dump(exclude={"accredited"}),
+                             accredited=accredited and data.accredited)
+    db.add(listing)
+    db.flush()
+    audit.record(db, action="service.listed", object_type="service_listing",
+                 object_id=listing.id, actor_user_id=principal.user_id, org_id=data.org_id,
+                 data={"accredited": listing.accredited, "standards": data.standards})
+    db.commit()
+    return listing
+
+
+def list_listings(db: Session, standard: str | None = None,
+                  org_id: str | None = None) -> list[ServiceListing]:
+    q = select(ServiceListing).where(ServiceListing.active).order_by(ServiceListing.title)
+    if org_id:
+        q = q.where(ServiceListing.org_id == org_id)
+    rows = list(db.scalars(q))
+    if standard:
+        wanted = standard.replace(" ", "").upper()
+        rows = [r for r in rows if any(wanted in s.replace(" ", "").upper()
+                                       for s in r.standards)]
+    return rows
+
+
+def get_listing(db: Session, listing_id: str) -> ServiceListing:
+    listing = db.get(ServiceListing, listing_id)
+    if listing is None or not listing.active:
+        raise errors.not_found("service")
+    return listing
+
+
+# --- requests and orders -------------------------------------------------------------------
+
+def _number(now: datetime) -> str:
+    return f"ORD-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def _event(db: Session, order: Order, principal: Principal, action: str,
+           before: str | None, note: str = "", side_org: str | None = None,
+           data: dict[str, Any] | None = None) -> None:
+    now = utcnow()
+    order.updated_at = now
+    db.add(OrderEvent(order_id=order.id, at=now, actor_user_id=principal.user_id,
+                      actor_org_id=side_org, action=action, from_status=before,
+                      to_status=order.status.value, note=note))
+    audit.record(db, action=f"order.{action}", object_type="order", object_id=order.id,
+                 actor_user_id=principal.user_id, org_id=side_org,
+                 data={"number": order.number, "from": before, "to": order.status.value,
+                       **(data or {})}, summary=note)
+
+
+def create_request(db: Session, principal: Principal, data: RequestIn) -> list[Order]:
+    """A company's request, sent to the labs it chose: one order per lab, each to quote."""
+    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    _org(db, data.org_id, (OrgKind.enterprise,), "requests are made by companies")
+    if len(set(data.institution_ids)) != len(data.institution_ids):
+        raise errors.invalid("institution_ids", "each lab once")
+    institutions = [registry.get_institution(db, principal, i) for i in data.institution_ids]
+    request = ServiceRequest(company_org_id=data.org_id, product=data.product,
+                             standards=data.standards, target_markets=data.target_markets,
+                             quantity=data.quantity, needed_by=data.needed_by,
+                             description=data.description)
+    db.add(request)
+    db.flush()
+    now = utcnow()
+    orders = []
+    for inst in institutions:
+        order = Order(number=_number(now), company_org_id=data.org_id, lab_org_id=inst.org_id,
+                      institution_id=inst.id, request_id=request.id, product=data.product,
+                      standards=data.standards, quantity=data.quantity,
+                      needed_by=data.needed_by, sample_delivery=data.sample_delivery,
+                      sample_return=data.sample_return, notes=data.description,
+                      status=OrderStatus.submitted, updated_at=now)
+        db.add(order)
+        db.flush()
+        _event(db, order, principal, "submitted", None, side_org=data.org_id)
+        orders.append(order)
+    db.commit()
+    return orders
+
+
+def order_listing(db: Session, principal: Principal, listing_id: str, data: OrderIn) -> Order:
+    """A listed service ordered directly: its price is the standing quote."""
+    listing = get_listing(db, listing_id)
+    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    _org(db, data.org_id, (OrgKind.enterprise,), "orders are placed by companies")
+    now = utcnow()
+    amount = listing.price_fen * data.quantity
+    order = Order(number=_number(now), company_org_id=data.org_id, lab_org_id=listing.org_id,
+                  institution_id=listing.institution_id, listing_id=listing.id,
+                  product=data.product, standards=listing.standards, quantity=data.quantity,
+                  needed_by=data.needed_by, sample_delivery=data.sample_delivery,
+                  sample_return=data.sample_return, notes=data.notes,
+                  status=OrderStatus.submitted, updated_at=now)
+    db.add(order)
+    db.flush()
+    _event(db, order, principal, "submitted", None, side_org=data.org_id)
+    order.status = OrderStatus.quoted
+    order.amount_fen = amount
+    order.tax_fen = _tax(amount, listing.tax_rate_pct)
+    _event(db, order, principal, "quote", "submitted", note="the listing's price",
+           side_org=listing.org_id, data={"amount_fen": amount})
+    db.commit()
+    return order
+
+
+def _tax(gross: int, pct: int) -> int:
+    """The tax inside a tax-inclusive price, to the fen (half up)."""
+    return (gross * pct * 2 + (100 + pct)) // (2 * (100 + pct))
+
+
+def get_order(db: Session, order_id: str) -> Order:
+    order = db.get(Order, order_id)
+    if order is None:
+        raise errors.not_found("order")
+    return order
+
+
+def side_of(principal: Principal, order: Order, role: Role = Role.editor
+            ) -> order_flow.Side | None:
+    if can(principal, role, org=order.company_org_id, scope=SCOPE) and (
+            order.company_org_id in principal.roles):
+        return "company"
+    if can(principal, role, org=order.lab_org_id, scope=SCOPE) and (
+            order.lab_org_id in principal.roles):
+        return "lab"
+    return None
+
+
+def sees(principal: Principal, order: Order) -> bool:
+    return bool({order.company_org_id, order.lab_org_id} & set(principal.roles)) or (
+        principal.is_operator or principal.is_regulator)
+
+
+def act(db: Session, principal: Principal, order_id: str, data: ActionIn,
+        today: date | None = None) -> Order:
+    """One step of an order, by the side whose step it is; nothing changes if refused."""
+    order = get_order(db, order_id)
+    side = side_of(principal, order)
+    if side is None:
+        require(principal, Role.editor, org=order.company_org_id, scope=SCOPE)  # says why
+        raise errors.forbidden("this order is the company's and the lab's business")
+    before = order.status.value
+    if data.action not in order_flow.STEPS:
+        raise errors.invalid("action", f"unknown action {data.action!r}; one of "
+                             f"{', '.join(order_flow.STEPS)}")
+    try:
+        after = order_flow.next_status(data.action, before, side)
+    except order_flow.FlowError as exc:
+        if exc.wrong_side:
+            raise errors.forbidden(str(exc)) from None
+        raise errors.conflict("action", str(exc)) from None
+    extra: dict[str, Any] = {}
+    match data.action:
+        case "quote":
+            if data.amount_fen is None:
+                raise errors.invalid("amount_fen", "a quote names its price (fen, tax included)")
+            order.amount_fen = data.amount_fen
+            order.tax_fen = data.tax_fen if data.tax_fen is not None else _tax(
+                data.amount_fen, 6)
+            if order.tax_fen > data.amount_fen:
+                raise errors.invalid("tax_fen", "the tax is part of the price")
+            order.quote_valid_until = data.valid_until
+            extra = {"amount_fen": data.amount_fen}
+        case "accept":
+            if order.quote_valid_until and order.quote_valid_until < (today or utcnow().date()):
+                raise errors.conflict("action", "the quote has expired; ask for a new one")
+            if data.voucher_id:
+                extra = _pay_with_voucher(db, principal, order, data)
+            _close_other_quotes(db, principal, order)
+        case "amend":
+            changes = {k: v for k in ("quantity", "needed_by", "sample_delivery",
+                                      "sample_return", "notes")
+                       if (v := getattr(data, k)) is not None}
+            if not changes:
+                raise errors.invalid("action", "an amendment changes at least one of "
+                                     "quantity, needed_by, sample_delivery, sample_return, notes")
+            for k, v in changes.items():
+                setattr(order, k, v)
+            if after == "submitted":
+                order.amount_fen = order.tax_fen = None
+            extra = {"changed": sorted(changes)}
+        case "issue_report":
+            if not data.report_number:
+                raise errors.invalid("report_number", "name the report registered for it")
+            record = _report_of(db, order, data.report_number)
+            order.report_number = data.report_number
+            order.report_record_id = record
+            extra = {"report_number": data.report_number}
+    order.status = OrderStatus(after)
+    _event(db, order, principal, data.action, before, data.note,
+           side_org=order.company_org_id if side == "company" else order.lab_org_id,
+           data=extra)
+    db.commit()
+    return order
+
+
+def _report_of(db: Session, order: Order, number: str) -> str:
+    from tichub.reports import service as reports
+
+    record = reports.issued_record(db, order.institution_id, number)
+    if record is None:
+        raise errors.invalid("report_number", f"no report {number} issued by this order's "
+                             "institution is registered; register it first")
+    return record.id
+
+
+def _pay_with_voucher(db: Session, principal: Principal, order: Order,
+                      data: ActionIn) -> dict[str, Any]:
+    from tichub.market import service as market
+
+    if not data.voucher_fen:
+        raise errors.invalid("voucher_fen", "say how much the voucher pays")
+    assert order.amount_fen is not None
+    redemption = market.redeem(db, principal, data.voucher_id or "", RedeemIn(
+        provider_org_id=order.lab_org_id, reference=order.number,
+        order_amount_fen=order.amount_fen, amount_fen=data.voucher_fen), commit=False)
+    order.voucher_fen = redemption.amount_fen
+    return {"voucher_fen": redemption.amount_fen, "voucher_id": data.voucher_id}
+
+
+def _close_other_quotes(db: Session, principal: Principal, order: Order) -> None:
+    """Accepting one lab's quote for a request cancels what the other labs were asked."""
+    if order.request_id is None:
+        return
+    for other in db.scalars(select(Order).where(
+            Order.request_id == order.request_id, Order.id != order.id,
+            Order.status.in_((OrderStatus.submitted, OrderStatus.quoted)))):
+        before = other.status.value
+        other.status = OrderStatus.cancelled
+        _event(db, other, principal, "cancel", before, "another lab's quote was accepted",
+               side_org=order.company_org_id)
+
+
+def rate(db: Session, principal: Principal, order_id: str, rating: int, review: str) -> Order:
+    """Only the company that completed the order rates it, once."""
+    order = get_order(db, order_id)
+    require(principal, Role.editor, org=order.company_org_id, scope=SCOPE)
+    if order.status is not OrderStatus.completed:
+        raise errors.conflict("rating", "an order is rated once it is completed")
+    if order.rating is not None:
+        raise errors.conflict("rating", "this order has been rated")
+    order.rating, order.review = rating, review
+    _event(db, order, principal, "rated", order.status.value, review,
+           side_org=order.company_org_id, data={"rating": rating})
+    db.commit()
+    return order
+
+
+def events(db: Session, order: Order) -> list[OrderEvent]:
+    return list(db.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                           .order_by(OrderEvent.at, OrderEvent.id)))
+
+
+def inbox(db: Session, principal: Principal, org_id: str, status: str | None = None,
+          offset: int = 0, limit: int = 50) -> tuple[list[Order], int]:
+    """An organisation's orders, newest change first: a lab's inbox or a company's list."""
+    require(principal, Role.viewer, org=org_id, scope=SCOPE)
+    where: list[Any] = [(Order.lab_org_id == org_id) | (Order.company_org_id == org_id)]
+    if status:
+        try:
+            where.append(Order.status == OrderStatus(status))
+        except ValueError:
+            raise errors.invalid("status", f"one of {', '.join(s.value for s in OrderStatus)}"
+                                 ) from None
+    total = db.scalar(select(func.count()).select_from(Order).where(*where)) or 0
+    rows = list(db.scalars(select(Order).where(*where).order_by(
+        Order.updated_at.desc(), Order.id.desc()).offset(offset).limit(limit)))
+    return rows, total
+
+
+def ratings(db: Session, institution_id: str) -> tuple[float | None, int]:
+    """An institution's average rating and how many completed orders rated it."""
+    avg, n = db.execute(select(func.avg(Order.rating), func.count(Order.rating)).where(
+        Order.institution_id == institution_id, Order.rating.is_not(None))).one()
+    return (float(avg) if avg is not None else None), int(n)
