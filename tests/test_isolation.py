@@ -68,6 +68,7 @@ class World:
     voucher: str = ""  # held by an enterprise other than B
     a_listing_service: str = ""  # a service A lists
     a_order: str = ""  # an enterprise's order of A's service
+    a_notice: str = ""  # what A was told of it
     cal_start: str = ""
     cal_end: str = ""
     step: str = "open"
@@ -252,6 +253,8 @@ CASES = [
     Case("POST", "/api/orders/{a_order}/actions", "denied", body=lambda w: {
         "action": "decline"}),
     Case("POST", "/api/orders/{a_order}/rating", "denied", body=lambda w: {"rating": 1}),
+    Case("GET", "/api/orgs/{a_org}/notifications", "denied"),
+    Case("POST", "/api/notifications/{a_notice}/read", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -331,12 +334,16 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
         price_fen=100_000))
     order = market_orders.order_listing(db, firm.principal(db), service_listing.id, OrderIn(
         org_id=firm.org.id, product="秘密新品"))
+    from tichub.core.models import Notification
+
+    notice = db.scalars(select(Notification).where(Notification.org_id == a.org.id)).first()
+    assert notice is not None
     zulu = "%Y-%m-%dT%H:%M:%SZ"
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
-                 a_listing_service=service_listing.id, a_order=order.id,
+                 a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -384,6 +391,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_booking}", "{booking_id}").replace("{programme}", "{programme_id}")
                .replace("{a_listing}", "{provider_id}").replace("{voucher}", "{voucher_id}")
                .replace("{a_listing_service}", "{listing_id}").replace("{a_order}", "{order_id}")
+               .replace("{a_notice}", "{notification_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

@@ -85,6 +85,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                             app.state.settings.log_witness_urls) if every > 0 else None
     if integrator:
         integrator.start()
+    from tichub.core.notify import Mailer
+
+    mailer = Mailer(app.state.sessionmaker, app.state.settings) \
+        if app.state.settings.smtp_host else None
+    if mailer:
+        mailer.start()
     # What start-up built lives as long as the process: out of the collector's way, so
     # that its full collections (pauses in the slowest requests) walk only request garbage.
     gc.collect()
@@ -94,6 +100,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if integrator:
             integrator.stop()
+        if mailer:
+            mailer.stop()
 
 
 def _wants_json(request: Request) -> bool:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict
 
-from tichub.core import service
+from tichub.core import notify, service
 from tichub.core.auth import DB, Principal, Public, SignedIn, access
 from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
@@ -114,3 +116,32 @@ def api_docs(principal: Public) -> HTMLResponse:
                                swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
                                # Its default sends our schema to an outside validator.
                                swagger_ui_parameters={"validatorUrl": None})
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    org_id: str
+    at: datetime
+    kind: str
+    title: str
+    body: str
+    link: str
+    read_at: datetime | None
+
+
+Member = Annotated[Principal, access("user", role=Role.viewer,
+                                     note="members of the organisation")]
+
+
+@router.get("/orgs/{org_id}/notifications", response_model=list[NotificationOut])
+def notifications(org_id: str, db: DB, principal: Member,
+                  unread: bool = False) -> list[Any]:
+    """What the organisation has been told, newest first (also e-mailed to its editors
+    when the platform has an SMTP server)."""
+    return notify.inbox(db, principal, org_id, unread_only=unread)
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
+def read_notification(notification_id: str, db: DB, principal: Member) -> Any:
+    return notify.mark_read(db, principal, notification_id)

@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     # Witnesses the log pushes each new checkpoint to (C2SP tlog-witness add-checkpoint),
     # as a JSON list of submission prefixes: ["https://witness.example/w1"].
     log_witness_urls: list[str] = []
+    # E-mail for notifications; no host: in-app notifications only.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "TICHub <noreply@tichub.example>"
+    # How links in e-mails begin.
+    public_url: str = "http://127.0.0.1:8000"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

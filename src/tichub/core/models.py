@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tichub.core.db import Base, CreatedMixin, IdMixin, UTCDateTime
@@ -109,3 +109,20 @@ class AuditEvent(IdMixin, Base):
     object_id: Mapped[str] = mapped_column(String(26))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Notification(IdMixin, Base):
+    """A message to an organisation, shown in the app and e-mailed to its members when an
+    SMTP server is configured (``email_state``: pending → sent, or failed after retries)."""
+
+    __tablename__ = "notifications"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)

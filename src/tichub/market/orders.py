@@ -18,6 +18,7 @@ from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.notify import notify
 from tichub.market import order_flow
 from tichub.market.models import (
     Order,
@@ -93,6 +94,16 @@ def get_listing(db: Session, listing_id: str) -> ServiceListing:
 
 # --- requests and orders -------------------------------------------------------------------
 
+ACTION_WORDS = {
+    "submitted": ("新的检测需求", "new request"), "quote": ("已报价", "quoted"),
+    "decline": ("实验室已谢绝", "declined by the lab"), "accept": ("报价已接受", "quote accepted"),
+    "amend": ("订单已修改", "amended"), "cancel": ("订单已取消", "cancelled"),
+    "receive_sample": ("样品已收到", "sample received"), "start_testing": ("检测开始", "testing"),
+    "issue_report": ("报告已出具", "report issued"), "complete": ("订单已完成", "completed"),
+    "dispute": ("订单有争议", "disputed"), "rated": ("收到评价", "rated"),
+}
+
+
 def _number(now: datetime) -> str:
     return f"ORD-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
@@ -109,6 +120,12 @@ def _event(db: Session, order: Order, principal: Principal, action: str,
                  actor_user_id=principal.user_id, org_id=side_org,
                  data={"number": order.number, "from": before, "to": order.status.value,
                        **(data or {})}, summary=note)
+    other = order.lab_org_id if side_org == order.company_org_id else order.company_org_id
+    words = ACTION_WORDS.get(action, (action, action))
+    notify(db, other, f"order.{action}",
+           f"订单 {order.number}：{words[0]} / Order {order.number}: {words[1]}",
+           body=f"{order.product}" + (f"\n{note}" if note else ""),
+           link=f"/market/orders/{order.id}")
 
 
 def create_request(db: Session, principal: Principal, data: RequestIn) -> list[Order]:

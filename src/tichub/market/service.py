@@ -22,6 +22,7 @@ from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.notify import notify
 from tichub.market.models import (
     Booking,
     BookingStatus,
@@ -193,6 +194,12 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
                  actor_user_id=principal.user_id, org_id=org.id,
                  data={"instrument_id": inst.id, "status": booking.status.value,
                        "price_fen": booking.price_fen})
+    if inst.org_id != org.id:
+        notify(db, inst.org_id, "booking.created",
+               f"{inst.name}：新预约 {start:%Y-%m-%d %H:%M} UTC / new booking"
+               + ("（待审批 / awaiting approval）" if booking.status is
+                  BookingStatus.requested else ""),
+               body=f"{org.name}: {booking.purpose}", link=f"/market/instruments/{inst.id}")
     db.commit()
     return booking
 
@@ -212,6 +219,9 @@ def _change(db: Session, principal: Principal, booking: Booking, to: BookingStat
     audit.record(db, action=f"booking.{to.value}", object_type="booking", object_id=booking.id,
                  actor_user_id=principal.user_id, org_id=booking.org_id,
                  data={"from": before.value, **data})
+    notify(db, booking.org_id, f"booking.{to.value}",
+           f"预约 {booking.starts_at:%Y-%m-%d %H:%M} UTC：{to.value} / booking {to.value}",
+           link=f"/market/instruments/{booking.instrument_id}")
     db.commit()
     return booking
 
@@ -400,6 +410,9 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
     audit.record(db, action="voucher.issued", object_type="voucher", object_id=voucher.id,
                  actor_user_id=principal.user_id, org_id=holder.id,
                  data={"number": voucher.number, "face_fen": data.face_fen})
+    notify(db, holder.id, "voucher.issued",
+           f"创新券 {voucher.number} 已发放 / voucher issued: {data.face_fen / 100:.2f} 元",
+           link=f"/market/vouchers/{voucher.id}")
     db.commit()
     return voucher
 
@@ -520,6 +533,8 @@ def settle(db: Session, principal: Principal, programme_id: str,
     audit.record(db, action="voucher.settled", object_type="voucher_programme",
                  object_id=programme.id, actor_user_id=principal.user_id,
                  org_id=provider_org_id, data={"amount_fen": total, "count": len(rows)})
+    notify(db, provider_org_id, "voucher.settled",
+           f"{programme.name}：已结算 {total / 100:.2f} 元 / settled")
     db.commit()
     return total
 

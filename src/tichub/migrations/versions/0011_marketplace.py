@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:06:33.442893
+Create Date: 2026-12-02 07:08:29.657816
 """
 
 from __future__ import annotations
@@ -52,6 +52,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('instruments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_instruments_org_id'), ['org_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=50), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('read_at', tichub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('email_state', sa.String(length=10), nullable=False),
+    sa.Column('email_attempts', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_notifications_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_email_state'), ['email_state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_org_id'), ['org_id'], unique=False)
 
     op.create_table('service_requests',
     sa.Column('company_org_id', sa.String(length=26), nullable=False),
@@ -379,6 +398,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_service_requests_company_org_id'))
 
     op.drop_table('service_requests')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_org_id'))
+        batch_op.drop_index(batch_op.f('ix_notifications_email_state'))
+        batch_op.drop_index(batch_op.f('ix_notifications_at'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('instruments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instruments_org_id'))
 
