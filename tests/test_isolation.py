@@ -69,6 +69,7 @@ class World:
     a_listing_service: str = ""  # a service A lists
     a_order: str = ""  # an enterprise's order of A's service
     a_notice: str = ""  # what A was told of it
+    application: str = ""  # an enterprise's voucher application
     cal_start: str = ""
     cal_end: str = ""
     step: str = "open"
@@ -253,6 +254,16 @@ CASES = [
     Case("POST", "/api/orders/{a_order}/actions", "denied", body=lambda w: {
         "action": "decline"}),
     Case("POST", "/api/orders/{a_order}/rating", "denied", body=lambda w: {"rating": 1}),
+    Case("POST", "/api/vouchers/programmes/{programme}/applications", "denied",
+         body=lambda w: {"org_id": w.a_org, "requested_fen": 1, "district": "pudong",
+                         "sector": "x"}),
+    Case("GET", "/api/vouchers/programmes/{programme}/applications", "denied"),
+    Case("POST", "/api/vouchers/applications/{application}/decision", "denied",
+         body=lambda w: {"approve": True}),
+    Case("POST", "/api/vouchers/programmes/{programme}/claims", "denied",
+         body=lambda w: {"provider_org_id": w.a_org}),
+    Case("GET", "/api/vouchers/programmes/{programme}/figures", "denied"),
+    Case("GET", "/api/vouchers/programmes/{programme}/figures.{fmt}", "denied"),
     Case("GET", "/api/orgs/{a_org}/notifications", "denied"),
     Case("POST", "/api/notifications/{a_notice}/read", "denied"),
     Case("GET", "/", "public"),
@@ -335,6 +346,11 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     order = market_orders.order_listing(db, firm.principal(db), service_listing.id, OrderIn(
         org_id=firm.org.id, product="秘密新品"))
     from tichub.core.models import Notification
+    from tichub.market.schemas import ApplicationIn
+
+    other_firm = make_account(db, "firm2@example.com", kind=OrgKind.enterprise)
+    application = market.apply_for_voucher(db, other_firm.principal(db), prog.id, ApplicationIn(
+        org_id=other_firm.org.id, requested_fen=5_000, district="pudong", sector="新能源"))
 
     notice = db.scalars(select(Notification).where(Notification.org_id == a.org.id)).first()
     assert notice is not None
@@ -344,6 +360,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
+                 application=application.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -392,6 +409,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_listing}", "{provider_id}").replace("{voucher}", "{voucher_id}")
                .replace("{a_listing_service}", "{listing_id}").replace("{a_order}", "{order_id}")
                .replace("{a_notice}", "{notification_id}")
+               .replace("{application}", "{application_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -145,3 +146,50 @@ def test_concurrent_redemptions_never_overspend(sessionmaker_) -> None:  # type:
         balances = assert_balanced(db, prog.id)
         assert balances[f"voucher:{v.id}"] == voucher.balance_fen
         assert db.scalar(select(func.count()).select_from(LedgerTransaction)) == 2 + paid
+
+
+def test_applications_claims_and_the_programmes_figures(client, db) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from helpers import api_token
+    from tichub.market.schemas import ApplicationDecisionIn, ApplicationIn
+
+    operator, firm, lab, prog = programme_world(db)
+    other = make_account(db, "second@firm.cn", kind=OrgKind.enterprise)
+    op = operator.principal(db)
+    with pytest.raises(errors.Problem, match="district"):
+        service.apply_for_voucher(db, firm.principal(db), prog.id, ApplicationIn(
+            org_id=firm.org.id, requested_fen=100_000, district="atlantis", sector="新能源"),
+            today=TODAY)
+    a1 = service.apply_for_voucher(db, firm.principal(db), prog.id, ApplicationIn(
+        org_id=firm.org.id, requested_fen=100_000, district="浦东新区", sector="新能源"),
+        today=TODAY)
+    assert a1.district == "pudong"
+    a2 = service.apply_for_voucher(db, other.principal(db), prog.id, ApplicationIn(
+        org_id=other.org.id, requested_fen=80_000, district="jiading", sector="汽车"),
+        today=TODAY)
+    with pytest.raises(errors.Problem, match="applied to the programme already"):
+        service.apply_for_voucher(db, firm.principal(db), prog.id, ApplicationIn(
+            org_id=firm.org.id, requested_fen=1, district="pudong", sector="x"), today=TODAY)
+    approved = service.decide_application(db, op, a1.id, ApplicationDecisionIn(
+        approve=True, face_fen=60_000))
+    assert approved.status.value == "approved" and approved.voucher_id
+    service.decide_application(db, op, a2.id, ApplicationDecisionIn(approve=False))
+    service.redeem(db, firm.principal(db), approved.voucher_id, RedeemIn(
+        provider_org_id=lab.org.id, reference="ORDER-9", order_amount_fen=100_000,
+        amount_fen=40_000), today=TODAY)
+    assert service.claim(db, lab.principal(db), prog.id, lab.org.id) == 40_000
+    service.settle(db, op, prog.id, lab.org.id)
+    figures = service.programme_figures(db, op, prog.id)
+    assert figures == [{"district": "pudong", "sector": "新能源", "vouchers": 1,
+                        "issued_fen": 60_000, "redeemed_fen": 40_000, "settled_fen": 40_000}]
+    head = {"Authorization": "Bearer " + api_token(db, operator, ["market:write"])}
+    sheet = client.get(f"/api/vouchers/programmes/{prog.id}/figures.xlsx", headers=head)
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(  # type: ignore[union-attr]
+        values_only=True))
+    assert rows[0][:3] == ("district", "sector", "vouchers") and rows[1][3] == 60_000
+    firm_head = {"Authorization": "Bearer " + api_token(db, firm, ["market:write"])}
+    assert client.get(f"/api/vouchers/programmes/{prog.id}/figures",
+                      headers=firm_head).status_code == 403
+    assert_balanced(db, prog.id)

@@ -7,15 +7,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.exports import download
 from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
 from tichub.market import order_flow, orders, service
 from tichub.market.models import Booking, Instrument, Order
 from tichub.market.schemas import (
     ActionIn,
+    ApplicationDecisionIn,
+    ApplicationIn,
+    ApplicationOut,
     BookingIn,
     BookingOut,
     DecisionIn,
@@ -191,6 +196,63 @@ def ledger(programme_id: str, db: DB, principal: Annotated[Principal, access(
             or principal.is_regulator):
         raise errors.forbidden("the ledger is for the programme's operator and supervision")
     return service.balances(db, programme_id)
+
+
+@router.post("/vouchers/programmes/{programme_id}/applications",
+             response_model=ApplicationOut, status_code=201)
+def apply_for_voucher(programme_id: str, body: ApplicationIn, db: DB,
+                      principal: Editor) -> Any:
+    """An enterprise applies for a voucher, with the district and sector it reports under."""
+    return service.apply_for_voucher(db, principal, programme_id, body)
+
+
+@router.get("/vouchers/programmes/{programme_id}/applications",
+            response_model=list[ApplicationOut])
+def list_applications(programme_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the programme's operator and supervision")]) -> list[Any]:
+    programme = service.get_programme(db, programme_id)
+    if not (programme.operator_org_id in principal.roles or principal.is_operator
+            or principal.is_regulator):
+        raise errors.forbidden("applications are for the programme's operator and supervision")
+    return service.applications(db, programme_id)
+
+
+@router.post("/vouchers/applications/{application_id}/decision",
+             response_model=ApplicationOut)
+def decide_application(application_id: str, body: ApplicationDecisionIn, db: DB,
+                       principal: Editor) -> Any:
+    """The operator approves (issuing the voucher, by default for the amount asked) or
+    rejects an application."""
+    return service.decide_application(db, principal, application_id, body)
+
+
+@router.post("/vouchers/programmes/{programme_id}/claims")
+def claim(programme_id: str, body: SettleIn, db: DB, principal: Editor) -> dict[str, int]:
+    """A provider claims settlement of what vouchers owe it; the operator is told."""
+    return {"amount_fen": service.claim(db, principal, programme_id, body.provider_org_id)}
+
+
+FIGURES = ["district", "sector", "vouchers", "issued_fen", "redeemed_fen", "settled_fen"]
+
+
+@router.get("/vouchers/programmes/{programme_id}/figures")
+def figures(programme_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the programme's operator and supervision")]) -> list[dict[str, Any]]:
+    """Issued, redeemed and settled (fen) by district and sector."""
+    return service.programme_figures(db, principal, programme_id)
+
+
+@router.get("/vouchers/programmes/{programme_id}/figures.{fmt}")
+def figures_export(programme_id: str, fmt: str, db: DB, principal: Annotated[
+        Principal, access("user", note="the programme's operator and supervision")]
+                   ) -> Response:
+    """The same figures as CSV or Excel."""
+    if fmt not in ("csv", "xlsx"):
+        raise errors.not_found("format")
+    rows = service.programme_figures(db, principal, programme_id)
+    code = service.get_programme(db, programme_id).code
+    return download(fmt, f"{code}-figures.{fmt}", FIGURES,  # type: ignore[arg-type]
+                    [[r[k] for k in FIGURES] for r in rows], sheet="figures")
 
 
 # --- catalogue and orders ------------------------------------------------------------------

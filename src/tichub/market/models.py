@@ -320,3 +320,28 @@ class OrderEvent(IdMixin, Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApplicationStatus(enum.StrEnum):
+    applied = "applied"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class VoucherApplication(IdMixin, CreatedMixin, Base):
+    """An enterprise's application for a voucher, with the district and sector it reports
+    under (the programme's figures are counted by them)."""
+
+    __tablename__ = "voucher_applications"
+    __table_args__ = (UniqueConstraint("programme_id", "org_id", name="one_application"),)
+
+    programme_id: Mapped[str] = mapped_column(ForeignKey("voucher_programmes.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requested_fen: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    district: Mapped[str] = mapped_column(String(20))
+    sector: Mapped[str] = mapped_column(String(50))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus, "application_status"), default=ApplicationStatus.applied)
+    voucher_id: Mapped[str | None] = mapped_column(ForeignKey("vouchers.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

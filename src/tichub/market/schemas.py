@@ -314,3 +314,30 @@ class OrderOut(BaseModel):
 class RatingIn(InputModel):
     rating: Annotated[int, Field(ge=1, le=5)]
     review: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ApplicationIn(InputModel):
+    org_id: OrgId
+    requested_fen: Annotated[int, Field(gt=0, le=10**11)]
+    purpose: Annotated[str, Field(max_length=2000)] = ""
+    district: Annotated[str, Field(min_length=1, max_length=20)]
+    sector: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    programme_id: str
+    org_id: str
+    requested_fen: int
+    purpose: str
+    district: str
+    sector: str
+    status: str
+    voucher_id: str | None
+
+
+class ApplicationDecisionIn(InputModel):
+    approve: bool
+    face_fen: Annotated[int | None, Field(gt=0, le=10**11)] = None
+    valid_until: date | None = None

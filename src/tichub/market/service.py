@@ -24,6 +24,7 @@ from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
 from tichub.market.models import (
+    ApplicationStatus,
     Booking,
     BookingStatus,
     Instrument,
@@ -34,9 +35,19 @@ from tichub.market.models import (
     ProgrammeProvider,
     Redemption,
     Voucher,
+    VoucherApplication,
     VoucherStatus,
 )
-from tichub.market.schemas import BookingIn, InstrumentIn, ProgrammeIn, RedeemIn, VoucherIn
+from tichub.market.schemas import (
+    ApplicationDecisionIn,
+    ApplicationIn,
+    BookingIn,
+    InstrumentIn,
+    ProgrammeIn,
+    RedeemIn,
+    VoucherIn,
+)
+from tichub.registry import service as registry
 
 OWNER_KINDS = (OrgKind.lab, OrgKind.certification_body, OrgKind.enterprise)
 SCOPE = "market:write"
@@ -379,7 +390,7 @@ def _voucher_number(programme: Programme) -> str:
 
 
 def issue_voucher(db: Session, principal: Principal, programme_id: str,
-                  data: VoucherIn) -> Voucher:
+                  data: VoucherIn, commit: bool = True) -> Voucher:
     """Issues a voucher to an approved enterprise out of the programme's budget."""
     programme = get_programme(db, programme_id)
     _operator_of(principal, programme)
@@ -413,7 +424,8 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
     notify(db, holder.id, "voucher.issued",
            f"创新券 {voucher.number} 已发放 / voucher issued: {data.face_fen / 100:.2f} 元",
            link=f"/market/vouchers/{voucher.id}")
-    db.commit()
+    if commit:
+        db.commit()
     return voucher
 
 
@@ -545,3 +557,127 @@ def balances(db: Session, programme_id: str) -> dict[str, int]:
                       .where(LedgerEntry.programme_id == programme_id)
                       .group_by(LedgerEntry.account))
     return {account: int(total) for account, total in rows}
+
+
+# --- enterprises' applications, providers' claims, the programme's figures ---------------
+
+def apply_for_voucher(db: Session, principal: Principal, programme_id: str,
+                      data: ApplicationIn, today: date | None = None) -> VoucherApplication:
+    programme = get_programme(db, programme_id)
+    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    org = _org(db, data.org_id)
+    if org.kind is not OrgKind.enterprise:
+        raise errors.invalid("org_id", "vouchers go to enterprises")
+    slug, fault = registry.check_district(data.district)
+    if fault:
+        raise errors.invalid("district", fault.message)
+    if programme.valid_until < (today or utcnow().date()):
+        raise errors.conflict("programme_id", "the programme has ended")
+    if db.scalar(select(VoucherApplication.id).where(
+            VoucherApplication.programme_id == programme.id,
+            VoucherApplication.org_id == org.id)):
+        raise errors.conflict("org_id", "this enterprise has applied to the programme already")
+    row = VoucherApplication(programme_id=programme.id, org_id=org.id,
+                             requested_fen=data.requested_fen, purpose=data.purpose,
+                             district=slug or data.district, sector=data.sector,
+                             status=ApplicationStatus.applied)
+    db.add(row)
+    db.flush()
+    audit.record(db, action="voucher.applied", object_type="voucher_application",
+                 object_id=row.id, actor_user_id=principal.user_id, org_id=org.id,
+                 data={"requested_fen": data.requested_fen})
+    notify(db, programme.operator_org_id, "voucher.applied",
+           f"{programme.name}：新的创新券申请 / new application", body=org.name,
+           link=f"/market/programmes/{programme.id}")
+    db.commit()
+    return row
+
+
+def decide_application(db: Session, principal: Principal, application_id: str,
+                       data: ApplicationDecisionIn) -> VoucherApplication:
+    """The operator approves (issuing the voucher) or rejects an application."""
+    row = db.get(VoucherApplication, application_id)
+    if row is None:
+        raise errors.not_found("voucher application")
+    programme = get_programme(db, row.programme_id)
+    _operator_of(principal, programme)
+    if row.status is not ApplicationStatus.applied:
+        raise errors.conflict("status", f"already {row.status.value}")
+    if data.approve:
+        voucher = issue_voucher(db, principal, programme.id, VoucherIn(
+            holder_org_id=row.org_id, face_fen=data.face_fen or row.requested_fen,
+            valid_until=data.valid_until or programme.valid_until), commit=False)
+        row.voucher_id = voucher.id
+    row.status = ApplicationStatus.approved if data.approve else ApplicationStatus.rejected
+    row.decided_at = utcnow()
+    audit.record(db, action=f"voucher.application.{row.status.value}",
+                 object_type="voucher_application", object_id=row.id,
+                 actor_user_id=principal.user_id, org_id=row.org_id)
+    if not data.approve:
+        notify(db, row.org_id, "voucher.rejected",
+               f"{programme.name}：申请未获批准 / application not approved")
+    db.commit()
+    return row
+
+
+def owed(db: Session, programme_id: str, provider_org_id: str) -> int:
+    return int(db.scalar(select(func.coalesce(func.sum(Redemption.amount_fen), 0))
+                         .join(Voucher, Voucher.id == Redemption.voucher_id)
+                         .where(Voucher.programme_id == programme_id,
+                                Redemption.provider_org_id == provider_org_id,
+                                Redemption.settled.is_(False))) or 0)
+
+
+def claim(db: Session, principal: Principal, programme_id: str, provider_org_id: str) -> int:
+    """A provider claims settlement of what vouchers owe it; the operator is told."""
+    programme = get_programme(db, programme_id)
+    require(principal, Role.editor, org=provider_org_id, scope=SCOPE)
+    amount = owed(db, programme.id, provider_org_id)
+    if not amount:
+        raise errors.conflict("provider_org_id", "nothing is owed to this provider")
+    org = _org(db, provider_org_id)
+    audit.record(db, action="voucher.claimed", object_type="voucher_programme",
+                 object_id=programme.id, actor_user_id=principal.user_id,
+                 org_id=provider_org_id, data={"amount_fen": amount})
+    notify(db, programme.operator_org_id, "voucher.claimed",
+           f"{programme.name}：{org.name} 申请结算 {amount / 100:.2f} 元 / settlement claimed",
+           link=f"/market/programmes/{programme.id}")
+    db.commit()
+    return amount
+
+
+def programme_figures(db: Session, principal: Principal, programme_id: str
+                      ) -> list[dict[str, Any]]:
+    """Issued, redeemed and settled, by the holders' district and sector."""
+    programme = get_programme(db, programme_id)
+    if not (programme.operator_org_id in principal.roles or principal.is_operator
+            or principal.is_regulator):
+        raise errors.forbidden("the programme's figures are for its operator and supervision")
+    rows = db.execute(
+        select(VoucherApplication.district, VoucherApplication.sector, Voucher.id,
+               Voucher.face_fen)
+        .join(Voucher, Voucher.id == VoucherApplication.voucher_id)
+        .where(VoucherApplication.programme_id == programme.id))
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    by_voucher: dict[str, tuple[str, str]] = {}
+    for district, sector, voucher_id, face in rows:
+        g = groups.setdefault((district, sector), {
+            "district": district, "sector": sector, "vouchers": 0, "issued_fen": 0,
+            "redeemed_fen": 0, "settled_fen": 0})
+        g["vouchers"] += 1
+        g["issued_fen"] += face
+        by_voucher[voucher_id] = (district, sector)
+    if by_voucher:
+        for voucher_id, amount, settled in db.execute(
+                select(Redemption.voucher_id, Redemption.amount_fen, Redemption.settled)
+                .where(Redemption.voucher_id.in_(list(by_voucher)))):
+            g = groups[by_voucher[voucher_id]]
+            g["redeemed_fen"] += amount
+            if settled:
+                g["settled_fen"] += amount
+    return sorted(groups.values(), key=lambda g: (g["district"], g["sector"]))
+
+
+def applications(db: Session, programme_id: str) -> list[VoucherApplication]:
+    return list(db.scalars(select(VoucherApplication).where(
+        VoucherApplication.programme_id == programme_id).order_by(VoucherApplication.created_at)))

@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:08:29.657816
+Create Date: 2026-12-02 07:10:06.637734
 """
 
 from __future__ import annotations
@@ -273,6 +273,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_request_id'), ['request_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
 
+    op.create_table('voucher_applications',
+    sa.Column('programme_id', sa.String(length=26), nullable=False),
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('requested_fen', sa.BigInteger(), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('district', sa.String(length=20), nullable=False),
+    sa.Column('sector', sa.String(length=50), nullable=False),
+    sa.Column('status', sa.Enum('applied', 'approved', 'rejected', name='application_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('voucher_id', sa.String(length=26), nullable=True),
+    sa.Column('decided_at', tichub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_voucher_applications_org_id_organisations')),
+    sa.ForeignKeyConstraint(['programme_id'], ['voucher_programmes.id'], name=op.f('fk_voucher_applications_programme_id_voucher_programmes')),
+    sa.ForeignKeyConstraint(['voucher_id'], ['vouchers.id'], name=op.f('fk_voucher_applications_voucher_id_vouchers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_voucher_applications')),
+    sa.UniqueConstraint('programme_id', 'org_id', name='one_application')
+    )
+    with op.batch_alter_table('voucher_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voucher_applications_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_voucher_applications_programme_id'), ['programme_id'], unique=False)
+
     op.create_table('voucher_redemptions',
     sa.Column('voucher_id', sa.String(length=26), nullable=False),
     sa.Column('provider_org_id', sa.String(length=26), nullable=False),
@@ -352,6 +374,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_voucher_redemptions_provider_org_id'))
 
     op.drop_table('voucher_redemptions')
+    with op.batch_alter_table('voucher_applications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_voucher_applications_programme_id'))
+        batch_op.drop_index(batch_op.f('ix_voucher_applications_org_id'))
+
+    op.drop_table('voucher_applications')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index(batch_op.f('ix_orders_request_id'))
