@@ -74,6 +74,8 @@ class World:
     cal_end: str = ""
     step: str = "open"
     fmt: str = "csv"
+    what: str = "provider"
+    item_id: str = ""  # A's application to the programme, for the operator's page step
 
 
 @dataclass
@@ -266,6 +268,34 @@ CASES = [
     Case("GET", "/api/vouchers/programmes/{programme}/figures.{fmt}", "denied"),
     Case("GET", "/api/orgs/{a_org}/notifications", "denied"),
     Case("POST", "/api/notifications/{a_notice}/read", "denied"),
+    Case("GET", "/market", "public"),
+    Case("POST", "/market/services", "denied", form=True, body=lambda w: {
+        "org_id": w.a_org, "institution_id": w.a_inst, "title": "冒名", "standards": "GB 1",
+        "price": "1"}),
+    Case("GET", "/market/services/{a_listing_service}", "public"),
+    Case("POST", "/market/services/{a_listing_service}/orders", "denied", form=True,
+         body=lambda w: {"org_id": w.a_org, "product": "x"}),
+    Case("GET", "/market/requests/new", "own"),
+    Case("POST", "/market/requests", "denied", form=True, body=lambda w: {
+        "org_id": w.a_org, "product": "x", "institution_ids": w.a_inst}),
+    Case("GET", "/market/orders", "own"),
+    Case("GET", "/market/orders/{a_order}", "denied"),
+    Case("POST", "/market/orders/{a_order}/actions", "denied", form=True,
+         body=lambda w: {"action": "decline"}),
+    Case("POST", "/market/instruments", "denied", form=True, body=lambda w: {
+        "org_id": w.a_org, "name": "冒名", "kind": "SEM"}),
+    Case("GET", "/market/instruments/{a_instrument}", "public"),
+    Case("POST", "/market/instruments/{a_instrument}/bookings", "denied", form=True,
+         body=lambda w: {"org_id": w.a_org, "day": w.cal_start[:10], "start": "09:00",
+                         "end": "10:00"}),
+    Case("POST", "/market/bookings/{a_booking}/{step}", "denied", form=True),
+    Case("POST", "/market/bookings/{a_booking}/cancel", "denied", form=True),
+    Case("GET", "/market/vouchers", "own"),
+    Case("POST", "/market/vouchers/{what}", "denied", form=True, body=lambda w: {
+        "programme_id": w.programme, "org_id": w.a_org}),
+    Case("GET", "/market/programmes/{programme}", "denied"),
+    Case("POST", "/market/programmes/{programme}/{what}/{item_id}", "denied", form=True,
+         body=lambda w: {"approve": "yes"}),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -360,7 +390,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
-                 application=application.id,
+                 application=application.id, item_id=listing.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 

@@ -27,7 +27,17 @@ def templates_for(locale: str) -> Jinja2Templates:
     t.env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     t.env.globals["CSRF_FIELD"] = CSRF_FIELD
     t.env.filters["beijing"] = beijing_time
+    t.env.filters["yuan"] = yuan
     return t
+
+
+def yuan(fen: int | None) -> str:
+    """An amount in fen as people read it: 12,800.50."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
 
 
 BEIJING = timezone(timedelta(hours=8))

@@ -24,4 +24,8 @@ DYNAMIC = [
     _("draft"), _("open"), _("closed"), _("published"),
     _("invited"), _("requested"), _("accepted"), _("declined"),
     _("satisfactory"), _("questionable"), _("unsatisfactory"),
+    # marketplace: order, booking, voucher, application and listing status
+    _("submitted"), _("quoted"), _("sample_received"), _("testing"), _("report_issued"),
+    _("completed"), _("cancelled"), _("disputed"), _("confirmed"), _("no_show"), _("active"),
+    _("revoked"), _("applied"), _("approved"), _("rejected"), _("rated"),
 ]
