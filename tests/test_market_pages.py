@@ -113,6 +113,11 @@ def test_the_marketplace_through_its_pages(app, db) -> None:  # type: ignore[no-
                     csrf).status_code == 303
         page = o.get(f"/market/programmes/{prog.id}")
         assert "settled 1,500.00" in page.text and "新能源" in page.text
+        # every page renders in both languages
+        for url in ("/market", "/market/vouchers", f"/market/programmes/{prog.id}",
+                    f"/market/orders/{order.id}", "/market/orders", "/market/requests/new"):
+            for lang in ("en", "zh"):
+                assert o.get(url, params={"lang": lang}).status_code == 200, (url, lang)
     assert market.balances(db, prog.id)["settled"] == 150_000
 
 

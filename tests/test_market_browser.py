@@ -1,0 +1,148 @@
+"""The marketplace end to end in a real browser (Debian's Chromium, headless): the voucher
+operator opens a programme, a company gets a voucher and asks a lab to quote, accepts paying
+half with the voucher; the lab takes the sample, tests and issues a registered report; the
+company confirms; the lab claims and the operator settles."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import skip_or_fail
+from helpers import PASSWORD, live_server, make_account, make_institution
+from test_browser import CHROMIUM, CHROMIUM_ARGS
+from tichub.app import create_app
+from tichub.core.config import Settings
+from tichub.core.models import OrgKind
+from tichub.market import service as market
+from tichub.market.models import Order, Programme
+from tichub.reports import service as reports
+from tichub.reports.schemas import RecordIn
+
+
+@pytest.mark.browser
+def test_request_quote_order_report_and_voucher_settlement(tmp_path: Path,
+                                                           sqlite_template: Path) -> None:
+    if not CHROMIUM.exists():
+        skip_or_fail("browser", "Chromium is not installed at /usr/bin/chromium "
+                                "(apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    path = tmp_path / "market.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app(Settings(database_url=f"sqlite:///{path}", secret_key="market-browser",
+                              cookie_secure=False, log_integrate_every=0))
+    db = app.state.sessionmaker()
+    lab = make_account(db, "lab@lab.cn")
+    inst, _ = make_institution(db, lab, name="上海甲检测技术有限公司", serial=61,
+                               scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
+    make_account(db, "buyer@firm.cn", kind=OrgKind.enterprise)
+    make_account(db, "ops@platform.cn", kind=OrgKind.operator)
+    until = (date.today() + timedelta(days=400)).isoformat()
+
+    with live_server(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=CHROMIUM_ARGS)
+
+        def signed_in(email: str):  # type: ignore[no-untyped-def]
+            page = browser.new_context().new_page()
+            page.goto(f"{url}/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form.stack button[type=submit]")
+            expect(page.locator("header .user")).to_contain_text(email.split("@")[0])
+            return page
+
+        # the operator opens a programme
+        o = signed_in("ops@platform.cn")
+        o.goto(f"{url}/market/vouchers")
+        form = o.get_by_test_id("new-programme")
+        form.locator("input[name=code]").fill("CX-2027")
+        form.locator("input[name=name]").fill("科技创新券")
+        form.locator("input[name=budget]").fill("100,000")
+        form.locator("input[name=valid_until]").fill(until)
+        form.locator("input[name=notice_days]").fill("0")
+        form.locator("button[type=submit]").click()
+        expect(o.get_by_test_id("programmes")).to_contain_text("CX-2027")
+
+        # the company applies for a voucher; the lab joins as a provider
+        c = signed_in("buyer@firm.cn")
+        c.goto(f"{url}/market/vouchers")
+        c.get_by_text("申请创新券").click()
+        apply = c.get_by_test_id("apply-CX-2027")
+        apply.locator("input[name=amount]").fill("2000")
+        apply.locator("input[name=sector]").fill("新能源")
+        apply.locator("button[type=submit]").click()
+        lb = signed_in("lab@lab.cn")
+        lb.goto(f"{url}/market/vouchers")
+        lb.get_by_role("button", name="申请成为服务机构").click()
+
+        # the operator approves both
+        o.goto(f"{url}/market/vouchers")
+        o.get_by_role("link", name="CX-2027").click()
+        o.get_by_test_id("approve-application").locator("button").click()
+        o.get_by_test_id("provider-yes").click()
+        expect(o.get_by_test_id("figures")).to_contain_text("2,000.00")
+
+        # the company finds the lab by standard and asks it to quote
+        c.goto(f"{url}/market/requests/new?standard=GB+31241")
+        c.get_by_test_id("product").fill("储能电池包")
+        c.get_by_test_id("lab-1").check()
+        c.get_by_test_id("send-request").click()
+        expect(c.get_by_test_id("orders").first).to_contain_text("储能电池包")
+
+        # the lab quotes 3,000 yuan
+        lb.goto(f"{url}/market/orders")
+        lb.get_by_test_id("orders").first.locator("a").first.click()
+        lb.get_by_test_id("action-quote").locator("input[name=amount]").fill("3000")
+        lb.get_by_test_id("action-quote").locator("button").click()
+        expect(lb.get_by_test_id("order-status")).to_have_text("已报价")
+        order_url = lb.url
+
+        # the company accepts, half paid by the voucher
+        c.goto(order_url)
+        accept = c.get_by_test_id("action-accept")
+        accept.locator("select[name=voucher_id]").select_option(index=1)
+        accept.locator("input[name=voucher_amount]").fill("1500")
+        accept.locator("button").click()
+        expect(c.get_by_test_id("order-status")).to_have_text("已接受")
+        expect(c.get_by_test_id("amount")).to_contain_text("1,500.00")
+
+        # the lab receives the sample, tests, and issues the report it registered
+        lb.goto(order_url)
+        lb.get_by_test_id("action-receive_sample").locator("button").click()
+        lb.get_by_test_id("action-start_testing").locator("button").click()
+        reports.register(db, lab.principal(db), app.state.log, [RecordIn(
+            number="R-2026-0777", kind="test_report", institution_id=inst,
+            issued_on=date.today(), standards=["GB 31241-2022"])])
+        lb.get_by_test_id("action-issue_report").locator("input[name=report_number]").fill(
+            "R-2026-0777")
+        lb.get_by_test_id("action-issue_report").locator("button").click()
+        expect(lb.get_by_test_id("report")).to_have_text("R-2026-0777")
+
+        # the company confirms completion
+        c.goto(order_url)
+        c.get_by_test_id("action-complete").locator("button").click()
+        expect(c.get_by_test_id("order-status")).to_have_text("已完成")
+
+        # the lab claims settlement, the operator settles
+        lb.goto(f"{url}/market/vouchers")
+        lb.get_by_test_id("claim-CX-2027").locator("button").click()
+        o.reload()
+        o.get_by_test_id("settle").click()
+        expect(o.get_by_test_id("ledger")).to_contain_text("settled 1,500.00")
+        browser.close()
+
+    db.expire_all()
+    order = db.query(Order).one()
+    assert (order.status.value, order.voucher_fen, order.report_number) == (
+        "completed", 150_000, "R-2026-0777")
+    prog = db.query(Programme).one()
+    balances = market.balances(db, prog.id)
+    assert sum(balances.values()) == 0 and balances["settled"] == 150_000
+    db.close()
+    app.state.engine.dispose()
+
