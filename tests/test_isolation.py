@@ -75,6 +75,7 @@ class World:
     step: str = "open"
     fmt: str = "csv"
     what: str = "provider"
+    kind: str = "invoice"
     item_id: str = ""  # A's application to the programme, for the operator's page step
 
 
@@ -280,6 +281,7 @@ CASES = [
         "org_id": w.a_org, "product": "x", "institution_ids": w.a_inst}),
     Case("GET", "/market/orders", "own"),
     Case("GET", "/market/orders/{a_order}", "denied"),
+    Case("GET", "/market/orders/{a_order}/{kind}.pdf", "denied"),
     Case("POST", "/market/orders/{a_order}/actions", "denied", form=True,
          body=lambda w: {"action": "decline"}),
     Case("POST", "/market/instruments", "denied", form=True, body=lambda w: {

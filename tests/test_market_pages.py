@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from helpers import make_account, make_institution, sign_in
 from tichub.core.models import OrgKind
@@ -102,6 +104,12 @@ def test_the_marketplace_through_its_pages(app, db) -> None:  # type: ignore[no-
                     rating="5", note="专业").status_code == 303
         page = c.get(f"/market/orders/{order.id}")
         assert "★★★★★" in page.text and "R-2026-0100" in page.text
+        receipt = c.get(f"/market/orders/{order.id}/receipt.pdf", params={"lang": "zh"})
+        assert receipt.headers["content-type"] == "application/pdf"
+        text = PdfReader(io.BytesIO(receipt.content)).pages[0].extract_text()
+        assert "收款收据" in text and "3,000.00" in text and "1,500.00" in text
+        invoice = c.get(f"/market/orders/{order.id}/invoice.pdf", params={"lang": "en"})
+        assert "Invoice" in PdfReader(io.BytesIO(invoice.content)).pages[0].extract_text()
     with TestClient(app) as lc:  # the lab claims; the operator settles
         csrf_l = sign_in(lc, "lab@lab.cn")
         assert "1,500.00" in lc.get("/market/vouchers").text

@@ -71,3 +71,10 @@ def render(
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
                             httponly=True)
     return response
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A self-contained page (inline CSS and SVG) as a PDF; nothing is fetched."""
+    from weasyprint import HTML
+
+    return bytes(HTML(string=html).write_pdf())

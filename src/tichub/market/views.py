@@ -13,11 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
+from tichub.core.i18n import request_locale
 from tichub.core.models import Organisation, OrgKind, Role
-from tichub.core.web import BEIJING, render
+from tichub.core.web import BEIJING, html_to_pdf, render, templates_for
 from tichub.market import order_flow, orders, service
 from tichub.market.models import (
     ApplicationStatus,
@@ -274,6 +276,34 @@ async def order_action(request: Request, order_id: str, db: DB,
 
     return _back(request, db, run, f"/market/orders/{order_id}",
                  lambda e: _order_page(request, db, principal, order_id, e))
+
+
+@router.get("/market/orders/{order_id}/{kind}.pdf")
+async def order_document(request: Request, order_id: str, kind: str, db: DB,
+                         principal: SignedIn) -> Response:
+    """The order's invoice (once accepted) or receipt (once completed), as a PDF, for the
+    company and the lab."""
+    if kind not in ("invoice", "receipt"):
+        raise errors.not_found("document")
+    order = orders.get_order(db, order_id)
+    if orders.side_of(principal, order, Role.viewer) is None and not (
+            principal.is_operator or principal.is_regulator):
+        raise errors.forbidden("an order's papers are the company's and the lab's")
+    wanted = ("accepted", "sample_received", "testing", "report_issued", "completed") \
+        if kind == "invoice" else ("completed",)
+    if order.status.value not in wanted or order.amount_fen is None:
+        raise errors.conflict("status", f"an order that is {order.status.value} has no {kind}")
+    names = _names(db, {order.company_org_id, order.lab_org_id})
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    titles = {"invoice": ("费用通知单", "Invoice"), "receipt": ("收款收据", "Receipt")}
+    html = templates_for(locale).get_template("market/invoice.html").render(
+        request=request, principal=principal, locale=locale, csrf="", order=order,
+        title=titles[kind][0 if locale == "zh" else 1], paid=kind == "receipt",
+        issued=order.updated_at, lab_name=names.get(order.lab_org_id, ""),
+        company_name=names.get(order.company_org_id, ""))
+    pdf = await run_in_threadpool(html_to_pdf, html)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{order.number}-{kind}.pdf"'})
 
 
 # --- instruments and bookings --------------------------------------------------------------

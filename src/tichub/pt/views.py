@@ -21,7 +21,7 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.i18n import request_locale
 from tichub.core.models import Organisation, Role
-from tichub.core.web import BEIJING, render, templates_for
+from tichub.core.web import BEIJING, html_to_pdf, render, templates_for
 from tichub.pt import charts, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
@@ -379,7 +379,7 @@ async def report_pdf(request: Request, round_id: str, db: DB, principal: SignedI
     html = templates_for(locale).get_template("pt/report.html").render(
         request=request, principal=principal, locale=locale, csrf="", printable=True,
         **context)
-    pdf = await run_in_threadpool(_to_pdf, html)
+    pdf = await run_in_threadpool(html_to_pdf, html)
     rnd = context["rnd"]
     name = f"{rnd.scheme.code}-{rnd.code}-{locale}.pdf"
     return Response(pdf, media_type="application/pdf",
@@ -401,13 +401,6 @@ def scores_export(request: Request, round_id: str, fmt: str, db: DB,
             for m in measurands for it in m.items for r in it.rows]
     return download(fmt, f"{rnd.scheme.code}-{rnd.code}-scores.{fmt}", header, rows,  # type: ignore[arg-type]
                     sheet="scores")
-
-
-def _to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    # No base URL: the report is self-contained (inline SVG and CSS), so nothing is fetched.
-    return bytes(HTML(string=html).write_pdf())
 
 
 @router.get("/pt/history", response_class=HTMLResponse)
