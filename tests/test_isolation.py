@@ -76,6 +76,8 @@ class World:
     fmt: str = "csv"
     what: str = "provider"
     kind: str = "invoice"
+    a_expert: str = ""
+    a_consultation: str = ""  # a firm's consultation of A's expert
     item_id: str = ""  # A's application to the programme, for the operator's page step
 
 
@@ -298,6 +300,22 @@ CASES = [
     Case("GET", "/market/programmes/{programme}", "denied"),
     Case("POST", "/market/programmes/{programme}/{what}/{item_id}", "denied", form=True,
          body=lambda w: {"approve": "yes"}),
+    Case("GET", "/api/experts", "public"),
+    Case("POST", "/api/experts", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名", "fields": ["x"]}),
+    Case("POST", "/api/experts/{a_expert}/consultations", "denied", body=lambda w: {
+        "org_id": w.a_org, "topic": "x"}),
+    Case("GET", "/api/consultations/{a_consultation}", "denied"),
+    Case("POST", "/api/consultations/{a_consultation}/steps", "denied", body=lambda w: {
+        "action": "cancel"}),
+    Case("GET", "/market/experts", "public"),
+    Case("POST", "/market/experts", "denied", form=True, body=lambda w: {
+        "org_id": w.a_org, "name": "冒名", "fields": "x"}),
+    Case("POST", "/market/experts/{a_expert}/consultations", "denied", form=True,
+         body=lambda w: {"org_id": w.a_org, "topic": "x"}),
+    Case("GET", "/market/consultations/{a_consultation}", "denied"),
+    Case("POST", "/market/consultations/{a_consultation}/steps", "denied", form=True,
+         body=lambda w: {"action": "decline"}),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -386,13 +404,21 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
 
     notice = db.scalars(select(Notification).where(Notification.org_id == a.org.id)).first()
     assert notice is not None
+    from tichub.market import consulting
+    from tichub.market.schemas import ConsultationIn, ExpertIn
+
+    expert = consulting.add_expert(db, a.principal(db), ExpertIn(
+        org_id=a.org.id, name="公开专家", fields=["电池"]))
+    consultation = consulting.request(db, firm.principal(db), expert.id, ConsultationIn(
+        org_id=firm.org.id, topic="秘密新品"))
     zulu = "%Y-%m-%dT%H:%M:%SZ"
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
-                 application=application.id, item_id=listing.id,
+                 application=application.id, item_id=listing.id, a_expert=expert.id,
+                 a_consultation=consultation.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -442,6 +468,8 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_listing_service}", "{listing_id}").replace("{a_order}", "{order_id}")
                .replace("{a_notice}", "{notification_id}")
                .replace("{application}", "{application_id}")
+               .replace("{a_expert}", "{expert_id}")
+               .replace("{a_consultation}", "{consultation_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

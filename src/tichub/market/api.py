@@ -14,7 +14,7 @@ from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.exports import download
 from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
-from tichub.market import order_flow, orders, service
+from tichub.market import consulting, order_flow, orders, service
 from tichub.market.models import Booking, Instrument, Order
 from tichub.market.schemas import (
     ActionIn,
@@ -23,7 +23,12 @@ from tichub.market.schemas import (
     ApplicationOut,
     BookingIn,
     BookingOut,
+    ConsultationIn,
+    ConsultationOut,
+    ConsultationStepIn,
     DecisionIn,
+    ExpertIn,
+    ExpertOut,
     InstrumentIn,
     InstrumentOut,
     ListingIn,
@@ -338,3 +343,39 @@ def act(order_id: str, body: ActionIn, db: DB, principal: Editor) -> OrderOut:
 def rate(order_id: str, body: RatingIn, db: DB, principal: Editor) -> OrderOut:
     """The company that completed the order rates it (1-5) and may review it, once."""
     return order_out(orders.rate(db, principal, order_id, body.rating, body.review), principal)
+
+
+# --- expert consulting ---------------------------------------------------------------------
+
+@router.get("/experts", response_model=list[ExpertOut])
+def list_experts(db: DB, principal: Public,
+                 field: Annotated[str | None, Query(max_length=100)] = None) -> list[Any]:
+    """Experts offered for consultation: fields, standards committees, languages, fee."""
+    return consulting.list_experts(db, field)
+
+
+@router.post("/experts", response_model=ExpertOut, status_code=201)
+def add_expert(body: ExpertIn, db: DB, principal: Editor) -> Any:
+    return consulting.add_expert(db, principal, body)
+
+
+@router.post("/experts/{expert_id}/consultations", response_model=ConsultationOut,
+             status_code=201)
+def request_consultation(expert_id: str, body: ConsultationIn, db: DB,
+                         principal: Editor) -> Any:
+    """An organisation asks an expert for a consultation; the expert's side is told."""
+    return consulting.request(db, principal, expert_id, body)
+
+
+@router.get("/consultations/{consultation_id}", response_model=ConsultationOut)
+def get_consultation(consultation_id: str, db: DB, principal: Annotated[Principal, access(
+        "user", note="the client and the expert's organisation")]) -> Any:
+    return consulting.get(db, principal, consultation_id)[0]
+
+
+@router.post("/consultations/{consultation_id}/steps", response_model=ConsultationOut)
+def consultation_step(consultation_id: str, body: ConsultationStepIn, db: DB,
+                      principal: Editor) -> Any:
+    """``schedule`` and ``decline`` (the expert's side), ``cancel`` (the client), and
+    ``advise``: the record of the advice given, which sets the fee by the time taken."""
+    return consulting.step(db, principal, consultation_id, body)

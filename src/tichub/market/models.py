@@ -345,3 +345,47 @@ class VoucherApplication(IdMixin, CreatedMixin, Base):
         _enum(ApplicationStatus, "application_status"), default=ApplicationStatus.applied)
     voucher_id: Mapped[str | None] = mapped_column(ForeignKey("vouchers.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- expert consulting ---------------------------------------------------------------------
+
+
+class Expert(IdMixin, CreatedMixin, Base):
+    """An expert an organisation offers for consultation."""
+
+    __tablename__ = "experts"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. 电池安全, EMC
+    committees: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. SAC/TC 294
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fee_fen_per_hour: Mapped[int] = mapped_column(BigInteger, default=0)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ConsultationStatus(enum.StrEnum):
+    requested = "requested"
+    scheduled = "scheduled"
+    advised = "advised"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+class Consultation(IdMixin, CreatedMixin, Base):
+    __tablename__ = "consultations"
+
+    expert_id: Mapped[str] = mapped_column(ForeignKey("experts.id"), index=True)
+    client_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    question: Mapped[str] = mapped_column(Text, default="")
+    preferred_times: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ConsultationStatus] = mapped_column(
+        _enum(ConsultationStatus, "consultation_status"))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    advice: Mapped[str] = mapped_column(Text, default="")  # the record of the advice given
+    fee_fen: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

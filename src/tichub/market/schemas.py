@@ -341,3 +341,62 @@ class ApplicationDecisionIn(InputModel):
     approve: bool
     face_fen: Annotated[int | None, Field(gt=0, le=10**11)] = None
     valid_until: date | None = None
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ExpertIn(InputModel):
+    org_id: OrgId
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    title: Annotated[str, Field(max_length=200)] = ""
+    fields: list[Tag] = Field(min_length=1, max_length=20)
+    committees: list[Tag] = Field(default_factory=list, max_length=20)
+    languages: list[Tag] = Field(default_factory=lambda: ["zh"], max_length=10)
+    fee_fen_per_hour: Fen = 0
+    bio: Annotated[str, Field(max_length=5000)] = ""
+
+
+class ExpertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    org_id: str
+    name: str
+    title: str
+    fields: list[str]
+    committees: list[str]
+    languages: list[str]
+    fee_fen_per_hour: int
+    bio: str
+
+
+class ConsultationIn(InputModel):
+    org_id: OrgId  # the client
+    topic: Annotated[str, Field(min_length=1, max_length=300)]
+    question: Annotated[str, Field(max_length=5000)] = ""
+    preferred_times: Annotated[str, Field(max_length=500)] = ""
+
+
+class ConsultationStepIn(InputModel):
+    """``schedule`` (scheduled_at, minutes), ``decline``, ``cancel``, or ``advise``
+    (advice, minutes: what was advised and how long it took, which sets the fee)."""
+
+    action: Annotated[str, Field(pattern="^(schedule|decline|cancel|advise)$")]
+    scheduled_at: datetime | None = None
+    minutes: Annotated[int | None, Field(ge=5, le=600)] = None
+    advice: Annotated[str, Field(max_length=20000)] = ""
+
+
+class ConsultationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    expert_id: str
+    client_org_id: str
+    topic: str
+    question: str
+    preferred_times: str
+    status: str
+    scheduled_at: datetime | None
+    minutes: int | None
+    advice: str
+    fee_fen: int | None

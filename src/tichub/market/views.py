@@ -20,7 +20,7 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.i18n import request_locale
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.web import BEIJING, html_to_pdf, render, templates_for
-from tichub.market import order_flow, orders, service
+from tichub.market import consulting, order_flow, orders, service
 from tichub.market.models import (
     ApplicationStatus,
     Booking,
@@ -35,6 +35,9 @@ from tichub.market.schemas import (
     ApplicationDecisionIn,
     ApplicationIn,
     BookingIn,
+    ConsultationIn,
+    ConsultationStepIn,
+    ExpertIn,
     InstrumentIn,
     ListingIn,
     OrderIn,
@@ -384,6 +387,90 @@ def booking_step(request: Request, booking_id: str, step: str, db: DB,
     where = booking.instrument_id
     return _back(request, db, steps[step], f"/market/instruments/{where}",
                  lambda e: _instrument_page(request, db, principal, where, e))
+
+
+# --- expert consulting ---------------------------------------------------------------------
+
+@router.get("/market/experts", response_class=HTMLResponse)
+def experts_page(request: Request, db: DB, principal: Public,
+                 field: Annotated[str, Query(max_length=100)] = "",
+                 error: str | None = None) -> HTMLResponse:
+    experts = consulting.list_experts(db, field or None)
+    return render(request, "market/experts.html", principal, experts=experts, field=field,
+                  error=error, clients=_orgs(db, principal, tuple(OrgKind)),
+                  owners=_orgs(db, principal, tuple(OrgKind)))
+
+
+@router.post("/market/experts", response_model=None)
+def add_expert(request: Request, db: DB, principal: SignedIn,
+               org_id: Annotated[str, Form()], name: Annotated[str, Form()],
+               fields: Annotated[str, Form()], title: Annotated[str, Form()] = "",
+               committees: Annotated[str, Form()] = "", languages: Annotated[str, Form()] = "zh",
+               fee: Annotated[str, Form()] = "0", bio: Annotated[str, Form()] = "") -> Response:
+    def split(text: str) -> list[str]:
+        return [t.strip() for t in text.replace("，", ",").split(",") if t.strip()]
+
+    def run() -> None:
+        consulting.add_expert(db, principal, ExpertIn(
+            org_id=org_id, name=name, title=title, fields=split(fields),
+            committees=split(committees), languages=split(languages) or ["zh"],
+            fee_fen_per_hour=_fen(fee, "fee"), bio=bio))
+
+    return _back(request, db, run, "/market/experts",
+                 lambda e: experts_page(request, db, principal, "", e))
+
+
+@router.post("/market/experts/{expert_id}/consultations", response_model=None)
+def request_consultation(request: Request, expert_id: str, db: DB, principal: SignedIn,
+                         org_id: Annotated[str, Form()], topic: Annotated[str, Form()],
+                         question: Annotated[str, Form()] = "",
+                         preferred_times: Annotated[str, Form()] = "") -> Response:
+    made: list[str] = []
+
+    def run() -> None:
+        made.append(consulting.request(db, principal, expert_id, ConsultationIn(
+            org_id=org_id, topic=topic, question=question,
+            preferred_times=preferred_times)).id)
+
+    response = _back(request, db, run, "", lambda e: experts_page(request, db, principal,
+                                                                  "", e))
+    return RedirectResponse(f"/market/consultations/{made[0]}", status_code=303) \
+        if made else response
+
+
+def _consultation_page(request: Request, db: Session, principal: Principal,
+                       consultation_id: str, error: str | None = None) -> HTMLResponse:
+    c, expert = consulting.get(db, principal, consultation_id)
+    return render(request, "market/consultation.html", principal, c=c, expert=expert,
+                  error=error, expert_side=expert.org_id in principal.roles,
+                  client_side=c.client_org_id in principal.roles,
+                  names=_names(db, {c.client_org_id, expert.org_id}))
+
+
+@router.get("/market/consultations/{consultation_id}", response_class=HTMLResponse)
+def consultation_page(request: Request, consultation_id: str, db: DB,
+                      principal: SignedIn) -> HTMLResponse:
+    return _consultation_page(request, db, principal, consultation_id)
+
+
+@router.post("/market/consultations/{consultation_id}/steps", response_model=None)
+def consultation_step(request: Request, consultation_id: str, db: DB, principal: SignedIn,
+                      action: Annotated[str, Form()], day: Annotated[str, Form()] = "",
+                      time: Annotated[str, Form()] = "", minutes: Annotated[str, Form()] = "",
+                      advice: Annotated[str, Form()] = "") -> Response:
+    def run() -> None:
+        when = None
+        if day and time:
+            try:
+                when = datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=BEIJING)
+            except ValueError:
+                raise errors.invalid("day", "give a date and a time") from None
+        consulting.step(db, principal, consultation_id, ConsultationStepIn(
+            action=action, scheduled_at=when, minutes=int(minutes) if minutes else None,
+            advice=advice))
+
+    return _back(request, db, run, f"/market/consultations/{consultation_id}",
+                 lambda e: _consultation_page(request, db, principal, consultation_id, e))
 
 
 # --- vouchers ------------------------------------------------------------------------------

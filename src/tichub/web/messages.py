@@ -27,5 +27,6 @@ DYNAMIC = [
     # marketplace: order, booking, voucher, application and listing status
     _("submitted"), _("quoted"), _("sample_received"), _("testing"), _("report_issued"),
     _("completed"), _("cancelled"), _("disputed"), _("confirmed"), _("no_show"), _("active"),
-    _("revoked"), _("applied"), _("approved"), _("rejected"), _("rated"),
+    _("revoked"), _("applied"), _("approved"), _("rejected"), _("rated"), _("scheduled"),
+    _("advised"),
 ]

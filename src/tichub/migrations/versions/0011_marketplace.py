@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:10:06.637734
+Create Date: 2026-12-02 07:16:51.229814
 """
 
 from __future__ import annotations
@@ -19,6 +19,24 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('experts',
+    sa.Column('org_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('committees', sa.JSON(), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('fee_fen_per_hour', sa.BigInteger(), nullable=False),
+    sa.Column('bio', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_experts_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_experts'))
+    )
+    with op.batch_alter_table('experts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_experts_org_id'), ['org_id'], unique=False)
+
     op.create_table('instruments',
     sa.Column('org_id', sa.String(length=26), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -136,6 +154,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bookings_instrument_id'), ['instrument_id'], unique=False)
         batch_op.create_index('ix_bookings_instrument_period', ['instrument_id', 'starts_at', 'ends_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_org_id'), ['org_id'], unique=False)
+
+    op.create_table('consultations',
+    sa.Column('expert_id', sa.String(length=26), nullable=False),
+    sa.Column('client_org_id', sa.String(length=26), nullable=False),
+    sa.Column('topic', sa.String(length=300), nullable=False),
+    sa.Column('question', sa.Text(), nullable=False),
+    sa.Column('preferred_times', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.Enum('requested', 'scheduled', 'advised', 'declined', 'cancelled', name='consultation_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('scheduled_at', tichub.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('minutes', sa.Integer(), nullable=True),
+    sa.Column('advice', sa.Text(), nullable=False),
+    sa.Column('fee_fen', sa.BigInteger(), nullable=True),
+    sa.Column('updated_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_org_id'], ['organisations.id'], name=op.f('fk_consultations_client_org_id_organisations')),
+    sa.ForeignKeyConstraint(['expert_id'], ['experts.id'], name=op.f('fk_consultations_expert_id_experts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultations'))
+    )
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consultations_client_org_id'), ['client_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consultations_expert_id'), ['expert_id'], unique=False)
 
     op.create_table('ledger_transactions',
     sa.Column('programme_id', sa.String(length=26), nullable=False),
@@ -411,6 +451,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_programme_id'))
 
     op.drop_table('ledger_transactions')
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consultations_expert_id'))
+        batch_op.drop_index(batch_op.f('ix_consultations_client_org_id'))
+
+    op.drop_table('consultations')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_org_id'))
         batch_op.drop_index('ix_bookings_instrument_period')
@@ -435,3 +480,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_instruments_org_id'))
 
     op.drop_table('instruments')
+    with op.batch_alter_table('experts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_experts_org_id'))
+
+    op.drop_table('experts')
