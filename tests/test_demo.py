@@ -128,3 +128,20 @@ def test_demo_proficiency_testing(client, app) -> None:  # type: ignore[no-untyp
     assert 'data-testid="results-form"' in page.text
     history = client.get("/pt/history")
     assert "DEMO-FOOD-METALS/2025-2" in history.text
+
+
+def test_demo_marketplace(client, app) -> None:  # type: ignore[no-untyped-def]
+    from helpers import sign_in
+    from tichub.demo.market import seed_market
+    from tichub.market.models import Order, Voucher
+
+    with app.state.sessionmaker() as db:
+        demo.seed(db, scale=0.3, seed=2027)
+        assert seed_market(db) == 2
+        statuses = sorted(o.status.value for o in db.query(Order))
+        [voucher] = db.query(Voucher).all()
+    assert statuses == ["submitted", "testing"]
+    assert voucher.balance_fen == 100_000  # 3,000 yuan less 2,000 paid for the order
+    sign_in(client, "company@demo.tichub.cn", demo.DEMO_PASSWORD)
+    assert "储能电池包" in client.get("/market/orders").text
+    assert client.get("/market").status_code == 200

@@ -220,6 +220,9 @@ def demo_seed(
         from tichub.demo.pt import seed_pt
 
         counts["PT rounds"] = seed_pt(db, log, seed=seed)
+        from tichub.demo.market import seed_market
+
+        counts["orders"] = seed_market(db)
         counts["reports in the log"] = seed_reports(db, log, seed=seed)
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
 
