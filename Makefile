@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/tlog.py
 	$(BIN)/python bench/pt.py
+	$(BIN)/python bench/market.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -274,8 +274,8 @@ class Order(IdMixin, CreatedMixin, Base):
     __tablename__ = "orders"
 
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    company_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    lab_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    company_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    lab_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"))
     listing_id: Mapped[str | None] = mapped_column(ForeignKey("service_listings.id"))
     request_id: Mapped[str | None] = mapped_column(ForeignKey("service_requests.id"),
@@ -287,8 +287,7 @@ class Order(IdMixin, CreatedMixin, Base):
     sample_delivery: Mapped[str] = mapped_column(String(20), default="drop_off")
     sample_return: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"),
-                                                index=True)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"))
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)  # the quote, tax included
     tax_fen: Mapped[int | None] = mapped_column(BigInteger)
     quote_valid_until: Mapped[date | None] = mapped_column(Date)
@@ -303,7 +302,11 @@ class Order(IdMixin, CreatedMixin, Base):
         CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount"),
         CheckConstraint("voucher_fen >= 0", name="voucher"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        # A lab's inbox and a company's list, newest change first, with or without a
+        # status filter: each an index range read in order.
         Index("ix_orders_lab_status", "lab_org_id", "status", "updated_at"),
+        Index("ix_orders_lab_updated", "lab_org_id", "updated_at"),
+        Index("ix_orders_company_updated", "company_org_id", "updated_at"),
     )
 
 

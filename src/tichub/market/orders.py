@@ -335,7 +335,11 @@ def inbox(db: Session, principal: Principal, org_id: str, status: str | None = N
           offset: int = 0, limit: int = 50) -> tuple[list[Order], int]:
     """An organisation's orders, newest change first: a lab's inbox or a company's list."""
     require(principal, Role.viewer, org=org_id, scope=SCOPE)
-    where: list[Any] = [(Order.lab_org_id == org_id) | (Order.company_org_id == org_id)]
+    org = db.get(Organisation, org_id)
+    # An organisation is on one side of its orders: a lab's inbox, a company's list.
+    side = Order.company_org_id if org is not None and org.kind is OrgKind.enterprise \
+        else Order.lab_org_id
+    where: list[Any] = [side == org_id]
     if status:
         try:
             where.append(Order.status == OrderStatus(status))

@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:16:51.229814
+Create Date: 2026-12-02 07:20:18.332425
 """
 
 from __future__ import annotations
@@ -307,11 +307,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_orders_company_org_id'), ['company_org_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_orders_lab_org_id'), ['lab_org_id'], unique=False)
+        batch_op.create_index('ix_orders_company_updated', ['company_org_id', 'updated_at'], unique=False)
         batch_op.create_index('ix_orders_lab_status', ['lab_org_id', 'status', 'updated_at'], unique=False)
+        batch_op.create_index('ix_orders_lab_updated', ['lab_org_id', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_request_id'), ['request_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
 
     op.create_table('voucher_applications',
     sa.Column('programme_id', sa.String(length=26), nullable=False),
@@ -420,11 +419,10 @@ def downgrade() -> None:
 
     op.drop_table('voucher_applications')
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index(batch_op.f('ix_orders_request_id'))
+        batch_op.drop_index('ix_orders_lab_updated')
         batch_op.drop_index('ix_orders_lab_status')
-        batch_op.drop_index(batch_op.f('ix_orders_lab_org_id'))
-        batch_op.drop_index(batch_op.f('ix_orders_company_org_id'))
+        batch_op.drop_index('ix_orders_company_updated')
 
     op.drop_table('orders')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
