@@ -160,3 +160,16 @@ def test_verify_a_report_by_number_and_by_its_pdf(live_server: str, tmp_path: Pa
         expect(page.get_by_test_id("pdf-check")).to_contain_text("没有已登记的文件与此 PDF 一致")
         assert "秘密客户" not in page.content()
         browser.close()
+
+
+def browser_sign_in(browser, url: str, email: str):  # type: ignore[no-untyped-def]
+    """A new browser context signed in as ``email``: a page ready to use."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context().new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("header .user")).to_contain_text(email.split("@")[0])
+    return page

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import skip_or_fail
-from helpers import PASSWORD, live_server, make_account, make_institution
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from helpers import live_server, make_account, make_institution
+from test_browser import CHROMIUM, CHROMIUM_ARGS, browser_sign_in
 from tichub.app import create_app
 from tichub.core.config import Settings
 from tichub.core.models import OrgKind
@@ -48,13 +48,7 @@ def test_request_quote_order_report_and_voucher_settlement(tmp_path: Path,
                                      args=CHROMIUM_ARGS)
 
         def signed_in(email: str):  # type: ignore[no-untyped-def]
-            page = browser.new_context().new_page()
-            page.goto(f"{url}/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form.stack button[type=submit]")
-            expect(page.locator("header .user")).to_contain_text(email.split("@")[0])
-            return page
+            return browser_sign_in(browser, url, email)
 
         # the operator opens a programme
         o = signed_in("ops@platform.cn")

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 
 from conftest import skip_or_fail
-from helpers import PASSWORD, live_server, make_account, make_institution
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from helpers import live_server, make_account, make_institution
+from test_browser import CHROMIUM, CHROMIUM_ARGS, browser_sign_in
 from tichub.app import create_app
 from tichub.core.config import Settings
 from tichub.pt import service
@@ -54,13 +54,7 @@ def test_a_round_end_to_end_in_the_browser(tmp_path: Path, sqlite_template: Path
                                      args=CHROMIUM_ARGS)
 
         def signed_in(email: str):  # type: ignore[no-untyped-def]
-            page = browser.new_context().new_page()
-            page.goto(f"{url}/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form.stack button[type=submit]")
-            expect(page.locator("header .user")).to_contain_text(email.split("@")[0])
-            return page
+            return browser_sign_in(browser, url, email)
 
         # the provider defines the scheme and the round, and invites two labs
         p = signed_in("pt@provider.cn")

@@ -54,6 +54,18 @@ def create_organisation(
     return org
 
 
+def named_organisation(db: Session, org_id: str, field_name: str = "org_id",
+                       kinds: tuple[OrgKind, ...] = (), why: str = "") -> Organisation:
+    """The organisation a request names in ``field_name``, or the field's error; with
+    ``kinds``, one of those kinds (``why`` says which may do this)."""
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise errors.invalid(field_name, "no such organisation")
+    if kinds and org.kind not in kinds:
+        raise errors.invalid(field_name, why or "not an organisation of the right kind")
+    return org
+
+
 def find_organisation(db: Session, name_or_id: str) -> Organisation:
     org = db.get(Organisation, name_or_id) or db.scalar(
         select(Organisation).where(Organisation.name == name_or_id)

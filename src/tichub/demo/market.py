@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tichub.core.auth import Principal
-from tichub.core.models import Role, User
+from tichub.demo.acting import acting
 from tichub.market import consulting, orders, service
 from tichub.market.schemas import (
     ActionIn,
@@ -28,20 +27,11 @@ from tichub.market.schemas import (
 from tichub.registry.models import Institution, Qualification, QualificationStatus, ScopeLine
 
 
-def _acting(db: Session, email: str) -> tuple[Principal, str] | None:
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None or not user.memberships:
-        return None
-    org = user.memberships[0].org
-    return Principal(user_id=user.id, email=email, roles={org.id: Role.admin},
-                     kinds={org.id: org.kind}), org.id
-
-
 def seed_market(db: Session) -> int:
     """Builds the demo marketplace; returns how many orders it made."""
-    lab = _acting(db, "lab@demo.tichub.cn")
-    company = _acting(db, "company@demo.tichub.cn")
-    operator = _acting(db, "operator@demo.tichub.cn")
+    lab = acting(db, "lab@demo.tichub.cn")
+    company = acting(db, "company@demo.tichub.cn")
+    operator = acting(db, "operator@demo.tichub.cn")
     if lab is None or company is None or operator is None:
         return 0
     (lp, lab_org), (cp, company_org), (op, operator_org) = lab, company, operator

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tichub.core.auth import Principal
-from tichub.core.models import Organisation, OrgKind, Role, User
+from tichub.core.models import Organisation, OrgKind, Role
+from tichub.demo.acting import acting
 from tichub.pt import service
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
 from tichub.registry.models import Institution
@@ -27,19 +28,10 @@ ROUNDS = [("2025-2", "2025 年第二轮 大米中铅、镉"), ("2026-1", "2026 �
           ("2026-2", "2026 年第二轮 大米中铅、镉")]
 
 
-def _acting(db: Session, email: str) -> tuple[Principal, str] | None:
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None or not user.memberships:
-        return None
-    org = user.memberships[0].org
-    return Principal(user_id=user.id, email=email, roles={org.id: Role.admin},
-                     kinds={org.id: org.kind}), org.id
-
-
 def seed_pt(db: Session, log: Any, seed: int = 2027, labs: int = 24) -> int:
     """Builds the demo scheme and rounds; returns how many rounds it made."""
-    provider = _acting(db, PROVIDER_EMAIL)
-    lab = _acting(db, LAB_EMAIL)
+    provider = acting(db, PROVIDER_EMAIL)
+    lab = acting(db, LAB_EMAIL)
     if provider is None or lab is None:
         return 0
     prov, prov_org = provider

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
+from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
@@ -36,12 +37,7 @@ LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
 
 
 def _org(db: Session, org_id: str, kinds: tuple[OrgKind, ...], what: str) -> Organisation:
-    org = db.get(Organisation, org_id)
-    if org is None:
-        raise errors.invalid("org_id", "no such organisation")
-    if org.kind not in kinds:
-        raise errors.invalid("org_id", what)
-    return org
+    return core_service.named_organisation(db, org_id, kinds=kinds, why=what)
 
 
 # --- the catalogue -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
+from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
@@ -56,11 +57,7 @@ HOLDING = (BookingStatus.requested, BookingStatus.confirmed, BookingStatus.compl
 NO_SHOW_WINDOW = timedelta(days=90)
 
 
-def _org(db: Session, org_id: str, field_name: str = "org_id") -> Organisation:
-    org = db.get(Organisation, org_id)
-    if org is None:
-        raise errors.invalid(field_name, "no such organisation")
-    return org
+_org = core_service.named_organisation
 
 
 # --- instruments ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
+from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
@@ -46,11 +47,7 @@ SCOPE_READ = "pt:read"
 
 # --- schemes -------------------------------------------------------------------------------
 
-def _org(db: Session, org_id: str, field_name: str = "org_id") -> Organisation:
-    org = db.get(Organisation, org_id)
-    if org is None:
-        raise errors.invalid(field_name, "no such organisation")
-    return org
+_org = core_service.named_organisation
 
 
 def create_scheme(db: Session, principal: Principal, data: SchemeIn) -> PtScheme:
