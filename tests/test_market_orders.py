@@ -187,3 +187,29 @@ def test_a_listed_service_ordered_directly(client, db, market_world) -> None:  #
     cancelled = ok(client.post(f"/api/orders/{order['id']}/actions", headers=head(db, firm),
                                json={"action": "cancel", "note": "改期"}))
     assert cancelled["status"] == "cancelled" and cancelled["actions"] == []
+
+
+def test_a_voucher_pays_only_for_the_kinds_of_service_its_programme_covers(
+        client, db, market_world) -> None:  # type: ignore[no-untyped-def]
+    lab1, _lab2, inst1, _inst2, firm = market_world
+    operator = make_account(db, "ops@platform.cn", kind=OrgKind.operator)
+    op = operator.principal(db)
+    prog = market.create_programme(db, op, ProgrammeIn(
+        org_id=operator.org.id, code="TEST-ONLY", name="检测券", budget_fen=1_000_000,
+        valid_from=date(2026, 1, 1), valid_until=date(2030, 12, 31), notice_days=0,
+        eligible_kinds="test"))
+    market.review_provider(db, op, market.apply_as_provider(
+        db, lab1.principal(db), prog.id, lab1.org.id).id, approve=True)
+    voucher = market.issue_voucher(db, op, prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=100_000, valid_until=date(2030, 12, 31)))
+    listing = ok(client.post("/api/services", headers=head(db, lab1), json={
+        "org_id": lab1.org.id, "institution_id": inst1, "title": "适配器校准",
+        "kind": "calibration", "standards": ["GB 4943.1-2022"], "price_fen": 50_000}), 201)
+    order = ok(client.post(f"/api/services/{listing['id']}/orders", headers=head(db, firm),
+                           json={"org_id": firm.org.id, "product": "65W 适配器"}), 201)
+    r = client.post(f"/api/orders/{order['id']}/actions", headers=head(db, firm), json={
+        "action": "accept", "voucher_id": voucher.id, "voucher_fen": 10_000})
+    assert r.status_code == 409 and "pays for test services, not calibration" in r.text
+    db.expire_all()
+    assert db.get(Order, order["id"]).status.value == "quoted"
+    assert market.get_voucher(db, voucher.id).balance_fen == 100_000

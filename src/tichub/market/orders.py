@@ -289,7 +289,9 @@ def _pay_with_voucher(db: Session, principal: Principal, order: Order,
     assert order.amount_fen is not None
     redemption = market.redeem(db, principal, data.voucher_id or "", RedeemIn(
         provider_org_id=order.lab_org_id, reference=order.number,
-        order_amount_fen=order.amount_fen, amount_fen=data.voucher_fen), commit=False)
+        order_amount_fen=order.amount_fen, amount_fen=data.voucher_fen), commit=False,
+        service_kind=db.get_one(ServiceListing, order.listing_id).kind if order.listing_id
+        else "test")
     order.voucher_fen = redemption.amount_fen
     return {"voucher_fen": redemption.amount_fen, "voucher_id": data.voucher_id}
 

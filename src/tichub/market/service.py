@@ -434,7 +434,8 @@ def get_voucher(db: Session, voucher_id: str) -> Voucher:
 
 
 def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
-           today: date | None = None, commit: bool = True) -> Redemption:
+           today: date | None = None, commit: bool = True,
+           service_kind: str | None = None) -> Redemption:
     """The holder pays part of an order with its voucher. The balance is decremented only
     where it suffices, in one statement, so concurrent redemptions never overspend.
     ``commit=False`` leaves the transaction to the caller (accepting an order)."""
@@ -456,6 +457,10 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
             listed.listed_from is not None and listed.listed_from > today):
         raise errors.conflict("provider_org_id", "this provider is not listed in the "
                               "programme (or its public-notice period has not passed)")
+    eligible = {k.strip() for k in programme.eligible_kinds.split(",") if k.strip()}
+    if service_kind is not None and eligible and service_kind not in eligible:
+        raise errors.conflict("voucher", f"the programme pays for {', '.join(sorted(eligible))} "
+                              f"services, not {service_kind}")
     cap = data.order_amount_fen * programme.max_share_pct // 100
     if data.amount_fen > cap:
         raise errors.invalid("amount_fen", f"a voucher pays at most {programme.max_share_pct} "
