@@ -150,3 +150,5 @@ def test_booking_an_instrument_through_its_page(app, db) -> None:  # type: ignor
         assert again.status_code == 409 and "already booked" in again.text
         page = c.get(url)
         assert page.text.count("data-testid=\"calendar\"") == 1 and "已确认" in page.text
+        mine = c.get("/market/orders")
+        assert 'data-testid="my-bookings"' in mine.text and "扫描电镜" in mine.text

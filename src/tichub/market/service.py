@@ -284,6 +284,20 @@ def calendar_of(db: Session, instrument_id: str, start: datetime,
         Booking.starts_at < end, Booking.ends_at > start).order_by(Booking.starts_at)))
 
 
+def bookings_of(db: Session, org_ids: list[str], limit: int = 100
+                ) -> list[tuple[Booking, Instrument]]:
+    """The organisations' bookings still to come (or running), soonest first."""
+    if not org_ids:
+        return []
+    rows = db.execute(select(Booking, Instrument).join(Instrument, Instrument.id ==
+                                                       Booking.instrument_id)
+                      .where(Booking.org_id.in_(org_ids), Booking.ends_at > utcnow(),
+                             Booking.status.in_((BookingStatus.requested,
+                                                 BookingStatus.confirmed)))
+                      .order_by(Booking.starts_at).limit(limit))
+    return [(b, i) for b, i in rows]
+
+
 def sees_booking(principal: Principal, booking: Booking, inst: Instrument) -> bool:
     return booking.org_id in principal.roles or inst.org_id in principal.roles or (
         principal.is_operator or principal.is_regulator)
