@@ -238,9 +238,6 @@ CASES = [
     Case("POST", "/api/vouchers/programmes/{programme}/vouchers", "denied", body=lambda w: {
         "holder_org_id": w.b_org, "face_fen": 100, "valid_until": "2026-12-31"}),
     Case("GET", "/api/vouchers/{voucher}", "denied"),
-    Case("POST", "/api/vouchers/{voucher}/redemptions", "denied", body=lambda w: {
-        "provider_org_id": w.a_org, "reference": "X", "order_amount_fen": 100,
-        "amount_fen": 10}),
     Case("POST", "/api/vouchers/{voucher}/revoke", "denied"),
     Case("POST", "/api/vouchers/programmes/{programme}/settlements", "denied",
          body=lambda w: {"provider_org_id": w.a_org}),

@@ -26,7 +26,8 @@ def at(day: int, hour: int) -> datetime:
 def instrument(db, owner: Account, **rules) -> str:  # type: ignore[no-untyped-def]
     data = {"org_id": owner.org.id, "name": "电感耦合等离子体质谱仪", "kind": "ICP-MS",
             "maker": "Agilent", "model": "7900", "hourly_rate_fen": 60_000,
-            "daily_rate_fen": 1_000_000, "calibration_due": date(2027, 6, 30), **rules}
+            "daily_rate_fen": 1_000_000, "calibration_due": date.today() + timedelta(days=365),
+            **rules}
     return service.add_instrument(db, owner.principal(db), InstrumentIn(**data)).id
 
 

@@ -86,11 +86,11 @@ def test_request_quote_order_sample_report_complete(client, db, market_world) ->
     op = operator.principal(db)
     prog = market.create_programme(db, op, ProgrammeIn(
         org_id=operator.org.id, code="SH-CX", name="创新券", budget_fen=5_000_000,
-        valid_from=date(2026, 1, 1), valid_until=date(2030, 12, 31), notice_days=0))
+        valid_from=date(2026, 1, 1), valid_until=date(2099, 12, 31), notice_days=0))
     market.review_provider(db, op, market.apply_as_provider(
         db, lab1.principal(db), prog.id, lab1.org.id).id, approve=True)
     voucher = market.issue_voucher(db, op, prog.id, VoucherIn(
-        holder_org_id=firm.org.id, face_fen=200_000, valid_until=date(2030, 12, 31)))
+        holder_org_id=firm.org.id, face_fen=200_000, valid_until=date(2099, 12, 31)))
 
     orders = ok(client.post("/api/requests", headers=c, json={
         "org_id": firm.org.id, "product": "储能电池包", "standards": ["GB 31241-2022"],
@@ -119,7 +119,7 @@ def test_request_quote_order_sample_report_complete(client, db, market_world) ->
     assert r["errors"][0]["field"] == "amount_fen"
     unchanged(first, "submitted")
 
-    q1 = step(first, l1, "quote", amount_fen=360_000, valid_until="2030-01-01")
+    q1 = step(first, l1, "quote", amount_fen=360_000, valid_until="2099-01-01")
     assert q1["status"] == "quoted" and q1["tax_fen"] == 20_377  # 6 % inside 3,600 yuan
     step(second, l2, "quote", amount_fen=300_000)
     # the programme pays at most half an order: 180,000 of 360,000
@@ -131,7 +131,11 @@ def test_request_quote_order_sample_report_complete(client, db, market_world) ->
     unchanged(second, "cancelled")  # the other lab's quote is closed
     assert market.balances(db, prog.id)[f"provider:{lab1.org.id}"] == 180_000
 
-    step(first, c, "amend", quantity=4, note="多送一件样品")
+    # after acceptance the price stands: the quantity cannot change, the notes can
+    r = step(first, c, "amend", 409, quantity=4)
+    assert "part of the accepted price" in r["detail"]
+    unchanged(first, "accepted")
+    step(first, c, "amend", notes="样品周三寄出", note="补充寄样时间")
     step(first, l1, "receive_sample")
     step(first, l1, "start_testing")
     step(first, c, "cancel", 409)  # testing has started
@@ -196,12 +200,12 @@ def test_a_voucher_pays_only_for_the_kinds_of_service_its_programme_covers(
     op = operator.principal(db)
     prog = market.create_programme(db, op, ProgrammeIn(
         org_id=operator.org.id, code="TEST-ONLY", name="检测券", budget_fen=1_000_000,
-        valid_from=date(2026, 1, 1), valid_until=date(2030, 12, 31), notice_days=0,
+        valid_from=date(2026, 1, 1), valid_until=date(2099, 12, 31), notice_days=0,
         eligible_kinds="test"))
     market.review_provider(db, op, market.apply_as_provider(
         db, lab1.principal(db), prog.id, lab1.org.id).id, approve=True)
     voucher = market.issue_voucher(db, op, prog.id, VoucherIn(
-        holder_org_id=firm.org.id, face_fen=100_000, valid_until=date(2030, 12, 31)))
+        holder_org_id=firm.org.id, face_fen=100_000, valid_until=date(2099, 12, 31)))
     listing = ok(client.post("/api/services", headers=head(db, lab1), json={
         "org_id": lab1.org.id, "institution_id": inst1, "title": "适配器校准",
         "kind": "calibration", "standards": ["GB 4943.1-2022"], "price_fen": 50_000}), 201)
@@ -213,3 +217,121 @@ def test_a_voucher_pays_only_for_the_kinds_of_service_its_programme_covers(
     db.expire_all()
     assert db.get(Order, order["id"]).status.value == "quoted"
     assert market.get_voucher(db, voucher.id).balance_fen == 100_000
+
+
+def _voucher_world(db, lab1, firm):  # type: ignore[no-untyped-def]
+    operator = make_account(db, "ops@platform.cn", kind=OrgKind.operator)
+    op = operator.principal(db)
+    prog = market.create_programme(db, op, ProgrammeIn(
+        org_id=operator.org.id, code="SH-CX", name="创新券", budget_fen=5_000_000,
+        valid_from=date(2026, 1, 1), valid_until=date(2099, 12, 31), notice_days=0))
+    market.review_provider(db, op, market.apply_as_provider(
+        db, lab1.principal(db), prog.id, lab1.org.id).id, approve=True)
+    voucher = market.issue_voucher(db, op, prog.id, VoucherIn(
+        holder_org_id=firm.org.id, face_fen=200_000, valid_until=date(2099, 12, 31)))
+    return operator, prog, voucher
+
+
+def test_cancelling_a_voucher_paid_order_gives_the_money_back(client, db, market_world) -> None:  # type: ignore[no-untyped-def]
+    lab1, _lab2, inst1, _inst2, firm = market_world
+    operator, prog, voucher = _voucher_world(db, lab1, firm)
+    c, lh = head(db, firm), head(db, lab1)
+
+    def new_order() -> str:
+        [o] = ok(client.post("/api/requests", headers=c, json={
+            "org_id": firm.org.id, "product": "电池", "institution_ids": [inst1]}), 201)
+        ok(client.post(f"/api/orders/{o['id']}/actions", headers=lh,
+                       json={"action": "quote", "amount_fen": 100_000}))
+        ok(client.post(f"/api/orders/{o['id']}/actions", headers=c, json={
+            "action": "accept", "amount_fen": 100_000, "voucher_id": voucher.id,
+            "voucher_fen": 50_000}))
+        return str(o["id"])
+
+    first = new_order()
+    db.expire_all()
+    assert market.get_voucher(db, voucher.id).balance_fen == 150_000
+    cancelled = ok(client.post(f"/api/orders/{first}/actions", headers=c,
+                               json={"action": "cancel"}))
+    assert (cancelled["status"], cancelled["voucher_fen"]) == ("cancelled", 0)
+    db.expire_all()
+    assert market.get_voucher(db, voucher.id).balance_fen == 200_000
+    assert market.owed(db, prog.id, lab1.org.id) == 0
+    balances = market.balances(db, prog.id)
+    assert sum(balances.values()) == 0 and balances[f"provider:{lab1.org.id}"] == 0
+    # once the provider has been paid, cancelling is refused: that is a dispute
+    second = new_order()
+    market.settle(db, operator.principal(db), prog.id, lab1.org.id)
+    r = client.post(f"/api/orders/{second}/actions", headers=c, json={"action": "cancel"})
+    assert r.status_code == 409 and "dispute" in r.text
+    db.expire_all()
+    assert db.get(Order, second).status.value == "accepted"
+    # a stale page accepting a changed quote is refused
+    [third] = ok(client.post("/api/requests", headers=c, json={
+        "org_id": firm.org.id, "product": "电池", "institution_ids": [inst1]}), 201)
+    ok(client.post(f"/api/orders/{third['id']}/actions", headers=lh,
+                   json={"action": "quote", "amount_fen": 90_000}))
+    r = client.post(f"/api/orders/{third['id']}/actions", headers=c,
+                    json={"action": "accept", "amount_fen": 80_000})
+    assert r.status_code == 409 and "changed since you saw it" in r.text
+
+
+def test_the_operator_cannot_act_in_a_companys_name(db, market_world) -> None:  # type: ignore[no-untyped-def]
+    from tichub.core import errors
+    from tichub.market import orders
+    from tichub.market.schemas import RedeemIn, RequestIn
+
+    lab1, _lab2, inst1, _inst2, firm = market_world
+    operator, _prog, voucher = _voucher_world(db, lab1, firm)
+    op = operator.principal(db)
+    with pytest.raises(errors.Problem, match="own members"):
+        orders.create_request(db, op, RequestIn(org_id=firm.org.id, product="x",
+                                                institution_ids=[inst1]))
+    with pytest.raises(errors.Problem, match="own members"):
+        market.redeem(db, op, voucher.id, RedeemIn(
+            provider_org_id=lab1.org.id, reference="X", order_amount_fen=10_000,
+            amount_fen=1_000))
+
+
+def test_racing_steps_on_one_order_one_wins(sessionmaker_) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from tichub.core import errors
+    from tichub.market import orders
+    from tichub.market.schemas import ActionIn, RequestIn
+
+    with sessionmaker_() as db:
+        lab = make_account(db, "lab@lab.cn")
+        inst, _ = make_institution(db, lab, name="甲检测", serial=71, scope=SCOPE)
+        firm = make_account(db, "buyer@firm.cn", kind=OrgKind.enterprise)
+        lp, cp = lab.principal(db), firm.principal(db)
+        [order] = orders.create_request(db, cp, RequestIn(
+            org_id=firm.org.id, product="电池", institution_ids=[inst]))
+        orders.act(db, lp, order.id, ActionIn(action="quote", amount_fen=10_000))
+        orders.act(db, cp, order.id, ActionIn(action="accept"))
+        orders.act(db, lp, order.id, ActionIn(action="receive_sample"))
+        order_id = order.id
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def attempt(who: str) -> None:
+        principal, action = (lp, "start_testing") if who == "lab" else (cp, "cancel")
+        with sessionmaker_() as db:
+            barrier.wait()
+            try:
+                orders.act(db, principal, order_id, ActionIn(action=action))
+                outcomes[who] = "done"
+            except errors.Problem as exc:
+                assert exc.status == 409, exc
+                outcomes[who] = "refused"
+
+    threads = [threading.Thread(target=attempt, args=(w,)) for w in ("lab", "company")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["done", "refused"]
+    with sessionmaker_() as db:
+        final = db.get(Order, order_id).status.value
+        events = [e.to_status for e in orders.events(db, db.get(Order, order_id))]
+    assert final == ("testing" if outcomes["lab"] == "done" else "cancelled")
+    assert events[-1] == final and events.count("testing") + events.count("cancelled") == 1

@@ -135,7 +135,7 @@ def test_booking_an_instrument_through_its_page(app, db) -> None:  # type: ignor
     with TestClient(app) as lc:
         csrf = sign_in(lc, "lab@lab.cn")
         r = post(lc, "/market/instruments", csrf, org_id=lab.org.id, name="扫描电镜",
-                 kind="SEM", hourly_rate="800", calibration_due="2030-01-01")
+                 kind="SEM", hourly_rate="800", calibration_due="2099-01-01")
         assert r.status_code == 303, r.text
         url = r.headers["location"]
     day = (date.today() + timedelta(days=3)).isoformat()

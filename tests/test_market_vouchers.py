@@ -193,3 +193,39 @@ def test_applications_claims_and_the_programmes_figures(client, db) -> None:  # 
     assert client.get(f"/api/vouchers/programmes/{prog.id}/figures",
                       headers=firm_head).status_code == 403
     assert_balanced(db, prog.id)
+
+
+def test_two_approvals_of_one_application_issue_one_voucher(sessionmaker_) -> None:  # type: ignore[no-untyped-def]
+    from tichub.market.models import Voucher
+    from tichub.market.schemas import ApplicationDecisionIn, ApplicationIn
+
+    with sessionmaker_() as db:
+        operator, firm, _lab, prog = programme_world(db)
+        application = service.apply_for_voucher(db, firm.principal(db), prog.id, ApplicationIn(
+            org_id=firm.org.id, requested_fen=300_000, district="pudong", sector="新能源"),
+            today=TODAY)
+        op = operator.principal(db)
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def approve() -> None:
+        with sessionmaker_() as db:
+            barrier.wait()
+            try:
+                service.decide_application(db, op, application.id,
+                                           ApplicationDecisionIn(approve=True))
+                results.append("issued")
+            except errors.Problem as exc:
+                assert exc.status == 409, exc
+                results.append("refused")
+
+    threads = [threading.Thread(target=approve) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["issued", "refused"]
+    with sessionmaker_() as db:
+        assert db.scalar(select(func.count()).select_from(Voucher)) == 1
+        assert service.get_programme(db, prog.id).allocated_fen == 300_000
+        assert_balanced(db, prog.id)

@@ -44,11 +44,11 @@ def test_an_order_step_tells_the_other_side_in_app_and_by_mail(client, db, app, 
     inst, _ = make_institution(db, lab, name="甲检测", serial=31,
                                scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
     firm = make_account(db, "buyer@firm.cn", kind=OrgKind.enterprise)
-    head = {"Authorization": "Bearer " + api_token(db, firm, ["market:write"])}
+    head = {"Authorization": "Bearer " + api_token(db, firm, ["market:write", "accounts:read"])}
     r = client.post("/api/requests", headers=head, json={
         "org_id": firm.org.id, "product": "储能电池包", "institution_ids": [inst]})
     assert r.status_code == 201, r.text
-    lab_head = {"Authorization": "Bearer " + api_token(db, lab, ["market:write"])}
+    lab_head = {"Authorization": "Bearer " + api_token(db, lab, ["market:write", "accounts:read"])}
     got = client.get(f"/api/orgs/{lab.org.id}/notifications", headers=lab_head).json()
     assert len(got) == 1 and got[0]["kind"] == "order.submitted"
     assert got[0]["link"] == f"/market/orders/{r.json()[0]['id']}"
@@ -68,6 +68,11 @@ def test_an_order_step_tells_the_other_side_in_app_and_by_mail(client, db, app, 
     body = msg.get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert "储能电池包" in body and "https://tichub.test/market/orders/" in body
     assert deliver_pending(app.state.sessionmaker, settings) == 0  # sent once
+    # supervision reads orders, not an organisation's notifications, and marks nothing read
+    regulator = make_account(db, "samr@example.cn", kind=OrgKind.regulator)
+    assert client.get(f"/api/orgs/{lab.org.id}/notifications", headers={
+        "Authorization": "Bearer " + api_token(db, regulator, ["accounts:read"])}
+    ).status_code == 403
     read = client.post(f"/api/notifications/{got[0]['id']}/read", headers=lab_head)
     assert read.status_code == 200 and read.json()["read_at"]
     assert client.get(f"/api/orgs/{lab.org.id}/notifications", headers=lab_head,

@@ -130,8 +130,8 @@ class NotificationOut(BaseModel):
     read_at: datetime | None
 
 
-Member = Annotated[Principal, access("user", role=Role.viewer,
-                                     note="members of the organisation")]
+Member = Annotated[Principal, access("member", role=Role.viewer, scope="accounts:read",
+                                     note="the organisation's own members")]
 
 
 @router.get("/orgs/{org_id}/notifications", response_model=list[NotificationOut])

@@ -101,6 +101,17 @@ def require(principal: Principal, role: Role, *, org: str | None, scope: str | N
         raise errors.forbidden("you do not hold the role this needs in that organisation")
 
 
+def require_member(principal: Principal, role: Role, *, org: str,
+                   scope: str | None = None) -> None:
+    """As ``require``, for acting *as* an organisation — spending its voucher, ordering,
+    booking or answering in its name: only its own members may, never the operator or a
+    regulator on its behalf."""
+    require(principal, role, org=org, scope=scope)
+    held = principal.roles.get(org)
+    if held is None or held.rank < role.rank:
+        raise errors.forbidden("only the organisation's own members may act in its name")
+
+
 # --- resolving the caller -------------------------------------------------------------
 
 async def get_db(request: Request) -> AsyncIterator[Session]:

@@ -105,3 +105,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def table(model: type[Base]) -> Table:
     """A model's table, for Core statements over many rows (no ORM bookkeeping per row)."""
     return cast(Table, model.__table__)
+
+
+def claim_transition(session: Session, model: type[Base], row_id: str, before: Any,
+                     after: Any, **values: Any) -> bool:
+    """Moves a row from status ``before`` to ``after`` (with ``values``) only if it is still
+    in ``before``: one conditional UPDATE, so of two racing transitions one wins and the
+    other learns it lost (False) instead of overwriting it."""
+    cols = cast(Any, model)
+    done = session.execute(
+        table(model).update().where(cols.id == row_id, cols.status == before)
+        .values(status=after, **values))
+    return bool(getattr(done, "rowcount", 0) == 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from ulid import ULID
 
@@ -17,3 +17,7 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return utcnow().date()
+
+
+# The platform's local time: deadlines, months and dates as people here mean them.
+BEIJING = timezone(timedelta(hours=8))

@@ -14,12 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tichub.core import errors
-from tichub.core.auth import Principal, require
+from tichub.core.auth import Principal, require_member
 from tichub.core.config import Settings
 from tichub.core.ids import utcnow
 from tichub.core.models import Membership, Notification, Role, User
 
 log = logging.getLogger(__name__)
+SCOPE = "accounts:read"
 MAX_ATTEMPTS = 5
 
 
@@ -34,7 +35,9 @@ def notify(db: Session, org_id: str, kind: str, title: str, body: str = "",
 
 def inbox(db: Session, principal: Principal, org_id: str, unread_only: bool = False,
           limit: int = 50) -> list[Notification]:
-    require(principal, Role.viewer, org=org_id)
+    """An organisation's notifications, for its own members (they carry orders' notes,
+    bookings' purposes and amounts: not even supervision reads them here)."""
+    require_member(principal, Role.viewer, org=org_id, scope=SCOPE)
     q = select(Notification).where(Notification.org_id == org_id)
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
@@ -45,7 +48,7 @@ def mark_read(db: Session, principal: Principal, notification_id: str) -> Notifi
     n = db.get(Notification, notification_id)
     if n is None:
         raise errors.not_found("notification")
-    require(principal, Role.viewer, org=n.org_id)
+    require_member(principal, Role.viewer, org=n.org_id, scope=SCOPE)
     if n.read_at is None:
         n.read_at = utcnow()
         db.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from tichub.core.auth import CSRF_COOKIE, CSRF_FIELD, Principal
 from tichub.core.i18n import LOCALE_COOKIE, request_locale, translations
+from tichub.core.ids import BEIJING
 from tichub.core.security import csrf_token
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -38,9 +39,6 @@ def yuan(fen: int | None) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
-
-
-BEIJING = timezone(timedelta(hours=8))
 
 
 def beijing_time(moment: datetime) -> str:

@@ -41,8 +41,6 @@ from tichub.market.schemas import (
     ProviderIn,
     ProviderOut,
     RatingIn,
-    RedeemIn,
-    RedemptionOut,
     RequestIn,
     SettleIn,
     VoucherIn,
@@ -169,15 +167,6 @@ def get_voucher(voucher_id: str, db: DB, principal: Annotated[Principal, access(
             or principal.is_operator or principal.is_regulator):
         raise errors.forbidden("a voucher is its holder's and its operator's business")
     return voucher
-
-
-@router.post("/vouchers/{voucher_id}/redemptions", response_model=RedemptionOut,
-             status_code=201)
-def redeem(voucher_id: str, body: RedeemIn, db: DB, principal: Editor) -> Any:
-    """The holder pays part of an order with the voucher: at most the programme's share of
-    the order, to a listed provider, within the balance (never overspent, however many
-    redemptions race)."""
-    return service.redeem(db, principal, voucher_id, body)
 
 
 @router.post("/vouchers/{voucher_id}/revoke", response_model=VoucherOut)

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
-from tichub.core.auth import Principal, can, require
+from tichub.core.auth import Principal, can, require_member
+from tichub.core.db import claim_transition
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, Role
 from tichub.core.notify import notify
@@ -26,7 +27,7 @@ STEPS = {
 
 
 def add_expert(db: Session, principal: Principal, data: ExpertIn) -> Expert:
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     if db.get(Organisation, data.org_id) is None:
         raise errors.invalid("org_id", "no such organisation")
     expert = Expert(**data.model_dump())
@@ -56,7 +57,7 @@ def get_expert(db: Session, expert_id: str) -> Expert:
 def request(db: Session, principal: Principal, expert_id: str,
             data: ConsultationIn) -> Consultation:
     expert = get_expert(db, expert_id)
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     if data.org_id == expert.org_id:
         raise errors.invalid("org_id", "an organisation does not consult its own expert here")
     now = utcnow()
@@ -95,6 +96,27 @@ def step(db: Session, principal: Principal, consultation_id: str,
     if c.status not in before:
         raise errors.conflict("action", f"a consultation that is {c.status.value} cannot "
                               f"take the step {data.action!r}")
+    if not claim_transition(db, Consultation, c.id, c.status, after, updated_at=utcnow()):
+        db.rollback()
+        raise errors.conflict("action", "the consultation changed meanwhile; reload it")
+    try:
+        _apply(c, expert, data)
+    except errors.Problem:
+        db.rollback()
+        raise
+    c.status = after
+    c.updated_at = utcnow()
+    audit.record(db, action=f"consultation.{after.value}", object_type="consultation",
+                 object_id=c.id, actor_user_id=principal.user_id, org_id=org,
+                 data={"from": [s.value for s in before]})
+    notify(db, c.client_org_id if side == "expert" else expert.org_id,
+           f"consultation.{after.value}",
+           f"{expert.name}：{c.topic} — {after.value}", link=f"/market/consultations/{c.id}")
+    db.commit()
+    return c
+
+
+def _apply(c: Consultation, expert: Expert, data: ConsultationStepIn) -> None:
     if data.action == "schedule":
         if data.scheduled_at is None or data.scheduled_at.tzinfo is None:
             raise errors.invalid("scheduled_at", "give the time, with its zone")
@@ -107,13 +129,3 @@ def step(db: Session, principal: Principal, consultation_id: str,
         c.advice = data.advice
         c.minutes = data.minutes or c.minutes or 60
         c.fee_fen = (expert.fee_fen_per_hour * c.minutes + 30) // 60
-    c.status = after
-    c.updated_at = utcnow()
-    audit.record(db, action=f"consultation.{after.value}", object_type="consultation",
-                 object_id=c.id, actor_user_id=principal.user_id, org_id=org,
-                 data={"from": [s.value for s in before]})
-    notify(db, c.client_org_id if side == "expert" else expert.org_id,
-           f"consultation.{after.value}",
-           f"{expert.name}：{c.topic} — {after.value}", link=f"/market/consultations/{c.id}")
-    db.commit()
-    return c

@@ -215,6 +215,7 @@ class Redemption(IdMixin, CreatedMixin, Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    reversed: Mapped[bool] = mapped_column(Boolean, default=False)  # the order was cancelled
 
 
 # --- the service catalogue, requests and orders --------------------------------------------

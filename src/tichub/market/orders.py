@@ -11,12 +11,14 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core import service as core_service
-from tichub.core.auth import Principal, can, require
+from tichub.core.auth import Principal, can, require, require_member
+from tichub.core.db import claim_transition
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
@@ -43,7 +45,7 @@ def _org(db: Session, org_id: str, kinds: tuple[OrgKind, ...], what: str) -> Org
 # --- the catalogue -------------------------------------------------------------------------
 
 def add_listing(db: Session, principal: Principal, data: ListingIn) -> ServiceListing:
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     _org(db, data.org_id, LAB_KINDS, "services are offered by labs and certification bodies")
     inst = registry.get_institution(db, principal, data.institution_id)
     if inst.org_id != data.org_id:
@@ -126,7 +128,7 @@ def _event(db: Session, order: Order, principal: Principal, action: str,
 
 def create_request(db: Session, principal: Principal, data: RequestIn) -> list[Order]:
     """A company's request, sent to the labs it chose: one order per lab, each to quote."""
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     _org(db, data.org_id, (OrgKind.enterprise,), "requests are made by companies")
     if len(set(data.institution_ids)) != len(data.institution_ids):
         raise errors.invalid("institution_ids", "each lab once")
@@ -157,7 +159,7 @@ def create_request(db: Session, principal: Principal, data: RequestIn) -> list[O
 def order_listing(db: Session, principal: Principal, listing_id: str, data: OrderIn) -> Order:
     """A listed service ordered directly: its price is the standing quote."""
     listing = get_listing(db, listing_id)
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     _org(db, data.org_id, (OrgKind.enterprise,), "orders are placed by companies")
     now = utcnow()
     amount = listing.price_fen * data.quantity
@@ -225,43 +227,20 @@ def act(db: Session, principal: Principal, order_id: str, data: ActionIn,
         if exc.wrong_side:
             raise errors.forbidden(str(exc)) from None
         raise errors.conflict("action", str(exc)) from None
-    extra: dict[str, Any] = {}
-    match data.action:
-        case "quote":
-            if data.amount_fen is None:
-                raise errors.invalid("amount_fen", "a quote names its price (fen, tax included)")
-            order.amount_fen = data.amount_fen
-            order.tax_fen = data.tax_fen if data.tax_fen is not None else _tax(
-                data.amount_fen, 6)
-            if order.tax_fen > data.amount_fen:
-                raise errors.invalid("tax_fen", "the tax is part of the price")
-            order.quote_valid_until = data.valid_until
-            extra = {"amount_fen": data.amount_fen}
-        case "accept":
-            if order.quote_valid_until and order.quote_valid_until < (today or utcnow().date()):
-                raise errors.conflict("action", "the quote has expired; ask for a new one")
-            if data.voucher_id:
-                extra = _pay_with_voucher(db, principal, order, data)
-            _close_other_quotes(db, principal, order)
-        case "amend":
-            changes = {k: v for k in ("quantity", "needed_by", "sample_delivery",
-                                      "sample_return", "notes")
-                       if (v := getattr(data, k)) is not None}
-            if not changes:
-                raise errors.invalid("action", "an amendment changes at least one of "
-                                     "quantity, needed_by, sample_delivery, sample_return, notes")
-            for k, v in changes.items():
-                setattr(order, k, v)
-            if after == "submitted":
-                order.amount_fen = order.tax_fen = None
-            extra = {"changed": sorted(changes)}
-        case "issue_report":
-            if not data.report_number:
-                raise errors.invalid("report_number", "name the report registered for it")
-            record = _report_of(db, order, data.report_number)
-            order.report_number = data.report_number
-            order.report_record_id = record
-            extra = {"report_number": data.report_number}
+    # Take the order from ``before`` to ``after`` first, conditionally: a racing step
+    # (the company cancelling as the lab starts testing) loses instead of overwriting.
+    if not claim_transition(db, Order, order.id, OrderStatus(before), OrderStatus(after),
+                            updated_at=utcnow()):
+        db.rollback()
+        raise errors.conflict("action", "the order changed meanwhile; reload it")
+    try:
+        extra = _apply(db, principal, order, data, before, after, today)
+    except (errors.Problem, ValidationError) as exc:
+        db.rollback()
+        if isinstance(exc, ValidationError):
+            raise errors.Problem(422, "Invalid input",
+                                 errors=errors.field_errors(exc.errors())) from None
+        raise
     order.status = OrderStatus(after)
     _event(db, order, principal, data.action, before, data.note,
            side_org=order.company_org_id if side == "company" else order.lab_org_id,
@@ -270,13 +249,87 @@ def act(db: Session, principal: Principal, order_id: str, data: ActionIn,
     return order
 
 
+def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, before: str,
+           after: str, today: date | None) -> dict[str, Any]:
+    """What an action changes besides the status; raises to refuse it."""
+    extra: dict[str, Any] = {}
+    match data.action:
+        case "quote":
+            if data.amount_fen is None:
+                raise _refuse(db, "amount_fen", "a quote names its price (fen, tax included)",
+                              422)
+            order.amount_fen = data.amount_fen
+            order.tax_fen = data.tax_fen if data.tax_fen is not None else _tax(
+                data.amount_fen, 6)
+            if order.tax_fen > data.amount_fen:
+                raise _refuse(db, "tax_fen", "the tax is part of the price", 422)
+            order.quote_valid_until = data.valid_until
+            extra = {"amount_fen": data.amount_fen}
+        case "accept":
+            if order.quote_valid_until and order.quote_valid_until < (today or utcnow().date()):
+                raise _refuse(db, "action", "the quote has expired; ask for a new one")
+            if data.amount_fen is not None and data.amount_fen != order.amount_fen:
+                raise _refuse(db, "amount_fen", "the quote has changed since you saw it; "
+                              "reload and accept the new one")
+            if data.voucher_id:
+                extra = _pay_with_voucher(db, principal, order, data)
+            _close_other_quotes(db, principal, order)
+        case "amend":
+            changes = {k: v for k in ("quantity", "needed_by", "sample_delivery",
+                                      "sample_return", "notes")
+                       if (v := getattr(data, k)) is not None}
+            if not changes:
+                raise _refuse(db, "action", "an amendment changes at least one of "
+                              "quantity, needed_by, sample_delivery, sample_return, notes",
+                              422)
+            if "quantity" in changes and before not in ("submitted", "quoted"):
+                raise _refuse(db, "quantity", "the quantity is part of the accepted price; "
+                              "cancel and ask again to change it")
+            for k, v in changes.items():
+                setattr(order, k, v)
+            if after == "submitted":
+                order.amount_fen = order.tax_fen = None
+            extra = {"changed": sorted(changes)}
+        case "issue_report":
+            if not data.report_number:
+                raise _refuse(db, "report_number", "name the report registered for it", 422)
+            record = _report_of(db, order, data.report_number)
+            order.report_number = data.report_number
+            order.report_record_id = record
+            extra = {"report_number": data.report_number}
+    if data.action in ("cancel", "decline") and order.voucher_fen:
+        extra = _refund_voucher(db, principal, order)
+    return extra
+
+
+def _refuse(db: Session, field: str, message: str, status: int = 409) -> errors.Problem:
+    """A refusal after the order's transition was claimed: undo the claim with it."""
+    db.rollback()
+    return errors.Problem(status, "Conflict" if status == 409 else "Invalid input",
+                          detail=f"{field}: {message}",
+                          errors=[errors.FieldError(field, message)])
+
+
+def _refund_voucher(db: Session, principal: Principal, order: Order) -> dict[str, Any]:
+    """A cancelled order gives back what a voucher paid for it (not yet settled)."""
+    from tichub.market import service as market
+
+    refunded = market.reverse_redemption(db, principal, order.number, order.lab_org_id)
+    order.voucher_fen = 0
+    return {"voucher_refunded_fen": refunded}
+
+
 def _report_of(db: Session, order: Order, number: str) -> str:
     from tichub.reports import service as reports
 
     record = reports.issued_record(db, order.institution_id, number)
     if record is None:
-        raise errors.invalid("report_number", f"no report {number} issued by this order's "
-                             "institution is registered; register it first")
+        raise _refuse(db, "report_number", f"no valid report {number} issued by this order's "
+                      "institution is registered; register it first", 422)
+    if db.scalar(select(Order.id).where(Order.report_record_id == record.id,
+                                        Order.id != order.id)):
+        raise _refuse(db, "report_number", f"report {number} was issued for another order",
+                      422)
     return record.id
 
 
@@ -312,7 +365,7 @@ def _close_other_quotes(db: Session, principal: Principal, order: Order) -> None
 def rate(db: Session, principal: Principal, order_id: str, rating: int, review: str) -> Order:
     """Only the company that completed the order rates it, once."""
     order = get_order(db, order_id)
-    require(principal, Role.editor, org=order.company_org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=order.company_org_id, scope=SCOPE)
     if order.status is not OrderStatus.completed:
         raise errors.conflict("rating", "an order is rated once it is completed")
     if order.rating is not None:

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core import service as core_service
-from tichub.core.auth import Principal, can, require
+from tichub.core.auth import Principal, can, require_member
+from tichub.core.db import claim_transition
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
+from tichub.core.web import BEIJING
 from tichub.market.models import (
     ApplicationStatus,
     Booking,
@@ -63,7 +65,7 @@ _org = core_service.named_organisation
 # --- instruments ---------------------------------------------------------------------------
 
 def add_instrument(db: Session, principal: Principal, data: InstrumentIn) -> Instrument:
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind not in OWNER_KINDS:
         raise errors.invalid("org_id", "instruments are shared by labs, certification bodies "
@@ -96,7 +98,7 @@ def list_instruments(db: Session, kind: str | None = None) -> list[Instrument]:
 def price_of(inst: Instrument, starts_at: datetime, ends_at: datetime) -> int:
     """Whole days at the daily rate (when it has one and it is cheaper), the rest by the
     hour, rounded to the fen."""
-    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    minutes = -int(-(ends_at - starts_at).total_seconds() // 60)  # a started minute counts
     hourly = (inst.hourly_rate_fen * minutes + 30) // 60
     if inst.daily_rate_fen and minutes >= 24 * 60:
         days, rest = divmod(minutes, 24 * 60)
@@ -148,9 +150,15 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
     any of that time, however close together the two requests came."""
     now = now or utcnow()
     inst = get_instrument(db, instrument_id)
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
-    start, end = data.starts_at, data.ends_at
+    # Bookings of one instrument are decided one at a time: this touch of its row takes
+    # its lock (PostgreSQL) or the database's writer lock (SQLite) before the quota and
+    # share are counted, so two bookings cannot both fit in what only one fits.
+    db.execute(update(Instrument).where(Instrument.id == inst.id)
+               .values(active=Instrument.active))
+    # Months, dates and calibration days are Beijing's, whatever zone the request used.
+    start, end = data.starts_at.astimezone(BEIJING), data.ends_at.astimezone(BEIJING)
     if inst.calibration_due is not None and inst.calibration_due < end.date():
         raise errors.conflict("calibration_due", f"the instrument's calibration is due "
                               f"{inst.calibration_due.isoformat()}: it cannot be booked "
@@ -222,6 +230,9 @@ def get_booking(db: Session, booking_id: str) -> tuple[Booking, Instrument]:
 def _change(db: Session, principal: Principal, booking: Booking, to: BookingStatus,
             now: datetime, **data: Any) -> Booking:
     before = booking.status
+    if not claim_transition(db, Booking, booking.id, before, to, changed_at=now):
+        db.rollback()
+        raise errors.conflict("status", "the booking changed meanwhile; reload it")
     booking.status = to
     booking.changed_at = now
     audit.record(db, action=f"booking.{to.value}", object_type="booking", object_id=booking.id,
@@ -238,7 +249,7 @@ def decide(db: Session, principal: Principal, booking_id: str, approve: bool,
            now: datetime | None = None) -> Booking:
     """The owner approves or declines a booking that waits for it."""
     booking, inst = get_booking(db, booking_id)
-    require(principal, Role.editor, org=inst.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=inst.org_id, scope=SCOPE)
     if booking.status is not BookingStatus.requested:
         raise errors.conflict("status", f"the booking is {booking.status.value}")
     return _change(db, principal, booking, BookingStatus.confirmed if approve
@@ -253,7 +264,7 @@ def cancel(db: Session, principal: Principal, booking_id: str,
     booking, inst = get_booking(db, booking_id)
     if not (can(principal, Role.editor, org=booking.org_id, scope=SCOPE)
             or can(principal, Role.editor, org=inst.org_id, scope=SCOPE)):
-        require(principal, Role.editor, org=booking.org_id, scope=SCOPE)
+        require_member(principal, Role.editor, org=booking.org_id, scope=SCOPE)
     if booking.status not in (BookingStatus.requested, BookingStatus.confirmed):
         raise errors.conflict("status", f"the booking is {booking.status.value}")
     if booking.starts_at <= now:
@@ -268,7 +279,7 @@ def record_outcome(db: Session, principal: Principal, booking_id: str, outcome: 
     """After the slot has started the owner records it used, or missed (a no-show)."""
     now = now or utcnow()
     booking, inst = get_booking(db, booking_id)
-    require(principal, Role.editor, org=inst.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=inst.org_id, scope=SCOPE)
     if booking.status is not BookingStatus.confirmed:
         raise errors.conflict("status", f"the booking is {booking.status.value}")
     if booking.starts_at > now:
@@ -321,11 +332,11 @@ def _post(db: Session, programme_id: str, kind: str, entries: list[tuple[str, in
 
 
 def _operator_of(principal: Principal, programme: Programme) -> None:
-    require(principal, Role.editor, org=programme.operator_org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=programme.operator_org_id, scope=SCOPE)
 
 
 def create_programme(db: Session, principal: Principal, data: ProgrammeIn) -> Programme:
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind not in (OrgKind.operator, OrgKind.regulator):
         raise errors.invalid("org_id", "voucher programmes are run by the platform operator "
@@ -356,7 +367,7 @@ def get_programme(db: Session, programme_id: str) -> Programme:
 def apply_as_provider(db: Session, principal: Principal, programme_id: str,
                       org_id: str) -> ProgrammeProvider:
     programme = get_programme(db, programme_id)
-    require(principal, Role.editor, org=org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=org_id, scope=SCOPE)
     org = _org(db, org_id)
     if org.kind not in (OrgKind.lab, OrgKind.certification_body):
         raise errors.invalid("org_id", "service providers are labs and certification bodies")
@@ -385,7 +396,11 @@ def review_provider(db: Session, principal: Principal, provider_id: str, approve
     _operator_of(principal, programme)
     if row.status is not ListingStatus.applied:
         raise errors.conflict("status", f"already {row.status.value}")
-    row.status = ListingStatus.approved if approve else ListingStatus.rejected
+    to = ListingStatus.approved if approve else ListingStatus.rejected
+    if not claim_transition(db, ProgrammeProvider, row.id, ListingStatus.applied, to):
+        db.rollback()
+        raise errors.conflict("status", "decided meanwhile; reload")
+    row.status = to
     if approve:
         row.listed_from = (today or utcnow().date()) + timedelta(days=programme.notice_days)
     audit.record(db, action=f"voucher.provider.{row.status.value}",
@@ -455,7 +470,7 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
     ``commit=False`` leaves the transaction to the caller (accepting an order)."""
     today = today or utcnow().date()
     voucher = get_voucher(db, voucher_id)
-    require(principal, Role.editor, org=voucher.holder_org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=voucher.holder_org_id, scope=SCOPE)
     programme = get_programme(db, voucher.programme_id)
     if voucher.status is not VoucherStatus.active:
         raise errors.conflict("voucher", f"the voucher is {voucher.status.value}")
@@ -507,6 +522,43 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
     return row
 
 
+def reverse_redemption(db: Session, principal: Principal, reference: str,
+                       provider_org_id: str) -> int:
+    """Gives back what a voucher paid for a cancelled order, inside the caller's
+    transaction: to the voucher if it is still active, else to the programme's funds.
+    Refused once the provider has been paid."""
+    row = db.scalar(select(Redemption).where(Redemption.reference == reference,
+                                             Redemption.provider_org_id == provider_org_id,
+                                             Redemption.reversed.is_(False)))
+    if row is None:
+        return 0
+    voucher = get_voucher(db, row.voucher_id)
+    # Conditional, like every money movement: a settlement racing with this wins or loses.
+    taken = db.execute(update(Redemption).where(
+        Redemption.id == row.id, Redemption.settled.is_(False), Redemption.reversed.is_(False))
+        .values(reversed=True))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise errors.conflict("action", "the voucher's payment for this order has been "
+                              "settled with the provider; raise a dispute instead")
+    back = db.execute(update(Voucher).where(
+        Voucher.id == voucher.id, Voucher.status == VoucherStatus.active)
+        .values(balance_fen=Voucher.balance_fen + row.amount_fen))
+    if back.rowcount == 1:  # type: ignore[attr-defined]
+        target = f"voucher:{voucher.id}"
+    else:  # revoked meanwhile: the money returns to the programme
+        target = "funds"
+        db.execute(update(Programme).where(Programme.id == voucher.programme_id)
+                   .values(allocated_fen=Programme.allocated_fen - row.amount_fen))
+    _post(db, voucher.programme_id, "reversed", [(f"provider:{provider_org_id}",
+                                                  -row.amount_fen),
+                                                 (target, row.amount_fen)], principal,
+          reference=reference)
+    audit.record(db, action="voucher.reversed", object_type="voucher", object_id=voucher.id,
+                 actor_user_id=principal.user_id, org_id=voucher.holder_org_id,
+                 data={"amount_fen": row.amount_fen, "reference": reference})
+    return row.amount_fen
+
+
 def revoke(db: Session, principal: Principal, voucher_id: str) -> Voucher:
     """Ends a voucher; what is left of it returns to the programme's funds."""
     voucher = get_voucher(db, voucher_id)
@@ -545,13 +597,14 @@ def settle(db: Session, principal: Principal, programme_id: str,
     rows = list(db.scalars(select(Redemption).join(Voucher, Voucher.id == Redemption.voucher_id)
                            .where(Voucher.programme_id == programme.id,
                                   Redemption.provider_org_id == provider_org_id,
-                                  Redemption.settled.is_(False))))
+                                  Redemption.settled.is_(False),
+                                  Redemption.reversed.is_(False))))
     total = sum(r.amount_fen for r in rows)
     if not total:
         raise errors.conflict("provider_org_id", "nothing is owed to this provider")
     marked = db.execute(update(Redemption).where(
-        Redemption.id.in_([r.id for r in rows]), Redemption.settled.is_(False))
-        .values(settled=True))
+        Redemption.id.in_([r.id for r in rows]), Redemption.settled.is_(False),
+        Redemption.reversed.is_(False)).values(settled=True))
     if marked.rowcount != len(rows):  # type: ignore[attr-defined]
         db.rollback()
         raise errors.conflict("provider_org_id", "a settlement of these ran meanwhile")
@@ -580,7 +633,7 @@ def balances(db: Session, programme_id: str) -> dict[str, int]:
 def apply_for_voucher(db: Session, principal: Principal, programme_id: str,
                       data: ApplicationIn, today: date | None = None) -> VoucherApplication:
     programme = get_programme(db, programme_id)
-    require(principal, Role.editor, org=data.org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind is not OrgKind.enterprise:
         raise errors.invalid("org_id", "vouchers go to enterprises")
@@ -619,10 +672,25 @@ def decide_application(db: Session, principal: Principal, application_id: str,
     _operator_of(principal, programme)
     if row.status is not ApplicationStatus.applied:
         raise errors.conflict("status", f"already {row.status.value}")
+    # Claimed first, so that two approvals racing cannot issue two vouchers.
+    to = ApplicationStatus.approved if data.approve else ApplicationStatus.rejected
+    if not claim_transition(db, VoucherApplication, row.id, ApplicationStatus.applied, to):
+        db.rollback()
+        raise errors.conflict("status", "decided meanwhile; reload")
+    if data.valid_until is not None and data.valid_until < utcnow().date():
+        db.rollback()
+        raise errors.invalid("valid_until", "has passed")
     if data.approve:
-        voucher = issue_voucher(db, principal, programme.id, VoucherIn(
-            holder_org_id=row.org_id, face_fen=data.face_fen or row.requested_fen,
-            valid_until=data.valid_until or programme.valid_until), commit=False)
+        if programme.valid_until < utcnow().date():
+            db.rollback()
+            raise errors.conflict("status", "the programme has ended")
+        try:
+            voucher = issue_voucher(db, principal, programme.id, VoucherIn(
+                holder_org_id=row.org_id, face_fen=data.face_fen or row.requested_fen,
+                valid_until=data.valid_until or programme.valid_until), commit=False)
+        except errors.Problem:
+            db.rollback()
+            raise
         row.voucher_id = voucher.id
     row.status = ApplicationStatus.approved if data.approve else ApplicationStatus.rejected
     row.decided_at = utcnow()
@@ -641,13 +709,14 @@ def owed(db: Session, programme_id: str, provider_org_id: str) -> int:
                          .join(Voucher, Voucher.id == Redemption.voucher_id)
                          .where(Voucher.programme_id == programme_id,
                                 Redemption.provider_org_id == provider_org_id,
-                                Redemption.settled.is_(False))) or 0)
+                                Redemption.settled.is_(False),
+                                Redemption.reversed.is_(False))) or 0)
 
 
 def claim(db: Session, principal: Principal, programme_id: str, provider_org_id: str) -> int:
     """A provider claims settlement of what vouchers owe it; the operator is told."""
     programme = get_programme(db, programme_id)
-    require(principal, Role.editor, org=provider_org_id, scope=SCOPE)
+    require_member(principal, Role.editor, org=provider_org_id, scope=SCOPE)
     amount = owed(db, programme.id, provider_org_id)
     if not amount:
         raise errors.conflict("provider_org_id", "nothing is owed to this provider")

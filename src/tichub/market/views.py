@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -18,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.i18n import request_locale
+from tichub.core.ids import BEIJING
 from tichub.core.models import Organisation, OrgKind, Role
-from tichub.core.web import BEIJING, html_to_pdf, render, templates_for
+from tichub.core.web import html_to_pdf, render, templates_for
 from tichub.market import consulting, order_flow, orders, service
 from tichub.market.models import (
     ApplicationStatus,
@@ -73,9 +75,12 @@ def _fen(text: str, name: str) -> int:
     """Yuan as typed (12,800.50) into fen."""
     cleaned = text.replace(",", "").replace("，", "").strip()
     try:
-        value = round(float(cleaned) * 100)
-    except ValueError:
+        exact = Decimal(cleaned)
+    except InvalidOperation:
         raise errors.invalid(name, f"{text!r} is not an amount in yuan") from None
+    if not exact.is_finite() or abs(exact) > Decimal(10) ** 11:
+        raise errors.invalid(name, f"{text!r} is not an amount in yuan")
+    value = int((exact * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if value < 0:
         raise errors.invalid(name, "must not be negative")
     return value
@@ -264,6 +269,8 @@ async def order_action(request: Request, order_id: str, db: DB,
         fields: dict[str, Any] = {"action": text("action"), "note": text("note")}
         if text("amount"):
             fields["amount_fen"] = _fen(text("amount"), "amount")
+        if text("expected_fen").isdigit():  # the price the company saw when accepting
+            fields["amount_fen"] = int(text("expected_fen"))
         if text("valid_until"):
             fields["valid_until"] = text("valid_until")
         if text("report_number"):

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core import service as core_service
-from tichub.core.auth import Principal, can, require
+from tichub.core.auth import Principal, can, require, require_member
+from tichub.core.db import claim_transition
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
@@ -228,7 +229,7 @@ def invite(db: Session, principal: Principal, round_id: str, org_id: str) -> PtP
 def request_to_join(db: Session, principal: Principal, round_id: str,
                     org_id: str) -> PtParticipant:
     rnd = get_round(db, round_id)
-    require(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
+    require_member(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
     org = _org(db, org_id)
     _participant_kind_ok(org)
     if org.id == rnd.scheme.provider_org_id:
@@ -270,14 +271,18 @@ def answer(db: Session, principal: Principal, participant_id: str, accept: bool)
             or can(principal, Role.editor, org=provider, scope=SCOPE_WRITE)):
         require(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)  # says why
     if p.status is ParticipantStatus.invited:
-        require(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)
+        require_member(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)
     elif p.status is ParticipantStatus.requested:
         require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     else:
         raise errors.conflict("status", f"already {p.status.value}")
     if rnd.status not in (RoundStatus.draft, RoundStatus.open):
         raise errors.conflict("status", f"the round is {rnd.status.value}")
-    p.status = ParticipantStatus.accepted if accept else ParticipantStatus.declined
+    to = ParticipantStatus.accepted if accept else ParticipantStatus.declined
+    if not claim_transition(db, PtParticipant, p.id, p.status, to, changed_at=utcnow()):
+        db.rollback()
+        raise errors.conflict("status", "answered meanwhile; reload")
+    p.status = to
     p.changed_at = utcnow()
     audit.record(db, action=f"pt.participant.{p.status.value}", object_type="pt_participant",
                  object_id=p.id, actor_user_id=principal.user_id, org_id=p.org_id,
@@ -308,6 +313,9 @@ def transition(db: Session, principal: Principal, round_id: str, action: str) ->
     if action == "open" and not any(p.status is ParticipantStatus.accepted
                                     for p in participants(db, rnd)):
         raise errors.conflict("participants", "no participant has accepted yet")
+    if not claim_transition(db, PtRound, rnd.id, before, after):
+        db.rollback()
+        raise errors.conflict("status", "the round changed meanwhile; reload")
     rnd.status = after
     audit.record(db, action=f"pt.round.{after.value}", object_type="pt_round",
                  object_id=rnd.id, actor_user_id=principal.user_id,
@@ -323,7 +331,7 @@ def check_participant(db: Session, principal: Principal, round_id: str,
     """The round and the caller's accepted place in it, or the refusal: checked before a
     submitted file is even read."""
     rnd = get_round(db, round_id)
-    require(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
+    require_member(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
     p = db.scalar(select(PtParticipant).where(PtParticipant.round_id == rnd.id,
                                               PtParticipant.org_id == org_id))
     if p is None or p.status is not ParticipantStatus.accepted:

@@ -20,8 +20,9 @@ from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.i18n import request_locale
+from tichub.core.ids import BEIJING
 from tichub.core.models import Organisation, Role
-from tichub.core.web import BEIJING, html_to_pdf, render, templates_for
+from tichub.core.web import html_to_pdf, render, templates_for
 from tichub.pt import charts, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn

@@ -931,8 +931,18 @@ def get_pdf(db: Session, principal: Principal, record_id: str) -> tuple[ReportRe
 
 
 def issued_record(db: Session, institution_id: str, number: str) -> ReportRecord | None:
-    """The record by which an institution issued document ``number``, if it did."""
-    return db.scalar(select(ReportRecord).where(
+    """The record by which an institution issued document ``number``, if it did and has
+    not withdrawn, revoked or replaced it since."""
+    record = db.scalar(select(ReportRecord).where(
         ReportRecord.institution_id == institution_id, ReportRecord.number == number,
         ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at.desc())
         .limit(1))
+    if record is None:
+        return None
+    latest = db.scalar(select(ReportRecord.event).where(ReportRecord.refers_to_id == record.id)
+                       .order_by(ReportRecord.registered_at.desc(), ReportRecord.id.desc())
+                       .limit(1))
+    if latest in (RecordEvent.withdrawn, RecordEvent.revoked, RecordEvent.amended,
+                  RecordEvent.suspended):
+        return None
+    return record

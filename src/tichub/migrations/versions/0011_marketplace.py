@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-02 07:20:18.332425
+Create Date: 2026-12-02 07:36:37.036640
 """
 
 from __future__ import annotations
@@ -341,6 +341,7 @@ def upgrade() -> None:
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('transaction_id', sa.String(length=26), nullable=False),
     sa.Column('settled', sa.Boolean(), nullable=False),
+    sa.Column('reversed', sa.Boolean(), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', tichub.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['provider_org_id'], ['organisations.id'], name=op.f('fk_voucher_redemptions_provider_org_id_organisations')),
