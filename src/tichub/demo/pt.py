@@ -46,11 +46,10 @@ def seed_pt(db: Session, log: Any, seed: int = 2027, labs: int = 24) -> int:
     others = [o for o in db.scalars(select(Organisation.id).where(
         Organisation.kind == OrgKind.lab, Organisation.id != lab[1]).order_by(Organisation.id))
         if o != prov_org][:labs]
-    # Labs without users in the demo still take part: the seeder answers for them with the
-    # operator's rights, as the command line does.
-    operator = Principal(user_id="cli", roles={"cli": Role.admin},
-                         kinds={"cli": OrgKind.operator})
-    acting_lab = dict.fromkeys(others, operator)
+    # Labs without users in the demo still take part: the seeder answers as each of them
+    # (acting in an organisation's name takes a membership of it, even for the seeder).
+    acting_lab = {o: Principal(user_id="cli", roles={o: Role.admin}, kinds={o: OrgKind.lab})
+                  for o in others}
     acting_lab[lab[1]] = lab[0]
     now = datetime.now(UTC)
     for r, (code, title) in enumerate(ROUNDS):
