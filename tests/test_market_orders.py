@@ -82,15 +82,7 @@ def test_request_quote_order_sample_report_complete(client, db, market_world) ->
     lab1, lab2, inst1, inst2, firm = market_world
     c, l1, l2 = head(db, firm), head(db, lab1), head(db, lab2)
     # the voucher programme: the operator lists lab1 and gives the firm a voucher
-    operator = make_account(db, "ops@platform.cn", kind=OrgKind.operator)
-    op = operator.principal(db)
-    prog = market.create_programme(db, op, ProgrammeIn(
-        org_id=operator.org.id, code="SH-CX", name="创新券", budget_fen=5_000_000,
-        valid_from=date(2026, 1, 1), valid_until=date(2099, 12, 31), notice_days=0))
-    market.review_provider(db, op, market.apply_as_provider(
-        db, lab1.principal(db), prog.id, lab1.org.id).id, approve=True)
-    voucher = market.issue_voucher(db, op, prog.id, VoucherIn(
-        holder_org_id=firm.org.id, face_fen=200_000, valid_until=date(2099, 12, 31)))
+    _operator, prog, voucher = _voucher_world(db, lab1, firm)
 
     orders = ok(client.post("/api/requests", headers=c, json={
         "org_id": firm.org.id, "product": "储能电池包", "standards": ["GB 31241-2022"],
