@@ -1,0 +1,1 @@
+"""Carbon: product carbon footprints, carbon-label certification, CBAM and PACT exchange."""
