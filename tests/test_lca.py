@@ -100,3 +100,72 @@ def test_a_singular_system_is_refused() -> None:
         LCA(matrix((2, 2), tech), matrix((1, 2), []), [1.0]).solve([1.0, 0.0])
     with pytest.raises(ValueError, match="square"):
         LCA(matrix((2, 3), []), matrix((1, 3), []), [1.0])
+
+
+# ---- uncertainty ------------------------------------------------------------------------
+
+from tichub.carbon.lca import Distribution, MonteCarlo, draw, variance_shares  # noqa: E402
+
+
+def chain_system() -> tuple[LCA, list, list]:  # type: ignore[type-arg]
+    """A foreground product (0) made from a background material (1) and electricity (2);
+    the material uses electricity; electricity is made from coal (3)."""
+    tech = [(0, 0, 1.0), (1, 1, 1.0), (2, 2, 1.0), (3, 3, 1.0),
+            (1, 0, -2.0), (2, 0, -5.0), (2, 1, -1.5), (3, 2, -0.4)]
+    bio = [(0, 0, 0.3), (0, 1, 1.2), (0, 3, 2.4), (1, 3, 0.01)]
+    return LCA(matrix((4, 4), tech), matrix((2, 4), bio), [1.0, 29.8]), tech, bio
+
+
+def test_draws_follow_their_distributions() -> None:
+    rng = np.random.default_rng(5)
+    d = draw([Distribution("lognormal", 2.0, 0.2), Distribution("normal", -1.0, 0.1),
+              Distribution("triangular", 1.0, minimum=0.5, maximum=2.0),
+              Distribution("uniform", 0.0, minimum=1.0, maximum=3.0),
+              Distribution("fixed", 4.0)], 200_000, rng)
+    assert np.median(d[:, 0]) == pytest.approx(2.0, rel=0.01)  # lognormal: loc is the median
+    assert np.std(np.log(d[:, 0])) == pytest.approx(0.2, rel=0.01)
+    assert (d[:, 1].mean(), d[:, 1].std()) == pytest.approx((-1.0, 0.1), rel=0.01)
+    assert d[:, 2].mean() == pytest.approx((0.5 + 1.0 + 2.0) / 3, rel=0.01)
+    assert (d[:, 3].min() >= 1.0) and (d[:, 3].max() <= 3.0)
+    assert np.all(d[:, 4] == 4.0)
+    with pytest.raises(ValueError, match="minimum ≤ mode ≤ maximum"):
+        Distribution("triangular", 5.0, minimum=0.0, maximum=1.0)
+
+
+def test_without_spread_monte_carlo_is_the_deterministic_score() -> None:
+    lca, _, _ = chain_system()
+    demand = [1.0, 0, 0, 0]
+    mc = MonteCarlo(lca, technosphere=[(2, 0, Distribution("fixed", -5.0))],
+                    biosphere=[(0, 0, Distribution("fixed", 0.3))])
+    scores, samples = mc.run(demand, 5)
+    assert scores == pytest.approx([lca.solve(demand).score] * 5, rel=1e-12)
+    assert samples.shape == (5, 2)
+
+
+def test_the_foreground_shortcut_gives_the_same_scores() -> None:
+    lca, _, _ = chain_system()
+    demand = [1.0, 0, 0, 0]
+    tech = [(2, 0, Distribution("lognormal", -5.0, 0.1)),
+            (1, 0, Distribution("triangular", -2.0, minimum=-2.4, maximum=-1.8))]
+    bio = [(0, 0, Distribution("normal", 0.3, 0.05))]
+    full = MonteCarlo(lca, tech, bio).run(demand, 300, seed=9)[0]
+    fast = MonteCarlo(lca, tech, bio, foreground=[0]).run(demand, 300, seed=9)[0]
+    assert fast == pytest.approx(full, rel=1e-9)
+    with pytest.raises(ValueError, match="outside the foreground"):
+        MonteCarlo(lca, [(3, 2, Distribution("fixed", -0.4))], foreground=[0])
+
+
+def test_lognormal_emission_mean_and_variance_shares() -> None:
+    # One activity, one flow: score = e·c with e lognormal(median 2, σ 0.3) — mean
+    # 2·exp(σ²/2) — plus a small uniform second flow; the first explains nearly all the
+    # variance.
+    lca = LCA(matrix((1, 1), [(0, 0, 1.0)]), matrix((2, 1), [(0, 0, 2.0), (1, 0, 0.1)]),
+              [1.0, 1.0])
+    mc = MonteCarlo(lca, biosphere=[(0, 0, Distribution("lognormal", 2.0, 0.3)),
+                                    (1, 0, Distribution("uniform", 0.1, minimum=0.09,
+                                                        maximum=0.11))])
+    scores, samples = mc.run([1.0], 100_000, seed=3)
+    assert scores.mean() == pytest.approx(2 * np.exp(0.3**2 / 2) + 0.1, rel=0.005)
+    shares = variance_shares(samples, scores)
+    assert shares[0] > 0.99 and shares[1] < 0.01
+    assert mc.inputs() == ["biosphere[0,0]", "biosphere[1,0]"]
