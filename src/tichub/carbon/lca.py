@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 Array = NDArray[np.float64]
@@ -62,19 +65,44 @@ class LCA:
         if c.shape != (b.shape[0],):
             raise ValueError(f"{c.shape[0]} factors for {b.shape[0]} flows")
         self.technosphere, self.biosphere, self.factors = a, b, c
-        try:
-            self._lu = splu(a)
-        except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
-            raise SingularSystem(str(exc)) from None
+        self._perm, self._permc = supply_chain_order(a)
+        self._inverse = np.empty_like(self._perm)
+        self._inverse[self._perm] = np.arange(n)
+        self._ordered = sparse.csc_matrix(a[self._perm][:, self._perm])
+        self._lu = self.factorise(self._ordered)
+        if self._lu.L.nnz + self._lu.U.nnz > 20 * max(a.nnz, 1):
+            # Heavy fill in the natural order: a big loop. Try a fill-reducing ordering
+            # on A + Aᵀ and keep whichever factors are sparser (chosen once, reused).
+            self._permc, natural = "MMD_AT_PLUS_A", self._lu
+            other = self.factorise(self._ordered)
+            if other.L.nnz + other.U.nnz >= natural.L.nnz + natural.U.nnz:
+                self._permc, self._lu = "NATURAL", natural
+            else:
+                self._lu = other
         # c·B once: each activity's direct emissions per unit of it, characterised.
         self._direct = np.asarray(b.T @ c).ravel()
 
-    def supply(self, demand: ArrayLike) -> Array:
-        f = np.asarray(demand, dtype=np.float64)
-        s = np.asarray(self._lu.solve(f), dtype=np.float64)
-        if not np.all(np.isfinite(s)):
+    def factorise(self, ordered: sparse.csc_matrix) -> Any:
+        """The LU factors of the technosphere in supply-chain order (``ordered``: the
+        matrix, or a copy of it with other values in the same places)."""
+        try:
+            return splu(ordered, permc_spec=self._permc)
+        except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+            raise SingularSystem(str(exc)) from None
+
+    def solve_with(self, lu: Any, demand: Array) -> Array:
+        """Supply for ``demand`` from factors made by ``factorise``, in activity order."""
+        x = np.asarray(lu.solve(demand[self._perm]), dtype=np.float64)
+        if not np.all(np.isfinite(x)):
             raise SingularSystem("the solution is not finite")
-        return s
+        return x[self._inverse]
+
+    def position(self, row: int, col: int) -> int:
+        """Where exchange (row, col) sits in the ordered matrix's data array."""
+        return _position(self._ordered, int(self._inverse[row]), int(self._inverse[col]))
+
+    def supply(self, demand: ArrayLike) -> Array:
+        return self.solve_with(self._lu, np.asarray(demand, dtype=np.float64))
 
     def solve(self, demand: ArrayLike) -> Result:
         f = np.asarray(demand, dtype=np.float64)
@@ -87,7 +115,36 @@ class LCA:
     def scores(self, demands: ArrayLike) -> Array:
         """Scores of many demands at once (columns of ``demands``), one factorisation."""
         f = np.asarray(demands, dtype=np.float64)
-        return np.asarray(self._direct @ self._lu.solve(f), dtype=np.float64)
+        x = np.asarray(self._lu.solve(f[self._perm]), dtype=np.float64)
+        return np.asarray(self._direct[self._perm] @ x, dtype=np.float64)
+
+
+def supply_chain_order(a: sparse.csc_matrix) -> tuple[NDArray[np.int64], str]:
+    """An order of the activities in which every one comes before its suppliers, loops
+    (strongly connected groups) kept together; and the column ordering SuperLU should add
+    (none: "NATURAL").
+
+    Supply chains are nearly acyclic: in that order the technosphere is nearly triangular
+    and its LU factors barely fill in. Measured on a 20,000-activity system with a loop of
+    9,749: 0.06 s and 0.9 M factor entries in this order, 121 s and 26 M with SuperLU's
+    default COLAMD (bench/lca.py).
+    """
+    n = a.shape[0]
+    off = sparse.coo_matrix(a)
+    mask = off.row != off.col
+    rows, cols = off.row[mask], off.col[mask]
+    graph = sparse.csr_matrix((np.ones(rows.size), (cols, rows)), shape=(n, n))
+    count, labels = connected_components(graph, directed=True, connection="strong")
+    # Components in topological order: each consumer's before its suppliers'.
+    consumers: dict[int, set[int]] = {k: set() for k in range(count)}
+    for supplier, consumer in zip(labels[rows].tolist(), labels[cols].tolist(), strict=True):
+        if supplier != consumer:
+            consumers[supplier].add(consumer)
+    rank = np.empty(count, dtype=np.int64)
+    for i, comp in enumerate(TopologicalSorter(consumers).static_order()):
+        rank[comp] = i
+    order = np.lexsort((np.arange(n), rank[labels]))
+    return order.astype(np.int64), "NATURAL"
 
 
 # --- uncertainty ---------------------------------------------------------------------------
@@ -153,10 +210,9 @@ class MonteCarlo:
                  biosphere: list[tuple[int, int, Distribution]] = (),  # type: ignore[assignment]
                  foreground: list[int] | None = None) -> None:
         self.lca = lca
-        a = lca.technosphere
         self.tech = list(technosphere)
         self.bio = list(biosphere)
-        self._tech_pos = np.array([_position(a, r, c) for r, c, _ in self.tech], dtype=int)
+        self._tech_pos = np.array([lca.position(r, c) for r, c, _ in self.tech], dtype=int)
         self._bio_cells = [(f, c) for f, c, _ in self.bio]
         self.foreground = sorted(set(foreground)) if foreground is not None else None
         if self.foreground is not None:
@@ -227,13 +283,13 @@ class MonteCarlo:
                     direct = np.asarray(bio.T @ c).ravel()[fg]
                 scores[k] = float(direct @ s_f + self._h_bg @ (f[bg] - a_bf @ s_f))
             return scores, np.hstack([t, b])
-        a = self.lca.technosphere.copy()
+        a = self.lca._ordered.copy()
         s = self.lca.supply(f)
         direct = self.lca._direct
         for k in range(iterations):
             if self.tech:
                 a.data[self._tech_pos] = t[k]
-                s = splu(a).solve(f)
+                s = self.lca.solve_with(self.lca.factorise(a), f)
             if self.bio:
                 bio.data[bio_pos] = b[k]
                 direct = np.asarray(bio.T @ c).ravel()
