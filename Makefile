@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/tlog.py
 	$(BIN)/python bench/pt.py
 	$(BIN)/python bench/market.py
+	$(BIN)/python bench/lca.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -169,3 +169,24 @@ def test_lognormal_emission_mean_and_variance_shares() -> None:
     shares = variance_shares(samples, scores)
     assert shares[0] > 0.99 and shares[1] < 0.01
     assert mc.inputs() == ["biosphere[0,0]", "biosphere[1,0]"]
+
+
+def test_supply_chain_order_makes_an_acyclic_chain_triangular() -> None:
+    from scipy import sparse
+
+    from tichub.carbon.lca import supply_chain_order
+
+    rng = np.random.default_rng(11)
+    n = 300
+    shuffled = rng.permutation(n)  # a chain whose order hides in the numbering
+    tech = [(i, i, 1.0) for i in range(n)]
+    for k in range(n - 1):
+        for j in range(k + 1, min(n, k + 4)):  # each buys from a few later in the chain
+            tech.append((int(shuffled[j]), int(shuffled[k]), -0.1))
+    a = matrix((n, n), tech)
+    order, ordering = supply_chain_order(a)
+    assert sorted(order.tolist()) == list(range(n)) and ordering == "NATURAL"
+    ordered = sparse.coo_matrix(a[order][:, order])
+    assert np.all(ordered.row >= ordered.col)  # every supplier after its consumers
+    lca = LCA(a, matrix((1, n), [(0, c, 1.0) for c in range(n)]), [1.0])
+    assert lca._lu.L.nnz + lca._lu.U.nnz <= a.nnz + n  # no fill at all
