@@ -190,3 +190,21 @@ def test_supply_chain_order_makes_an_acyclic_chain_triangular() -> None:
     assert np.all(ordered.row >= ordered.col)  # every supplier after its consumers
     lca = LCA(a, matrix((1, n), [(0, c, 1.0) for c in range(n)]), [1.0])
     assert lca._lu.L.nnz + lca._lu.U.nnz <= a.nnz + n  # no fill at all
+
+
+def test_sobol_indices_of_a_linear_model() -> None:
+    from tichub.carbon.lca import sobol
+
+    # score = 1·e1 + 29.8·e2 + 0·e3 with e1 ~ N(2, 0.4), e2 ~ U(0, 0.02), e3 ~ N(1, 1):
+    # Var = 0.16 + 29.8²·0.02²/12 = 0.16 + 0.029601…; S1 = 0.16/Var, S2 = the rest, S3 = 0.
+    lca = LCA(matrix((1, 1), [(0, 0, 1.0)]),
+              matrix((3, 1), [(0, 0, 2.0), (1, 0, 0.01), (2, 0, 1.0)]), [1.0, 29.8, 0.0])
+    mc = MonteCarlo(lca, biosphere=[
+        (0, 0, Distribution("normal", 2.0, 0.4)),
+        (1, 0, Distribution("uniform", 0.01, minimum=0.0, maximum=0.02)),
+        (2, 0, Distribution("normal", 1.0, 1.0))])
+    result = sobol(mc, [1.0], 20_000, seed=4)
+    var = 0.16 + 29.8**2 * 0.02**2 / 12
+    expected = np.array([0.16 / var, 1 - 0.16 / var, 0.0])
+    assert result.first == pytest.approx(expected, abs=0.03)
+    assert result.total == pytest.approx(expected, abs=0.03)  # additive: no interactions

@@ -242,12 +242,22 @@ class MonteCarlo:
         return ([f"technosphere[{r},{c}]" for r, c, _ in self.tech]
                 + [f"biosphere[{f},{c}]" for f, c, _ in self.bio])
 
+    def draw(self, iterations: int, rng: np.random.Generator) -> Array:
+        """Inputs for ``iterations`` runs: one row each, columns as ``inputs()``."""
+        return np.hstack([draw([d for _, _, d in self.tech], iterations, rng),
+                          draw([d for _, _, d in self.bio], iterations, rng)])
+
     def run(self, demand: ArrayLike, iterations: int, seed: int = 0
             ) -> tuple[Array, Array]:
         """(scores, samples): a score per iteration and the inputs drawn for it."""
-        rng = np.random.default_rng(seed)
-        t = draw([d for _, _, d in self.tech], iterations, rng)
-        b = draw([d for _, _, d in self.bio], iterations, rng)
+        samples = self.draw(iterations, np.random.default_rng(seed))
+        return self.evaluate(demand, samples), samples
+
+    def evaluate(self, demand: ArrayLike, samples: ArrayLike) -> Array:
+        """The score for each row of input values (columns as ``inputs()``)."""
+        x = np.asarray(samples, dtype=np.float64)
+        iterations = x.shape[0]
+        t, b = x[:, :len(self.tech)], x[:, len(self.tech):]
         f = np.asarray(demand, dtype=np.float64)
         c = self.lca.factors
         # The biosphere's values, like the technosphere's, change in place in its own
@@ -282,7 +292,7 @@ class MonteCarlo:
                     bio.data[bio_pos] = b[k]
                     direct = np.asarray(bio.T @ c).ravel()[fg]
                 scores[k] = float(direct @ s_f + self._h_bg @ (f[bg] - a_bf @ s_f))
-            return scores, np.hstack([t, b])
+            return scores
         a = self.lca._ordered.copy()
         s = self.lca.supply(f)
         direct = self.lca._direct
@@ -294,7 +304,7 @@ class MonteCarlo:
                 bio.data[bio_pos] = b[k]
                 direct = np.asarray(bio.T @ c).ravel()
             scores[k] = float(direct @ s)
-        return scores, np.hstack([t, b])
+        return scores
 
 
 def _position(a: sparse.csc_matrix, row: int, col: int) -> int:
@@ -304,6 +314,32 @@ def _position(a: sparse.csc_matrix, row: int, col: int) -> int:
     if hits.size != 1:
         raise ValueError(f"no exchange at ({row}, {col}) to vary")
     return int(start + hits[0])
+
+
+@dataclass(frozen=True)
+class Sobol:
+    first: Array  # S_i: the share of variance each input causes alone
+    total: Array  # ST_i: with all its interactions
+
+
+def sobol(mc: MonteCarlo, demand: ArrayLike, n: int, seed: int = 0) -> Sobol:
+    """Sobol indices of every uncertain input by the Saltelli (2010) estimator for first
+    order and Jansen's for total effects: n·(k + 2) evaluations for k inputs."""
+    rng = np.random.default_rng(seed)
+    a, b = mc.draw(n, rng), mc.draw(n, rng)
+    y_a, y_b = mc.evaluate(demand, a), mc.evaluate(demand, b)
+    var = float(np.var(np.concatenate([y_a, y_b])))
+    k = a.shape[1]
+    first, total = np.zeros(k), np.zeros(k)
+    if var == 0:
+        return Sobol(first, total)
+    for i in range(k):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        y_ab = mc.evaluate(demand, ab)
+        first[i] = float(np.mean(y_b * (y_ab - y_a))) / var
+        total[i] = 0.5 * float(np.mean((y_a - y_ab) ** 2)) / var
+    return Sobol(first, total)
 
 
 def variance_shares(samples: ArrayLike, scores: ArrayLike) -> Array:
