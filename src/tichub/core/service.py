@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,16 @@ def named_organisation(db: Session, org_id: str, field_name: str = "org_id",
     if kinds and org.kind not in kinds:
         raise errors.invalid(field_name, why or "not an organisation of the right kind")
     return org
+
+
+def organisation_names(db: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Organisations' names by id, in one query (pages show who is behind an id)."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = db.execute(select(Organisation.id, Organisation.name)
+                      .where(Organisation.id.in_(wanted)))
+    return {org_id: name for org_id, name in rows}
 
 
 def find_organisation(db: Session, name_or_id: str) -> Organisation:

@@ -21,6 +21,7 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
 from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.service import organisation_names as org_names
 from tichub.core.web import html_to_pdf, render, templates_for
 from tichub.market import consulting, order_flow, orders, service
 from tichub.market.models import (
@@ -61,14 +62,6 @@ def _orgs(db: Session, principal: Principal, kinds: tuple[OrgKind, ...],
     rows = db.execute(select(Organisation.id, Organisation.name)
                       .where(Organisation.id.in_(ids)).order_by(Organisation.name))
     return [(i, n) for i, n in rows]
-
-
-def _names(db: Session, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(Organisation.id, Organisation.name)
-                      .where(Organisation.id.in_(list(ids))))
-    return {i: n for i, n in rows}
 
 
 def _fen(text: str, name: str) -> int:
@@ -225,7 +218,7 @@ def my_orders(request: Request, db: DB, principal: SignedIn,
     for org_id, name in mine:
         rows, total = orders.inbox(db, principal, org_id, status or None, (page - 1) * 50, 50)
         lists.append((org_id, name, rows, total))
-    names = _names(db, {o.company_org_id for _, _, rows, _ in lists for o in rows}
+    names = org_names(db, {o.company_org_id for _, _, rows, _ in lists for o in rows}
                    | {o.lab_org_id for _, _, rows, _ in lists for o in rows})
     return render(request, "market/orders.html", principal, lists=lists, names=names,
                   status=status, page=page, statuses=[s.value for s in orders.OrderStatus],
@@ -246,7 +239,7 @@ def _order_page(request: Request, db: Session, principal: Principal, order_id: s
     return render(request, "market/order.html", principal, order=order, side=side,
                   actions=order_flow.allowed(order.status.value, side) if side else [],
                   events=orders.events(db, order), error=error, vouchers=vouchers,
-                  names=_names(db, {order.company_org_id, order.lab_org_id}),
+                  names=org_names(db, {order.company_org_id, order.lab_org_id}),
                   can_rate=side == "company" and order.status.value == "completed"
                   and order.rating is None)
 
@@ -304,7 +297,7 @@ async def order_document(request: Request, order_id: str, kind: str, db: DB,
         if kind == "invoice" else ("completed",)
     if order.status.value not in wanted or order.amount_fen is None:
         raise errors.conflict("status", f"an order that is {order.status.value} has no {kind}")
-    names = _names(db, {order.company_org_id, order.lab_org_id})
+    names = org_names(db, {order.company_org_id, order.lab_org_id})
     locale = request_locale(request, request.app.state.settings.default_locale)
     titles = {"invoice": ("费用通知单", "Invoice"), "receipt": ("收款收据", "Receipt")}
     html = templates_for(locale).get_template("market/invoice.html").render(
@@ -347,7 +340,7 @@ def _instrument_page(request: Request, db: Session, principal: Principal, instru
     return render(request, "market/instrument.html", principal, inst=inst, slots=slots,
                   owner=owner, mine=mine, error=error, now=now,
                   bookers=_orgs(db, principal, (OrgKind.enterprise, *orders.LAB_KINDS)),
-                  names=_names(db, {b.org_id for b in slots}) if owner else {},
+                  names=org_names(db, {b.org_id for b in slots}) if owner else {},
                   today=now.date().isoformat())
 
 
@@ -452,7 +445,7 @@ def _consultation_page(request: Request, db: Session, principal: Principal,
     return render(request, "market/consultation.html", principal, c=c, expert=expert,
                   error=error, expert_side=expert.org_id in principal.roles,
                   client_side=c.client_org_id in principal.roles,
-                  names=_names(db, {c.client_org_id, expert.org_id}))
+                  names=org_names(db, {c.client_org_id, expert.org_id}))
 
 
 @router.get("/market/consultations/{consultation_id}", response_class=HTMLResponse)
@@ -535,7 +528,7 @@ def _programme_page(request: Request, db: Session, principal: Principal, program
     providers = list(db.scalars(select(ProgrammeProvider).where(
         ProgrammeProvider.programme_id == programme.id)))
     owed = {p.org_id: service.owed(db, programme.id, p.org_id) for p in providers}
-    names = _names(db, {a.org_id for a in applications} | {p.org_id for p in providers})
+    names = org_names(db, {a.org_id for a in applications} | {p.org_id for p in providers})
     names_zh = {d.slug: d.zh for d in DISTRICTS}
     chart = {"title": "", "labels": [names_zh.get(f["district"], f["district"]) + "·"
                                      + f["sector"] for f in figures],

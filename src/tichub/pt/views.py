@@ -22,6 +22,7 @@ from tichub.core.exports import download
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
 from tichub.core.models import Organisation, Role
+from tichub.core.service import organisation_names as org_names
 from tichub.core.web import html_to_pdf, render, templates_for
 from tichub.pt import charts, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
@@ -33,14 +34,6 @@ router = APIRouter(include_in_schema=False)
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
 CST = BEIJING
 MAX_UPLOAD = 5 * 1024 * 1024
-
-
-def _org_names(db: Session, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(Organisation.id, Organisation.name)
-                      .where(Organisation.id.in_(ids)))
-    return {org_id: name for org_id, name in rows}
 
 
 def _lab_orgs(principal: Principal, role: Role = Role.editor) -> list[str]:
@@ -60,7 +53,7 @@ def _invalid(exc: ValidationError) -> errors.Problem:
 def home(request: Request, db: DB, principal: Public) -> HTMLResponse:
     mine = service.rounds_of(db, principal) if principal.authenticated else []
     orgs = _lab_orgs(principal)
-    names = _org_names(db, orgs)
+    names = org_names(db, orgs)
     institutions = (registry.list_own_institutions(db, principal)
                     if principal.authenticated and orgs else [])
     schemes = service.list_schemes(db)
@@ -173,7 +166,7 @@ def _round_context(db: Session, principal: Principal, rnd: PtRound) -> dict[str,
     parts = service.participants(db, rnd)
     own = [p for p in parts if p.org_id in principal.roles]
     counts = service.counts(db, rnd) if provider else {}
-    names = _org_names(db, [p.org_id for p in parts] if provider else [p.org_id for p in own])
+    names = org_names(db, [p.org_id for p in parts] if provider else [p.org_id for p in own])
     own_results = {p.id: service.results_of(db, p) for p in own}
     settings = {s.id: s for s in rnd.settings}
     candidates: list[tuple[str, str]] = []
@@ -182,7 +175,7 @@ def _round_context(db: Session, principal: Principal, rnd: PtRound) -> dict[str,
         candidates = [(o.id, o.name) for o in db.scalars(
             select(Organisation).where(Organisation.kind.in_(service.PARTICIPANT_KINDS))
             .order_by(Organisation.name).limit(500)) if o.id not in taken]
-    joinable = [(o, n) for o, n in _org_names(db, _lab_orgs(principal)).items()
+    joinable = [(o, n) for o, n in org_names(db, _lab_orgs(principal)).items()
                 if o not in {p.org_id for p in parts} and o != rnd.scheme.provider_org_id]
     return {"rnd": rnd, "provider": provider, "participants": parts, "own": own,
             "counts": counts, "names": names, "own_results": own_results,
@@ -424,7 +417,7 @@ def history_page(request: Request, db: DB, principal: SignedIn,
     rsz = {k: float(stats.rescaled_sum_z([s for s in v.values() if s is not None]))
            for k, v in scores.items() if any(s is not None for s in v.values())}
     return render(request, "pt/history.html", principal, rows=rows, chart=chart, rsz=rsz,
-                  org_id=org_id, org_name=_org_names(db, [org_id]).get(org_id, ""))
+                  org_id=org_id, org_name=org_names(db, [org_id]).get(org_id, ""))
 
 
 # Last: its path would otherwise take the round's other POST routes.
