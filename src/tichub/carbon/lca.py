@@ -112,6 +112,14 @@ class LCA:
         return Result(demand=f, supply=s, inventory=g, score=float(self.factors @ g),
                       by_activity=by_activity, by_flow=self.factors * g)
 
+    def intensities(self) -> Array:
+        """The score of one unit of each activity's product, its whole supply chain
+        included: h = A⁻ᵀ(c·B), one transposed solve with the same factors."""
+        y = np.asarray(self._lu.solve(self._direct[self._perm], trans="T"), dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            raise SingularSystem("the solution is not finite")
+        return y[self._inverse]
+
     def scores(self, demands: ArrayLike) -> Array:
         """Scores of many demands at once (columns of ``demands``), one factorisation."""
         f = np.asarray(demands, dtype=np.float64)

@@ -26,7 +26,8 @@ from tichub.core.db import claim_transition
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
-from tichub.pt import analysis, stats, units
+from tichub.core import units
+from tichub.pt import analysis, stats
 from tichub.pt.models import (
     ParticipantStatus,
     PtMeasurand,

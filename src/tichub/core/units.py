@@ -1,4 +1,5 @@
-"""Converting a result from the unit a participant reported in to the measurand's unit.
+"""Converting amounts between units people type: a PT result into its measurand's unit, a
+product model's input into its emission factor's unit.
 
 pint knows the units; two units are compatible only when pint finds the same dimensions, so
 mg/L is never taken for mg/kg. What people type is read by a small grammar of our own
@@ -38,6 +39,8 @@ def _registry() -> Any:
         # so none converts into another or into mass
         "CFU = [colony_forming_unit]", "IU = [international_unit]",
         "NTU = [turbidity_unit]", "MPN = [most_probable_number]",
+        # product models count pieces, and gas by normal cubic metre (0 °C, 101.325 kPa)
+        "piece = [piece] = pc = pcs", "Nm3 = meter ** 3",
     ):
         name = definition.split("=")[0].strip()
         if name not in ureg:
@@ -53,7 +56,9 @@ def _normal(unit: str) -> str:
         raise UnitError(f"{unit!r} is not written as a unit (e.g. mg/kg, µg/L, g/100 g, %)")
     for spelled, pint_name in SPELLINGS.items():
         text = text.replace(spelled, pint_name)
+    text = re.sub(r"(?<![A-Za-z])Nm3\b", "Nm3_", text)  # a name of its own, not N·m³
     text = re.sub(r"(?<=[A-Za-z])([23])\b", r"**\1", text)  # m3 → m**3
+    text = text.replace("Nm3_", "Nm3")
     text = re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z])", "*", text)  # N.m → N*m
     # "g/100g", "mg/100 mL": the number binds to the unit after it
     return re.sub(r"/\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)", r"/(\1*\2)", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tichub.pt import units
+from tichub.core import units
 
 
 @pytest.mark.parametrize(("source", "target", "factor"), [
