@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from helpers import api_token, make_account, make_institution, sign_in
 from tichub.app import api_routes
+from tichub.carbon.models import EmissionFactor, ProductModel, Study
 from tichub.core.models import ApiToken, AuditEvent, OrgKind
 from tichub.market.models import (
     Booking,
@@ -40,7 +41,7 @@ from tichub.reports.note import COSIGNATURE, Signer
 from tichub.reports.schemas import RecordIn
 
 SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户",
-           "秘密参加者", "0.3141592", "秘密用途")
+           "秘密参加者", "0.3141592", "秘密用途", "秘密电机", "a.secret.factor")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
 
@@ -79,6 +80,9 @@ class World:
     a_expert: str = ""
     a_consultation: str = ""  # a firm's consultation of A's expert
     item_id: str = ""  # A's application to the programme, for the operator's page step
+    a_factor: str = "a.secret.factor"  # A's own emission factor
+    a_model: str = ""  # A's product model
+    a_study: str = ""  # its footprint study
 
 
 @dataclass
@@ -313,6 +317,22 @@ CASES = [
     Case("GET", "/market/consultations/{a_consultation}", "denied"),
     Case("POST", "/market/consultations/{a_consultation}/steps", "denied", form=True,
          body=lambda w: {"action": "decline"}),
+    Case("GET", "/api/carbon/factors", "public"),
+    Case("GET", "/api/carbon/factors/{a_factor}", "denied"),
+    Case("POST", "/api/carbon/factors", "denied", body=lambda w: [{
+        "key": "a.secret.factor", "unit": "kg", "gases": [{"gas": "CO2", "amount": 9}],
+        "source": "冒名"}]),
+    Case("POST", "/api/carbon/factors/import", "denied", files=True, form=True,
+         body=lambda w: {"org_id": w.a_org}),
+    Case("POST", "/api/carbon/models", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名"}),
+    Case("GET", "/api/carbon/models?org_id={a_org}", "denied"),
+    Case("GET", "/api/carbon/models/{a_model}", "denied"),
+    Case("PUT", "/api/carbon/models/{a_model}", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名"}),
+    Case("POST", "/api/carbon/models/{a_model}/studies", "denied", body=lambda w: {}),
+    Case("GET", "/api/carbon/studies?org_id={a_org}", "denied"),
+    Case("GET", "/api/carbon/studies/{a_study}", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -409,13 +429,25 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     consultation = consulting.request(db, firm.principal(db), expert.id, ConsultationIn(
         org_id=firm.org.id, topic="秘密新品"))
     zulu = "%Y-%m-%dT%H:%M:%SZ"
+    from tichub.carbon import service as carbon
+    from tichub.carbon.schemas import ComputeIn, FactorIn, ModelIn
+
+    carbon.save_factors(db, a.principal(db), [(None, FactorIn(
+        key="a.secret.factor", unit="kg", gases=[{"gas": "CO2", "amount": 0.3141592}],
+        source="秘密用途"))], a.org.id)
+    model = carbon.create_model(db, a.principal(db), ModelIn(
+        org_id=a.org.id, name="秘密电机", declared_unit="kg", reference="p", processes=[{
+            "key": "p", "name": "秘密电机", "stage": "production", "output_amount": 1,
+            "output_unit": "kg", "inputs": [{"name": "秘密电机", "amount": 1, "unit": "kg",
+                                            "factor": "a.secret.factor"}]}]))
+    study = carbon.compute_study(db, a.principal(db), model.id, ComputeIn(iterations=0))
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  application=application.id, item_id=listing.id, a_expert=expert.id,
-                 a_consultation=consultation.id,
+                 a_consultation=consultation.id, a_model=model.id, a_study=study.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -426,7 +458,8 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     out = []
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
                   PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
-                  ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent):
+                  ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent,
+                  EmissionFactor, ProductModel, Study):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -467,6 +500,8 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{application}", "{application_id}")
                .replace("{a_expert}", "{expert_id}")
                .replace("{a_consultation}", "{consultation_id}")
+               .replace("{a_factor}", "{key}").replace("{a_model}", "{model_id}")
+               .replace("{a_study}", "{study_id}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

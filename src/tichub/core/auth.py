@@ -39,6 +39,8 @@ SCOPES = {
     "pt:write": "run the organisation's PT schemes, or take part in rounds and submit results",
     "pt:read": "read the organisation's PT scores (supervision: every laboratory's)",
     "market:write": "share instruments, book them, run voucher programmes, redeem vouchers",
+    "carbon:write": "keep the organisation's emission factors, product models and footprint "
+                    "studies; review and certify them (certification bodies)",
 }
 
 

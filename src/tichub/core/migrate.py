@@ -19,6 +19,7 @@ HAND_MADE_PREFIXES = ("search_fts", "ix_search_docs_words_", "bookings_no_overla
 
 def _import_models() -> None:
     # Every domain's tables must be on the metadata before Alembic compares.
+    import tichub.carbon.models
     import tichub.core.models
     import tichub.market.models
     import tichub.pt.models

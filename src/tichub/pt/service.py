@@ -19,14 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tichub.core import audit, errors
+from tichub.core import audit, errors, units
 from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
 from tichub.core.models import Organisation, OrgKind, Role
-from tichub.core import units
 from tichub.pt import analysis, stats
 from tichub.pt.models import (
     ParticipantStatus,
