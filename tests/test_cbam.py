@@ -177,3 +177,43 @@ def test_actual_against_default() -> None:
     assert got["actual"] == pytest.approx(2.0069382352941174)
     assert got["default_with_markup"] == 3.824
     assert got["saving_per_t"] == pytest.approx(3.824 - 2.0069382352941174)
+
+
+def test_the_communication_goes_to_excel_and_back() -> None:
+    from tichub.carbon import cbam_sheet
+
+    inst = screws(date(2026, 12, 31))
+    results = cbam.compute(inst)
+    # A carbon tax of 80 CNY per t on 0.2 t of the screws' 2.0 t, none rebated, at 0.128 EUR/CNY
+    price = cbam_sheet.CarbonPrice("7318 15 42", "carbon tax", "Example Act art. 3", "CNY",
+                                   80.0, 0.2, 0.0, 0.128)
+    data = cbam_sheet.write(inst, results, [price])
+    back = cbam_sheet.read(data)
+    assert back.installation["Installation name"] == "Example screws and nuts"
+    assert cbam_sheet.period_of(back) == (date(2023, 1, 1), date(2026, 12, 31))
+    assert [g["CN code"] for g in back.goods] == ["7318 15 42", "7318 15 35"]
+    first = back.goods[0]
+    assert first["SEE direct (tCO2e/t)"] == pytest.approx(2.0069382352941174, rel=1e-15)
+    assert first["SEE counted (tCO2e/t)"] == pytest.approx(2.0069382352941174, rel=1e-15)
+    assert first["Direct emissions only"] == "yes"
+    assert first["Carbon price due (EUR/t)"] == pytest.approx(80 * 0.2 * 0.128)
+    assert back.goods[1]["Carbon price due (EUR/t)"] == 0
+
+
+def test_a_communication_that_cannot_be_read_says_why() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from tichub.carbon import cbam_sheet
+
+    with pytest.raises(cbam_sheet.SheetError, match="not a readable Excel workbook"):
+        cbam_sheet.read(b"not a workbook")
+    wb = Workbook()
+    assert wb.active is not None
+    wb.active.title = "Summary_Communication"
+    wb.active.append(("Production process", "CN code", "Product name"))
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(cbam_sheet.SheetError, match="lacks the columns: Production route"):
+        cbam_sheet.read(buf.getvalue())
