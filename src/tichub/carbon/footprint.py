@@ -417,9 +417,9 @@ def _singular_reason(sys: _System, a: sparse.csc_matrix) -> str:
     return "the system cannot be solved: a process makes nothing of its product"
 
 
-def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
-            ) -> Footprint:
-    """The footprint of one declared unit of model ``root``."""
+def _system(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
+            ) -> tuple[_System, LCA, np.ndarray]:
+    """The assembled system, its factorised LCA and the demand for one declared unit."""
     sys, ref = build(root, models, factors)
     m = models[root]
     lca = _lca(sys, m.basis)
@@ -427,6 +427,14 @@ def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor
     demand = np.zeros(len(sys.labels))
     demand[ref] = _convert(m.declared_amount, m.declared_unit, ref_proc.output_unit,
                            "declared_unit")
+    return sys, lca, demand
+
+
+def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
+            ) -> Footprint:
+    """The footprint of one declared unit of model ``root``."""
+    sys, lca, demand = _system(root, models, factors)
+    m = models[root]
     result = lca.solve(demand)
     # Factors' supply may be negative (a displaced product's credit); processes' may not.
     made = result.supply[list(sys.index.values())]
@@ -468,13 +476,7 @@ def simulate(root: str, models: Mapping[str, Model], factors: Mapping[str, Facto
              iterations: int = 1000, seed: int = 0) -> Uncertain:
     """The footprint's distribution by Monte Carlo over every uncertain input and factor,
     and each one's share of the variance."""
-    sys, ref = build(root, models, factors)
-    m = models[root]
-    lca = _lca(sys, m.basis)
-    ref_proc = next(p for p in m.processes if p.key == m.reference)
-    demand = np.zeros(len(sys.labels))
-    demand[ref] = _convert(m.declared_amount, m.declared_unit, ref_proc.output_unit,
-                           "declared_unit")
+    sys, lca, demand = _system(root, models, factors)
     tech_vals = {(r, c): v for r, c, v in _summed(sys.tech)}
     bio_vals = {(r, c): v for r, c, v in _summed(sys.bio)}
     tech: list[tuple[int, int, Distribution]] = []
