@@ -156,3 +156,10 @@ def test_unit_mismatch_and_missing_factor_are_clear_errors(client, db, world) ->
     bad_unit["declared_unit"] = "9**9**9"
     r = client.post("/api/carbon/models", json=bad_unit, headers=auth(world["firm"]))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "declared_unit"
+
+
+def test_the_operator_sees_every_library(client, db, world) -> None:  # type: ignore[no-untyped-def]
+    text = "key,unit,gas,amount,source\nmy.steel,kg,CO2,1.9,mill's EPD\n"
+    assert upload(client, world["firm"], text, world["firm_org"]).status_code == 201
+    seen = client.get("/api/carbon/factors", headers=auth(world["op"])).json()
+    assert [f["key"] for f in seen] == ["my.steel"]

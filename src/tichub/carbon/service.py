@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
 
 from tichub.carbon import footprint as fp
@@ -161,7 +161,7 @@ def import_factors(db: Session, principal: Principal, filename: str, data: bytes
 def _visible(principal: Principal) -> Any:
     orgs = list(principal.roles)
     if principal.is_operator or principal.is_regulator:
-        return True
+        return true()
     return or_(EmissionFactor.org_id.is_(None), EmissionFactor.org_id.in_(orgs))
 
 
