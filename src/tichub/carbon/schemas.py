@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tichub.carbon import footprint, gwp, uncertainty
+from tichub.carbon import gwp, uncertainty
 from tichub.core.schemas import InputModel
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -227,5 +227,3 @@ class StudyOut(BaseModel):
     shared: bool
     created_at: datetime
 
-
-STAGES = footprint.STAGES

@@ -216,11 +216,10 @@ def factors_for(db: Session, org_id: str, keys: Iterable[str]) -> dict[str, fp.F
 def _check_model(db: Session, data: ModelIn) -> None:
     """What a model's own fields can tell: units, references, stages, allocation."""
     for i, p in enumerate(data.processes):
-        for name, unit in (("output_unit", p.output_unit),):
-            try:
-                units.check(unit)
-            except units.UnitError as exc:
-                raise errors.invalid(f"processes.{i}.{name}", str(exc)) from None
+        try:
+            units.check(p.output_unit)
+        except units.UnitError as exc:
+            raise errors.invalid(f"processes.{i}.output_unit", str(exc)) from None
     try:
         units.check(data.declared_unit)
     except units.UnitError as exc:
