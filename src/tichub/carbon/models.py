@@ -116,6 +116,8 @@ class Study(IdMixin, CreatedMixin, Base):
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     # Certification.
     cb_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    # The certification body (registry institution) that issues the label certificate.
+    cb_institution_id: Mapped[str | None] = mapped_column(ForeignKey("institutions.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
