@@ -68,6 +68,7 @@ class ProductModel(IdMixin, CreatedMixin, Base):
     cn_code: Mapped[str] = mapped_column(String(20), default="")  # HS/CN code, for PACT and CBAM
     declared_amount: Mapped[float] = mapped_column(Float, default=1.0)
     declared_unit: Mapped[str] = mapped_column(String(40), default="piece")
+    mass_kg: Mapped[float | None] = mapped_column(Float)  # product mass per declared unit
     functional_unit: Mapped[str] = mapped_column(Text, default="")
     boundary: Mapped[str] = mapped_column(String(20), default="cradle_to_gate")
     basis: Mapped[str] = mapped_column(String(8), default="AR6")

@@ -320,7 +320,7 @@ def _reached(db: Session, root: ProductModel) -> dict[str, ProductModel]:
 def _snapshot(m: ProductModel) -> dict[str, Any]:
     return {k: getattr(m, k) for k in (
         "name", "product", "category", "cn_code", "declared_amount", "declared_unit",
-        "functional_unit", "boundary", "basis", "standard", "geography", "cut_off",
+        "mass_kg", "functional_unit", "boundary", "basis", "standard", "geography", "cut_off",
         "reference", "processes")} | {
         "period_start": m.period_start.isoformat() if m.period_start else None,
         "period_end": m.period_end.isoformat() if m.period_end else None}
