@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
 
     from tichub.carbon import api as carbon_api
+    from tichub.carbon import cbam_api, cbam_views, olca_api, pact_api, pact_views
+    from tichub.carbon import views as carbon_views
     from tichub.core import api as core_api
     from tichub.core import views as core_views
     from tichub.market import api as market_api
@@ -68,8 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routing tries routers in order: public verification, the busiest call, goes first.
     routers = [reports_api.router, reports_api.log_router, core_api.router, registry_api.router,
-               pt_api.router, market_api.router, carbon_api.router, core_views.router,
-               registry_views.router, reports_views.router, pt_views.router, market_views.router]
+               pt_api.router, market_api.router, carbon_api.router, cbam_api.router,
+               olca_api.router, pact_api.router, core_views.router, registry_views.router,
+               reports_views.router, pt_views.router, market_views.router, carbon_views.router,
+               cbam_views.router, pact_views.router]
     for router in routers:
         app.include_router(router)
     app.state.routers = routers
