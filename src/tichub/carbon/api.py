@@ -1,21 +1,29 @@
-"""Carbon routes under /api/carbon: the emission-factor library, product models and
-footprint studies."""
+"""Carbon routes under /api/carbon: the emission-factor library, product models, footprint
+studies and their carbon-label certification."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
 
-from tichub.carbon import service
+from tichub.carbon import certification_service as certification
+from tichub.carbon import label, service
+from tichub.carbon.models import StudyStatus
 from tichub.carbon.schemas import (
+    ChecklistIn,
     ComputeIn,
+    DecisionIn,
     FactorIn,
     FactorOut,
     ImportSummary,
+    MessageIn,
+    MessageOut,
     ModelIn,
     ModelOut,
     StudyOut,
+    SubmitIn,
 )
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn, access
@@ -111,3 +119,71 @@ def list_studies(db: DB, principal: SignedIn,
 def get_study(study_id: str, db: DB, principal: SignedIn) -> Any:
     """The owner's members, the certification body it was submitted to, regulators."""
     return service.get_study(db, principal, study_id)
+
+
+# --- carbon-label certification --------------------------------------------------------------
+
+Reviewer = Annotated[Principal, access(
+    "member", role=Role.editor, scope="carbon:write",
+    note="the company's editors submit, answer and withdraw; editors of the certification "
+         "body the study was sent to check, ask and decide (a certificate also needs an API "
+         "token's reports:write scope)")]
+
+
+@router.post("/studies/{study_id}/submit", response_model=StudyOut)
+def submit_study(study_id: str, body: SubmitIn, db: DB, principal: Editor) -> Any:
+    """Sends a computed study to a certification body for a carbon label."""
+    return certification.submit(db, principal, study_id, body.institution_id)
+
+
+@router.post("/studies/{study_id}/withdraw", response_model=StudyOut)
+def withdraw_study(study_id: str, db: DB, principal: Editor) -> Any:
+    return certification.withdraw(db, principal, study_id)
+
+
+@router.get("/reviews", response_model=list[StudyOut])
+def review_queue(db: DB, principal: SignedIn,
+                 org_id: Annotated[str, Query(min_length=26, max_length=26)],
+                 status: StudyStatus | None = None) -> list[Any]:
+    """The certification body's queue: open reviews unless a status is asked for (members
+    of the body, regulators)."""
+    return certification.review_queue(db, principal, org_id, status)
+
+
+@router.put("/studies/{study_id}/checklist", response_model=StudyOut)
+def save_checklist(study_id: str, body: ChecklistIn, db: DB, principal: Reviewer) -> Any:
+    """Records the body's verdict on boundary, cut-off, data quality and allocation."""
+    return certification.save_checklist(db, principal, study_id, body)
+
+
+@router.get("/studies/{study_id}/messages", response_model=list[MessageOut])
+def list_messages(study_id: str, db: DB, principal: SignedIn) -> list[Any]:
+    return certification.messages(db, principal, study_id)
+
+
+@router.post("/studies/{study_id}/messages", response_model=MessageOut, status_code=201)
+def post_message(study_id: str, body: MessageIn, db: DB, principal: Reviewer) -> Any:
+    """The body's question (the study waits for the company) or the company's answer."""
+    return certification.post_message(db, principal, study_id, body)
+
+
+@router.post("/studies/{study_id}/decision", response_model=StudyOut)
+def decide(study_id: str, body: DecisionIn, request: Request, db: DB,
+           principal: Reviewer) -> Any:
+    """Certifies (the certificate is registered in the public report registry) or rejects."""
+    return certification.decide(db, principal, request.app.state.log, study_id, body)
+
+
+@router.get("/labels/{number}.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def label_svg(number: str, request: Request, db: DB, principal: Public) -> Response:
+    """A certified footprint's carbon label, with the QR code of its verification page."""
+    return Response(label.svg(certification.label_of(db, number, str(request.base_url))),
+                    media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/labels/{number}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def label_png(number: str, request: Request, db: DB, principal: Public) -> Response:
+    return Response(label.png(certification.label_of(db, number, str(request.base_url))),
+                    media_type="image/png", headers={"Cache-Control": "max-age=300"})

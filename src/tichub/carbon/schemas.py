@@ -1,4 +1,5 @@
-"""What the carbon API takes and gives: factors, product models, studies."""
+"""What the carbon API takes and gives: factors, product models, studies and their
+certification."""
 
 from __future__ import annotations
 
@@ -219,6 +220,7 @@ class StudyOut(BaseModel):
     results: dict[str, Any]
     uncertainty: dict[str, Any]
     cb_org_id: str | None
+    cb_institution_id: str | None
     submitted_at: datetime | None
     checklist: dict[str, Any]
     decided_at: datetime | None
@@ -230,3 +232,57 @@ class StudyOut(BaseModel):
     shared: bool
     created_at: datetime
 
+
+
+# --- carbon-label certification --------------------------------------------------------------
+
+# What a certification body checks before it certifies (ISO 14067 clause 6.3 and the
+# verification points of ISO 14064-3 that apply to a product footprint).
+CHECKS = ("boundary", "cut_off", "data_quality", "allocation")
+Check = Literal["boundary", "cut_off", "data_quality", "allocation"]
+Topic = Literal["boundary", "cut_off", "data_quality", "allocation", "general"]
+
+
+class SubmitIn(InputModel):
+    institution_id: Annotated[str, Field(min_length=26, max_length=26,
+                                         description="the certification body (registry)")]
+
+
+class CheckIn(InputModel):
+    verdict: Literal["pending", "conforms", "finding", "not_applicable"] = "pending"
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ChecklistIn(InputModel):
+    items: dict[Check, CheckIn]
+
+
+class MessageIn(InputModel):
+    topic: Topic = "general"
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    study_id: str
+    org_id: str
+    topic: str
+    text: str
+    created_at: datetime
+
+
+class DecisionIn(InputModel):
+    decision: Literal["certify", "reject"]
+    note: Annotated[str, Field(max_length=2000)] = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> DecisionIn:
+        if self.decision == "certify":
+            if self.valid_until is None:
+                raise ValueError("valid_until: a certificate states how long it is valid")
+            if self.valid_from and self.valid_until <= self.valid_from:
+                raise ValueError("valid_until: comes after valid_from")
+        return self

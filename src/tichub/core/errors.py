@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,12 +50,20 @@ class Problem(Exception):
         return body
 
 
+WHOLE_MODEL_CHECK = re.compile(r"^Value error, ([a-z_][a-z0-9_.]*): (.+)$", re.S)
+
+
 def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None) -> list[FieldError]:
     """Pydantic's error list as field errors, without the request part ("body", "query")."""
     out = []
     for e in details:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        out.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid")), row))
+        msg = str(e.get("msg", "invalid"))
+        # A check across fields names its field first ("valid_until: …"): point at it.
+        named = WHOLE_MODEL_CHECK.match(msg)
+        if named:
+            loc, msg = [*loc, named[1]], named[2]
+        out.append(FieldError(".".join(loc) or "request", msg, row))
     return out
 
 

@@ -19,6 +19,7 @@ from tichub.registry import credit_code, search, search_index, standards
 from tichub.registry.districts import BY_SLUG, find_district
 from tichub.registry.models import (
     Institution,
+    InstitutionKind,
     Qualification,
     QualificationKind,
     QualificationStatus,
@@ -121,6 +122,12 @@ def get_institution(db: Session, principal: Principal, institution_id: str) -> I
     if inst is None or (not inst.published and not sees_private(principal, inst)):
         raise errors.not_found("institution")
     return inst
+
+
+def institutions_of_kind(db: Session, kind: InstitutionKind) -> list[Institution]:
+    """Published institutions of one kind (e.g. certification bodies a company may choose)."""
+    return list(db.scalars(select(Institution).where(
+        Institution.kind == kind, Institution.published.is_(True)).order_by(Institution.name_zh)))
 
 
 def list_own_institutions(db: Session, principal: Principal) -> list[Institution]:

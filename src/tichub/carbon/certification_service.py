@@ -1,0 +1,247 @@
+"""Carbon-label certification: a company submits a frozen footprint study to a certification
+body, which checks it item by item, asks questions the company answers, and certifies it (a
+carbon-label certificate registered in the public report registry) or rejects it.
+
+Status moves: draft → submitted → in_review ⇄ questions → certified | rejected; the company
+may withdraw before a decision. Only the body the study was sent to sees it besides the
+company, regulators and the operator.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tichub.carbon.label import Label
+from tichub.carbon.models import ReviewMessage, Study, StudyStatus
+from tichub.carbon.schemas import CHECKS, ChecklistIn, DecisionIn, MessageIn
+from tichub.carbon.service import SCOPE, get_study
+from tichub.core import audit, errors
+from tichub.core.auth import Principal, can, require_member
+from tichub.core.ids import utcnow
+from tichub.core.models import Role
+from tichub.registry import service as registry
+from tichub.registry.models import Institution, InstitutionKind
+
+OPEN = (StudyStatus.submitted, StudyStatus.in_review, StudyStatus.questions)
+# What a certified study may carry on each checklist item.
+PASSING = {"conforms", "not_applicable"}
+
+
+def is_reviewer(principal: Principal, study: Study, role: Role = Role.viewer) -> bool:
+    """True for members of the body the study was submitted to (not regulators, who only
+    read)."""
+    held = principal.roles.get(study.cb_org_id or "")
+    return (study.cb_org_id is not None and study.status is not StudyStatus.draft
+            and held is not None and held.rank >= role.rank)
+
+
+def certification_bodies(db: Session, principal: Principal) -> list[Institution]:
+    """Published certification bodies a company may send a study to."""
+    return registry.institutions_of_kind(db, InstitutionKind.certification_body)
+
+
+def submit(db: Session, principal: Principal, study_id: str, institution_id: str) -> Study:
+    study = get_study(db, principal, study_id)
+    require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
+    if study.status not in (StudyStatus.draft, StudyStatus.withdrawn):
+        raise errors.conflict("status", f"the study is {study.status.value}; only a draft or "
+                              "withdrawn study can be submitted")
+    try:
+        inst = registry.get_institution(db, principal, institution_id)
+    except errors.Problem:
+        raise errors.invalid("institution_id", "no such institution") from None
+    if inst.kind is not InstitutionKind.certification_body:
+        raise errors.invalid("institution_id", "is not a certification body")
+    if inst.org_id == study.org_id:
+        raise errors.invalid("institution_id", "a company cannot certify its own footprint")
+    study.status = StudyStatus.submitted
+    study.cb_org_id = inst.org_id
+    study.cb_institution_id = inst.id
+    study.submitted_at = utcnow()
+    study.checklist = {}
+    audit.record(db, action="carbon.study.submitted", object_type="carbon_study",
+                 object_id=study.id, actor_user_id=principal.user_id, org_id=study.org_id,
+                 data={"institution_id": inst.id}, summary=f"{study.title} sent to "
+                 f"{inst.name_zh} for a carbon label")
+    db.commit()
+    return study
+
+
+def withdraw(db: Session, principal: Principal, study_id: str) -> Study:
+    study = get_study(db, principal, study_id)
+    require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
+    if study.status not in OPEN:
+        raise errors.conflict("status", f"the study is {study.status.value}; only a study under "
+                              "review can be withdrawn")
+    study.status = StudyStatus.withdrawn
+    audit.record(db, action="carbon.study.withdrawn", object_type="carbon_study",
+                 object_id=study.id, actor_user_id=principal.user_id, org_id=study.org_id)
+    db.commit()
+    return study
+
+
+def review_queue(db: Session, principal: Principal, org_id: str,
+                 status: StudyStatus | None = None) -> list[Study]:
+    """Studies sent to the body: open ones first, oldest submission first."""
+    if not can(principal, Role.viewer, org=org_id):
+        raise errors.forbidden("you are not a member of that certification body")
+    stmt = select(Study).where(Study.cb_org_id == org_id, Study.status != StudyStatus.draft)
+    stmt = stmt.where(Study.status == status) if status else stmt.where(Study.status.in_(OPEN))
+    return list(db.scalars(stmt.order_by(Study.submitted_at)))
+
+
+def _as_reviewer(db: Session, principal: Principal, study_id: str) -> Study:
+    study = get_study(db, principal, study_id)
+    require_member(principal, Role.editor, org=study.cb_org_id or "", scope=SCOPE)
+    if not is_reviewer(principal, study, Role.editor):
+        raise errors.forbidden("only the certification body the study was sent to reviews it")
+    if study.status not in OPEN:
+        raise errors.conflict("status", f"the study is {study.status.value}; the review is over")
+    return study
+
+
+def save_checklist(db: Session, principal: Principal, study_id: str, data: ChecklistIn) -> Study:
+    study = _as_reviewer(db, principal, study_id)
+    checklist = dict(study.checklist or {})
+    for item, check in data.items.items():
+        checklist[item] = {**check.model_dump(), "by": principal.user_id,
+                           "at": utcnow().isoformat()}
+    study.checklist = checklist  # a new dict: JSON columns do not track changes in place
+    if study.status is StudyStatus.submitted:
+        study.status = StudyStatus.in_review
+    audit.record(db, action="carbon.study.checked", object_type="carbon_study",
+                 object_id=study.id, actor_user_id=principal.user_id, org_id=study.cb_org_id,
+                 data={k: v["verdict"] for k, v in checklist.items()})
+    db.commit()
+    return study
+
+
+def post_message(db: Session, principal: Principal, study_id: str, data: MessageIn
+                 ) -> ReviewMessage:
+    """The body's question (the study then waits for the company) or the company's answer
+    (back to the body)."""
+    study = get_study(db, principal, study_id)
+    if study.status not in OPEN:
+        raise errors.conflict("status", f"the study is {study.status.value}; the review is over")
+    if is_reviewer(principal, study, Role.editor) and principal.has_scope(SCOPE):
+        org_id, study.status = study.cb_org_id or "", StudyStatus.questions
+    else:
+        require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
+        org_id = study.org_id
+        if study.status is StudyStatus.questions:
+            study.status = StudyStatus.in_review
+    msg = ReviewMessage(study_id=study.id, org_id=org_id, author_id=principal.user_id,
+                        topic=data.topic, text=data.text)
+    db.add(msg)
+    db.flush()
+    audit.record(db, action="carbon.study.message", object_type="carbon_study",
+                 object_id=study.id, actor_user_id=principal.user_id, org_id=org_id,
+                 data={"topic": data.topic, "message_id": msg.id})
+    db.commit()
+    return msg
+
+
+def messages(db: Session, principal: Principal, study_id: str) -> list[ReviewMessage]:
+    study = get_study(db, principal, study_id)
+    return list(db.scalars(select(ReviewMessage).where(ReviewMessage.study_id == study.id)
+                           .order_by(ReviewMessage.created_at, ReviewMessage.id)))
+
+
+def _certificate_number(db: Session, inst: Institution, on: date) -> str:
+    # CFP-<year>-<body's registry seq>-<n>: short enough to type, unique per body and year.
+    prefix = f"CFP-{on.year}-{inst.seq:04d}-"
+    issued = db.scalar(select(func.count()).select_from(Study).where(
+        Study.certificate_number.like(prefix + "%"))) or 0
+    return f"{prefix}{issued + 1:05d}"
+
+
+def decide(db: Session, principal: Principal, log: Any, study_id: str, data: DecisionIn) -> Study:
+    """Certifies (every checklist item conforms or does not apply; the certificate goes into
+    the public report registry in the same transaction) or rejects the study."""
+    study = _as_reviewer(db, principal, study_id)
+    if data.decision == "certify":
+        open_items = [c for c in CHECKS
+                      if (study.checklist or {}).get(c, {}).get("verdict") not in PASSING]
+        if open_items:
+            raise errors.invalid("checklist", "before certifying, every item must conform or "
+                                 "not apply; still open: " + ", ".join(open_items))
+        _certify(db, principal, log, study, data)
+    else:
+        if not data.note.strip():
+            raise errors.invalid("note", "say why the study is rejected")
+        study.status = StudyStatus.rejected
+    study.decided_at = utcnow()
+    study.decision_note = data.note
+    audit.record(db, action=f"carbon.study.{study.status.value}", object_type="carbon_study",
+                 object_id=study.id, actor_user_id=principal.user_id, org_id=study.cb_org_id,
+                 data={"certificate_number": study.certificate_number, "total": study.total})
+    db.commit()
+    return study
+
+
+def _certify(db: Session, principal: Principal, log: Any, study: Study, data: DecisionIn) -> None:
+    from tichub.core.models import Organisation
+    from tichub.reports import service as reports
+    from tichub.reports.models import RecordKind
+    from tichub.reports.schemas import RecordIn
+
+    inst = db.get(Institution, study.cb_institution_id)
+    if inst is None:
+        raise errors.conflict("institution_id", "the certification body is no longer registered")
+    today = utcnow().date()
+    valid_from = data.valid_from or today
+    if data.valid_until is None or data.valid_until <= valid_from:
+        raise errors.invalid("valid_until", "comes after the day the certificate takes effect")
+    root = study.models.get(study.model_id, {})
+    company = db.get(Organisation, study.org_id)
+    number = _certificate_number(db, inst, today)
+    declared = study.results.get("declared", {})
+    value = f"{study.total:.4g} kg CO2e per {declared.get('amount', 1):g} " \
+            f"{declared.get('unit', '')}"
+    # Set before registering: register() commits, and the study must change with it.
+    study.status = StudyStatus.certified
+    study.certificate_number = number
+    study.valid_from = valid_from
+    study.valid_until = data.valid_until
+    receipt = reports.register(db, principal, log, [RecordIn(
+        number=number, kind=RecordKind.carbon_label_certificate, institution_id=inst.id,
+        client=company.name if company else "", client_public=True,
+        product=(root.get("product") or root.get("name") or study.title)[:300],
+        standards=[root.get("standard") or "ISO 14067:2018"], issued_on=today,
+        valid_until=data.valid_until,
+        conclusion=f"carbon footprint {value} ({study.results.get('boundary', '')}, "
+                   f"GWP100 {study.results.get('basis', '')})")])[0]
+    study.certificate_record_id = receipt.record_id
+
+
+def certified_by_number(db: Session, number: str) -> Study:
+    """A certified study, for its public label (the certificate is public in the registry)."""
+    study = db.scalar(select(Study).where(Study.certificate_number == number,
+                                          Study.status == StudyStatus.certified))
+    if study is None:
+        raise errors.not_found("carbon-label certificate")
+    return study
+
+
+def label_of(db: Session, number: str, base_url: str) -> Label:
+    from tichub.reports import qr
+    from tichub.reports import service as reports
+
+    study = certified_by_number(db, number)
+    record = reports.get_record(db, study.certificate_record_id or "")
+    inst = db.get(Institution, study.cb_institution_id)
+    root = study.models.get(study.model_id, {})
+    declared = study.results.get("declared", {})
+    assert study.valid_until is not None  # set when certified
+    return Label(
+        value=study.total, declared_amount=float(declared.get("amount", 1)),
+        declared_unit=str(declared.get("unit", "")),
+        product=root.get("product") or root.get("name") or study.title,
+        standard=root.get("standard") or "ISO 14067:2018", number=number,
+        valid_until=study.valid_until,
+        issuer=(inst.name_en or inst.name_zh) if inst else "",
+        verify_url=qr.verify_url(base_url, number, record.leaf_hash))
