@@ -333,6 +333,20 @@ CASES = [
     Case("POST", "/api/carbon/models/{a_model}/studies", "denied", body=lambda w: {}),
     Case("GET", "/api/carbon/studies?org_id={a_org}", "denied"),
     Case("GET", "/api/carbon/studies/{a_study}", "denied"),
+    Case("POST", "/api/carbon/studies/{a_study}/submit", "denied",
+         body=lambda w: {"institution_id": w.a_inst}),
+    Case("POST", "/api/carbon/studies/{a_study}/withdraw", "denied"),
+    Case("GET", "/api/carbon/reviews?org_id={a_org}", "denied"),
+    Case("PUT", "/api/carbon/studies/{a_study}/checklist", "denied",
+         body=lambda w: {"items": {"boundary": {"verdict": "conforms"}}}),
+    Case("GET", "/api/carbon/studies/{a_study}/messages", "denied"),
+    Case("POST", "/api/carbon/studies/{a_study}/messages", "denied",
+         body=lambda w: {"text": "a question"}),
+    Case("POST", "/api/carbon/studies/{a_study}/decision", "denied",
+         body=lambda w: {"decision": "reject", "note": "no"}),
+    # A's study is not certified: it has no public label.
+    Case("GET", "/api/carbon/labels/CFP-2026-0001-00001.svg", "denied"),
+    Case("GET", "/api/carbon/labels/CFP-2026-0001-00001.png", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -502,6 +516,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_consultation}", "{consultation_id}")
                .replace("{a_factor}", "{key}").replace("{a_model}", "{model_id}")
                .replace("{a_study}", "{study_id}")
+               .replace("CFP-2026-0001-00001", "{number}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"
