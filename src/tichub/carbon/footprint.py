@@ -139,6 +139,7 @@ class Contribution:
     kind: str
     primary: bool
     co2e: float  # kg CO2e per declared unit
+    node: str = ""  # the consuming process's label in links (a Sankey's target)
 
 
 @dataclass(frozen=True)
@@ -454,7 +455,7 @@ def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor
         per_unit = h[supplier] if supplier >= 0 else lca.factors[flow]
         value = float(result.supply[consumer] * amount * per_unit)
         contributions.append(Contribution(t.process, t.stage, t.input, t.kind, t.primary,
-                                          value))
+                                          value, sys.labels[consumer]))
     by_stage = dict.fromkeys(BOUNDARIES[m.boundary], 0.0)
     by_process: dict[str, float] = {}
     for c in contributions:

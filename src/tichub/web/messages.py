@@ -29,4 +29,16 @@ DYNAMIC = [
     _("completed"), _("cancelled"), _("disputed"), _("confirmed"), _("no_show"), _("active"),
     _("revoked"), _("applied"), _("approved"), _("rejected"), _("rated"), _("scheduled"),
     _("advised"),
+    # carbon: study status, boundaries, life-cycle stages, origins of emissions, input kinds,
+    # uncertainty kinds, the certification checklist and its verdicts
+    _("in_review"), _("questions"), _("certified"),
+    _("cradle_to_gate"), _("cradle_to_grave"),
+    _("Raw materials"), _("Production"), _("Distribution"), _("Use"), _("End of life"),
+    _("Total"),
+    _("fossil"), _("biogenic"), _("biogenic_removal"), _("dluc"), _("land_management"),
+    _("aircraft"),
+    _("material"), _("energy"), _("transport"), _("waste"), _("service"), _("emission"),
+    _("fixed"), _("lognormal"), _("normal"), _("triangular"), _("uniform"), _("pedigree"),
+    _("boundary"), _("cut_off"), _("data_quality"), _("allocation"), _("general"),
+    _("pending"), _("conforms"), _("finding"), _("not_applicable"),
 ]
