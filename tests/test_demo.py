@@ -145,3 +145,28 @@ def test_demo_marketplace(client, app) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, "company@demo.tichub.cn", demo.DEMO_PASSWORD)
     assert "储能电池包" in client.get("/market/orders").text
     assert client.get("/market").status_code == 200
+
+
+def test_demo_carbon_footprint_certified_and_queued(client, app) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from helpers import sign_in
+    from tichub.carbon.models import Study
+    from tichub.demo.carbon import seed_carbon
+
+    with app.state.sessionmaker() as db:
+        demo.seed(db, scale=0.3, seed=2027)
+        assert seed_carbon(db, app.state.log) == 2
+        studies = {s.status.value: s for s in db.query(Study)}
+    assert set(studies) == {"certified", "submitted"}
+    motor = studies["certified"]
+    # By hand, from the factors the demo cites (kg CO2e per motor):
+    stator = 19.5 * 3.187 + 5.2 * 4.1 + 14 * 0.5500  # steel, copper wire, power
+    housing = 28 * 3.187 + 3.6 * 3.0  # steel, aluminium
+    assembly = 22 * 0.5500 + 0.4 * 3.1863 + 25 * 0.10163  # power, diesel, haulage (t*km)
+    assert motor.total == pytest.approx(stator + housing + assembly, rel=1e-12)
+    assert motor.certificate_number and motor.uncertainty["iterations"] == 2000
+    sign_in(client, "cb@demo.tichub.cn", demo.DEMO_PASSWORD)
+    assert "Q235B" in client.get("/carbon/reviews").text
+    label = client.get(f"/api/carbon/labels/{motor.certificate_number}.svg")
+    assert label.status_code == 200 and b"No. " + motor.certificate_number.encode() in label.content

@@ -223,6 +223,9 @@ def demo_seed(
         from tichub.demo.market import seed_market
 
         counts["orders"] = seed_market(db)
+        from tichub.demo.carbon import seed_carbon
+
+        counts["footprint studies"] = seed_carbon(db, log)
         counts["reports in the log"] = seed_reports(db, log, seed=seed)
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
 

@@ -1,0 +1,165 @@
+"""Demo carbon footprints: the operator imports the starter factor library; the demo company
+models an electric motor (with its stator as a reusable sub-assembly), computes its
+footprint, and has it certified by the demo certification body, whose queue also holds a
+steel plate awaiting review. Every step goes through the carbon use cases.
+
+Material factors: no government publishes open cradle-to-gate factors for steel or copper,
+so the demo company keeps its own, labelled for what they are: the EU's CBAM default values
+for Chinese steel and aluminium (IR (EU) 2025/2621, conservative by design), and a copper
+wire supplier's declared footprint made up for the demo.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tichub.carbon import certification_service as certification
+from tichub.carbon import service
+from tichub.carbon.schemas import (
+    CHECKS,
+    CheckIn,
+    ChecklistIn,
+    ComputeIn,
+    DecisionIn,
+    FactorIn,
+    ModelIn,
+)
+from tichub.core.ids import utcnow
+from tichub.demo.acting import acting
+from tichub.registry.models import Institution
+
+STARTER = Path(__file__).resolve().parents[1] / "carbon" / "data" / "factors.csv"
+COMPANY_EMAIL = "company@demo.tichub.cn"
+CB_EMAIL = "cb@demo.tichub.cn"
+OPERATOR_EMAIL = "operator@demo.tichub.cn"
+CBAM_SOURCE = ("CBAM default value for China, Implementing Regulation (EU) 2025/2621 Annex I, "
+               "CN {cn}: {what}; direct emissions, t CO2e per t. A deliberately conservative "
+               "stand-in until the mill's own footprint arrives.")
+
+COMPANY_FACTORS = [
+    FactorIn.model_validate(dict(
+        key="demo.steel.hot_rolled.cbam_default_cn", name_zh="热轧钢板（CBAM 默认值替代）",
+             name_en="Hot-rolled steel (CBAM default value as stand-in)", unit="kg",
+             gases=[{"gas": "CO2e", "category": "fossil", "amount": 3.187}],
+             basis="AR5", region="CN", year=2026,
+             source=CBAM_SOURCE.format(cn="7208", what="flat-rolled, hot-rolled, 600 mm or wider"),
+             uncertainty={"kind": "lognormal", "gsd": 1.3})),
+    FactorIn.model_validate(dict(
+        key="demo.aluminium.unwrought.cbam_default_cn", name_zh="原铝（CBAM 默认值替代）",
+             name_en="Unwrought aluminium (CBAM default value as stand-in)", unit="kg",
+             gases=[{"gas": "CO2e", "category": "fossil", "amount": 3.0}],
+             basis="AR5", region="CN", year=2026,
+             source=CBAM_SOURCE.format(cn="7601", what="unwrought aluminium"),
+             uncertainty={"kind": "lognormal", "gsd": 1.3})),
+    FactorIn.model_validate(dict(
+        key="demo.copper_wire.supplier", name_zh="漆包铜线（供应商声明，演示）",
+             name_en="Enamelled copper wire (supplier's declaration, demo)", unit="kg",
+             gases=[{"gas": "CO2e", "category": "fossil", "amount": 4.1}],
+             basis="AR6", region="CN", year=2025,
+             source="Demo only: an invented supplier's declared footprint, as it would arrive "
+                    "over PACT. Not a real figure.",
+             uncertainty={"kind": "pedigree", "pedigree": [2, 3, 2, 1, 2]})),
+]
+
+
+def _stator(org_id: str) -> dict[str, Any]:
+    return {
+        "org_id": org_id, "name": "定子组件 Stator (YE3-132M)", "product": "Stator YE3-132M",
+        "category": "motor", "declared_unit": "piece", "mass_kg": 24.0,
+        "boundary": "cradle_to_gate", "standard": "GB/T 24067-2024",
+        "cut_off": "Inputs under 1 % of mass and of emissions left out (varnish, labels).",
+        "processes": [{
+            "key": "stator", "name": "Lamination stamping and winding", "stage": "production",
+            "output_amount": 1, "output_unit": "piece", "inputs": [
+                {"name": "electrical steel", "amount": 19.5, "unit": "kg", "kind": "material",
+                 "factor": "demo.steel.hot_rolled.cbam_default_cn"},
+                {"name": "copper winding wire", "amount": 5.2, "unit": "kg",
+                 "kind": "material", "factor": "demo.copper_wire.supplier"},
+                {"name": "stamping and winding power", "amount": 14, "unit": "kWh",
+                 "kind": "energy", "factor": "cn.electricity.2023.east_grid", "primary": True,
+                 "uncertainty": {"kind": "lognormal", "gsd": 1.05}}]}]}
+
+
+def _motor(org_id: str, stator_id: str) -> dict[str, Any]:
+    return {
+        "org_id": org_id, "name": "YE3-132M-4 三相异步电动机 (7.5 kW)",
+        "product": "YE3-132M-4 motor, 7.5 kW, IE3", "category": "motor", "cn_code": "850152",
+        "declared_unit": "piece", "mass_kg": 68.0, "boundary": "cradle_to_gate",
+        "standard": "GB/T 24067-2024", "geography": "CN",
+        "functional_unit": "one 7.5 kW IE3 three-phase induction motor at the factory gate",
+        "cut_off": "Inputs under 1 % of mass and of emissions left out (varnish, labels).",
+        "reference": "assembly",
+        "processes": [
+            {"key": "housing", "name": "Housing and end shields", "stage": "raw_materials",
+             "output_amount": 1, "output_unit": "piece", "inputs": [
+                 {"name": "housing steel", "amount": 28, "unit": "kg", "kind": "material",
+                  "factor": "demo.steel.hot_rolled.cbam_default_cn"},
+                 {"name": "rotor cage aluminium", "amount": 3.6, "unit": "kg",
+                  "kind": "material", "factor": "demo.aluminium.unwrought.cbam_default_cn"}]},
+            {"key": "assembly", "name": "Machining, assembly and test", "stage": "production",
+             "output_amount": 1, "output_unit": "piece", "inputs": [
+                 {"name": "stator", "amount": 1, "unit": "piece", "kind": "material",
+                  "model": stator_id},
+                 {"name": "housing", "amount": 1, "unit": "piece", "kind": "material",
+                  "process": "housing"},
+                 {"name": "machining, assembly and test power", "amount": 22, "unit": "kWh",
+                  "kind": "energy", "factor": "cn.electricity.2023.east_grid", "primary": True,
+                  "uncertainty": {"kind": "lognormal", "gsd": 1.05}},
+                 {"name": "forklift diesel", "amount": 0.4, "unit": "kg", "kind": "energy",
+                  "factor": "ipcc2006.combustion.gas_diesel_oil.per_kg", "primary": True},
+                 {"name": "inbound steel haulage", "amount": 25.0, "unit": "t*km",
+                  "kind": "transport", "factor": "uk.desnz.2025.freight.hgv_diesel.tkm"}]}]}
+
+
+def _plate(org_id: str) -> dict[str, Any]:
+    return {
+        "org_id": org_id, "name": "热轧钢板 Q235B（外购加工）", "product": "Q235B plate, 10 mm",
+        "category": "steel", "cn_code": "7208", "declared_amount": 1, "declared_unit": "t",
+        "mass_kg": 1000.0, "standard": "ISO 14067:2018", "reference": "cutting",
+        "processes": [{"key": "cutting", "name": "Cutting and levelling", "stage": "production",
+                       "output_amount": 1, "output_unit": "t", "inputs": [
+                           {"name": "coil", "amount": 1.02, "unit": "t", "kind": "material",
+                            "factor": "demo.steel.hot_rolled.cbam_default_cn"},
+                           {"name": "line power", "amount": 35, "unit": "kWh",
+                            "kind": "energy", "factor": "cn.electricity.2023.east_grid",
+                            "primary": True}]}]}
+
+
+def seed_carbon(db: Session, log: Any) -> int:
+    """Builds the demo's carbon data; returns how many footprint studies it made."""
+    operator, company, cb = (acting(db, e) for e in (OPERATOR_EMAIL, COMPANY_EMAIL, CB_EMAIL))
+    if operator is None or company is None:
+        return 0
+    op, _ = operator
+    service.import_factors(db, op, STARTER.name, STARTER.read_bytes(), None)
+    firm, org_id = company
+    service.save_factors(db, firm, [(None, f) for f in COMPANY_FACTORS], org_id)
+    stator = service.create_model(db, firm, ModelIn.model_validate(_stator(org_id)))
+    motor = service.create_model(db, firm, ModelIn.model_validate(_motor(org_id, stator.id)))
+    plate = service.create_model(db, firm, ModelIn.model_validate(_plate(org_id)))
+    study = service.compute_study(db, firm, motor.id, ComputeIn(
+        title="YE3-132M-4 电动机碳足迹 2026", iterations=2000, seed=7))
+    queued = service.compute_study(db, firm, plate.id, ComputeIn(
+        title="Q235B 钢板碳足迹", iterations=1000, seed=7))
+    if cb is None:
+        return 2
+    reviewer, cb_org = cb
+    inst = db.scalar(select(Institution.id).where(Institution.org_id == cb_org))
+    if inst is None:
+        return 2
+    certification.submit(db, firm, study.id, inst)
+    certification.save_checklist(db, reviewer, study.id, ChecklistIn(items={
+        c: CheckIn(verdict="not_applicable" if c == "allocation" else "conforms",
+                   note="单一产出，无需分配 (one output)" if c == "allocation" else "已核查")
+        for c in CHECKS}))
+    today = utcnow().date()
+    certification.decide(db, reviewer, log, study.id, DecisionIn(
+        decision="certify", valid_from=today, valid_until=today + timedelta(days=3 * 365),
+        note="演示：核查通过 (demo: verified)"))
+    certification.submit(db, firm, queued.id, inst)
+    return 2
