@@ -1,7 +1,85 @@
-"""PACT pages: the customers' systems allowed to pull footprints, and what is shared."""
+"""PACT pages: the customers' systems allowed to pull footprints, what is shared, the
+requests received, and a supplier's footprint file taken in as an emission factor."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from tichub.carbon import pact_service as service
+from tichub.carbon.pact_api import MAX_UPLOAD, domain_of, import_bytes, pact_base
+from tichub.core import errors
+from tichub.core.auth import DB, Principal, SignedIn
+from tichub.core.models import Role
+from tichub.core.service import organisation_names
+from tichub.core.web import render
 
 router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, db: Session, principal: Principal, org_id: str | None,
+          status_code: int = 200, **extra: Any) -> HTMLResponse:
+    names = organisation_names(db, principal.roles)
+    orgs = sorted(principal.roles, key=lambda o: names.get(o, o))
+    org = org_id or (orgs[0] if orgs else None)
+    context: dict[str, Any] = {"orgs": [(o, names.get(o, o)) for o in orgs], "org_id": org,
+                               "base_url": pact_base(request), "clients": [], "shared": [],
+                               "requests": [], "can_admin": False, "can_edit": False}
+    if org is not None:
+        context.update(
+            org_name=names.get(org) or organisation_names(db, [org]).get(org, org),
+            clients=service.list_clients(db, principal, org),
+            shared=service.shared_studies(db, principal, org),
+            requests=service.requests_received(db, principal, org),
+            can_admin=principal.roles.get(org, Role.viewer).rank >= Role.admin.rank,
+            can_edit=principal.roles.get(org, Role.viewer).rank >= Role.editor.rank)
+    context.update(extra)
+    return render(request, "carbon/pact.html", principal, status_code=status_code, **context)
+
+
+@router.get("/carbon/pact", response_class=HTMLResponse)
+def pact_page(request: Request, db: DB, principal: SignedIn,
+              org_id: str | None = None) -> HTMLResponse:
+    """The organisation's PACT exchange: base URL, clients, shared footprints, requests."""
+    return _page(request, db, principal, org_id)
+
+
+@router.post("/carbon/pact/clients", response_class=HTMLResponse)
+def create_client(request: Request, db: DB, principal: SignedIn,
+                  org_id: Annotated[str, Form()], name: Annotated[str, Form()] = ""
+                  ) -> HTMLResponse:
+    """Creates a client and shows its secret this once (the page is not a redirect, so
+    the secret is in this answer only)."""
+    row, secret = service.create_client(db, principal, org_id, name)
+    return _page(request, db, principal, org_id, status_code=201, created=row,
+                 secret=secret)
+
+
+@router.post("/carbon/pact/clients/{client_id}/revoke", response_model=None)
+def revoke_client(client_id: str, db: DB, principal: SignedIn) -> Response:
+    row = service.revoke_client(db, principal, client_id)
+    return RedirectResponse(f"/carbon/pact?org_id={row.org_id}", status_code=303)
+
+
+@router.post("/carbon/pact/import", response_class=HTMLResponse)
+async def import_footprint(
+    request: Request, db: DB, principal: SignedIn,
+    org_id: Annotated[str, Form()], file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
+    result = import_bytes(db, principal, org_id, data)
+    return _page(request, db, principal, org_id, imported=result)
+
+
+@router.post("/carbon/studies/{study_id}/share", response_model=None)
+def share_study(study_id: str, request: Request, db: DB, principal: SignedIn,
+                shared: Annotated[str, Form()] = "1") -> Response:
+    """The study page's share switch: ``shared`` = 1 shares, 0 stops sharing."""
+    service.share_study(db, principal, study_id, shared not in ("0", "false", "off", ""),
+                        domain_of(request))
+    return RedirectResponse(f"/carbon/studies/{study_id}", status_code=303)
