@@ -166,6 +166,7 @@ def test_demo_carbon_footprint_certified_and_queued(client, app) -> None:  # typ
     assembly = 22 * 0.5500 + 0.4 * 3.1863 + 25 * 0.10163  # power, diesel, haulage (t*km)
     assert motor.total == pytest.approx(stator + housing + assembly, rel=1e-12)
     assert motor.certificate_number and motor.uncertainty["iterations"] == 2000
+    assert motor.shared and motor.pact_id
     sign_in(client, "cb@demo.tichub.cn", demo.DEMO_PASSWORD)
     assert "Q235B" in client.get("/carbon/reviews").text
     label = client.get(f"/api/carbon/labels/{motor.certificate_number}.svg")

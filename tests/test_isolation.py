@@ -6,6 +6,7 @@ Every route of the application must appear in CASES; a new route without a case 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from helpers import api_token, make_account, make_institution, sign_in
 from tichub.app import api_routes
-from tichub.carbon.models import EmissionFactor, ProductModel, Study
+from tichub.carbon.models import CbamInstallation, EmissionFactor, ProductModel, Study
 from tichub.core.models import ApiToken, AuditEvent, OrgKind
 from tichub.market.models import (
     Booking,
@@ -44,6 +45,9 @@ SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b"
            "秘密参加者", "0.3141592", "秘密用途", "秘密电机", "a.secret.factor")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
+
+
+_PACT_IDS: dict[str, str] = {}  # A's shared PACT footprint and PACT client, by _build
 
 
 @dataclass
@@ -83,6 +87,9 @@ class World:
     a_factor: str = "a.secret.factor"  # A's own emission factor
     a_model: str = ""  # A's product model
     a_study: str = ""  # its footprint study
+    pf_id: str = dataclasses.field(default_factory=lambda: _PACT_IDS.get("pf_id", ""))
+    client_id: str = dataclasses.field(default_factory=lambda: _PACT_IDS.get("client_id", ""))
+    a_installation: str = ""  # A's CBAM installation
 
 
 @dataclass
@@ -333,6 +340,36 @@ CASES = [
     Case("POST", "/api/carbon/models/{a_model}/studies", "denied", body=lambda w: {}),
     Case("GET", "/api/carbon/studies?org_id={a_org}", "denied"),
     Case("GET", "/api/carbon/studies/{a_study}", "denied"),
+    Case("GET", "/carbon", "public"),
+    Case("GET", "/carbon/models/new", "public"),
+    Case("POST", "/carbon/models", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名电机"}, form=True),
+    Case("GET", "/carbon/models/{a_model}", "denied"),
+    Case("POST", "/carbon/models/{a_model}/details", "denied",
+         body=lambda w: {"name": "改名"}, form=True),
+    Case("POST", "/carbon/models/{a_model}/processes", "denied", body=lambda w: {
+        "key": "q", "name": "q", "stage": "production"}, form=True),
+    Case("POST", "/carbon/models/{a_model}/processes/p/delete", "denied", form=True),
+    Case("POST", "/carbon/models/{a_model}/processes/p/inputs", "denied", body=lambda w: {
+        "name": "x", "amount": "1", "unit": "kg", "source": "factor",
+        "factor": "a.secret.factor"}, form=True),
+    Case("POST", "/carbon/models/{a_model}/processes/p/inputs/0/delete", "denied", form=True),
+    Case("POST", "/carbon/models/{a_model}/studies", "denied", form=True),
+    Case("GET", "/carbon/studies/{a_study}", "denied"),
+    Case("GET", "/carbon/studies/{a_study}/contributions.csv", "denied"),
+    Case("POST", "/carbon/studies/{a_study}/submit", "denied",
+         body=lambda w: {"institution_id": w.a_inst}, form=True),
+    Case("POST", "/carbon/studies/{a_study}/withdraw", "denied", form=True),
+    Case("POST", "/carbon/studies/{a_study}/checklist", "denied",
+         body=lambda w: {"boundary_verdict": "conforms"}, form=True),
+    Case("POST", "/carbon/studies/{a_study}/messages", "denied",
+         body=lambda w: {"text": "?"}, form=True),
+    Case("POST", "/carbon/studies/{a_study}/decision", "denied",
+         body=lambda w: {"decision": "reject", "note": "no"}, form=True),
+    Case("GET", "/carbon/reviews", "public"),
+    Case("GET", "/api/carbon/models/{a_model}/olca", "denied"),
+    Case("POST", "/api/carbon/models/olca", "denied", files=True, form=True,
+         body=lambda w: {"org_id": w.a_org}),
     Case("POST", "/api/carbon/studies/{a_study}/submit", "denied",
          body=lambda w: {"institution_id": w.a_inst}),
     Case("POST", "/api/carbon/studies/{a_study}/withdraw", "denied"),
@@ -347,6 +384,62 @@ CASES = [
     # A's study is not certified: it has no public label.
     Case("GET", "/api/carbon/labels/CFP-2026-0001-00001.svg", "denied"),
     Case("GET", "/api/carbon/labels/CFP-2026-0001-00001.png", "denied"),
+    Case("POST", "/api/carbon/cbam/installations", "denied", body=lambda w: _cbam(w.a_org)),
+    Case("GET", "/api/carbon/cbam/installations?org_id={a_org}", "denied"),
+    Case("GET", "/api/carbon/cbam/installations/{a_installation}", "denied"),
+    Case("PUT", "/api/carbon/cbam/installations/{a_installation}", "denied",
+         body=lambda w: _cbam(w.a_org)),
+    Case("GET", "/api/carbon/cbam/installations/{a_installation}/results", "denied"),
+    Case("GET", "/api/carbon/cbam/installations/{a_installation}/communication.xlsx",
+         "denied"),
+    # Reads the caller's own upload and stores nothing.
+    Case("POST", "/api/carbon/cbam/communications/read", "own", files=True, form=True),
+    Case("GET", "/api/carbon/cbam/defaults?cn=7208&country=CN", "public"),
+    Case("GET", "/carbon/cbam", "public"),
+    Case("GET", "/carbon/cbam/defaults?cn=7208&country=CN", "public"),
+    Case("GET", "/carbon/cbam/new", "own"),
+    Case("POST", "/carbon/cbam/installations", "denied", form=True,
+         body=lambda w: _cbam_form(w.a_org)),
+    Case("GET", "/carbon/cbam/installations/{a_installation}", "denied"),
+    Case("GET", "/carbon/cbam/installations/{a_installation}/edit", "denied"),
+    Case("POST", "/carbon/cbam/installations/{a_installation}", "denied", form=True,
+         body=lambda w: _cbam_form(w.a_org)),
+    Case("GET", "/carbon/cbam/installations/{a_installation}/results.{fmt}", "denied"),
+    Case("GET", "/carbon/cbam/communications", "own"),
+    Case("POST", "/carbon/cbam/communications", "own", files=True, form=True),
+    # PACT: other companies' systems with PACT tokens; B has none for A.
+    Case("POST", "/pact/auth/token", "denied", form=True,
+         body=lambda w: {"grant_type": "client_credentials"}),
+    Case("GET", "/pact/.well-known/openid-configuration", "public"),
+    Case("GET", "/pact/2/footprints", "denied"),
+    Case("GET", "/pact/2/footprints/{pf_id}", "denied"),
+    Case("POST", "/pact/2/events", "denied", body=lambda w: {
+        "type": "org.wbcsd.pathfinder.ProductFootprint.Published.v1", "specversion": "1.0",
+        "id": "b-1", "source": "//b.example/2/events", "data": {"pfIds": [w.pf_id]}}),
+    Case("GET", "/pact/3/footprints", "denied"),
+    Case("GET", "/pact/3/footprints/{pf_id}", "denied"),
+    Case("POST", "/pact/3/events", "denied", body=lambda w: {
+        "type": "org.wbcsd.pact.ProductFootprint.PublishedEvent.3", "specversion": "1.0",
+        "id": "b-1", "source": "//b.example/3/events", "time": "2026-01-01T00:00:00Z",
+        "data": {"pfIds": [w.pf_id]}}),
+    Case("POST", "/api/carbon/pact/clients", "denied", body=lambda w: {
+        "org_id": w.a_org, "name": "冒名"}),
+    Case("GET", "/api/carbon/pact/clients?org_id={a_org}", "denied"),
+    Case("POST", "/api/carbon/pact/clients/{client_id}/revoke", "denied"),
+    Case("PUT", "/api/carbon/studies/{a_study}/share", "denied", body=lambda w: {
+        "shared": False}),
+    Case("GET", "/api/carbon/studies/{a_study}/pact", "denied"),
+    Case("POST", "/api/carbon/pact/import", "denied", files=True, form=True,
+         body=lambda w: {"org_id": w.a_org}),
+    Case("GET", "/carbon/pact", "own"),
+    Case("GET", "/carbon/pact?org_id={a_org}", "denied"),
+    Case("POST", "/carbon/pact/clients", "denied", form=True, body=lambda w: {
+        "org_id": w.a_org, "name": "冒名"}),
+    Case("POST", "/carbon/pact/clients/{client_id}/revoke", "denied", form=True),
+    Case("POST", "/carbon/pact/import", "denied", files=True, form=True,
+         body=lambda w: {"org_id": w.a_org}),
+    Case("POST", "/carbon/studies/{a_study}/share", "denied", form=True,
+         body=lambda w: {"shared": "0"}),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -359,6 +452,21 @@ CASES = [
     Case("GET", "/verify/qr/{a_record}.svg", "public"),
     Case("GET", "/verify/qr/{a_record}.png", "public"),
 ]
+
+
+def _cbam(org_id: str) -> dict[str, Any]:
+    """A valid installation document in A's name: refused for who B is, not for its form."""
+    return {"org_id": org_id, "name": "冒名", "country": "CN", "period_start": "2026-01-01",
+            "period_end": "2026-12-31", "processes": [{"key": "P1", "name": "冒名",
+                                                       "cn": "7208", "activity_level": 1,
+                                                       "direct": 1}]}
+
+
+def _cbam_form(org_id: str) -> dict[str, Any]:
+    return {"org_id": org_id, "name": "冒名", "country": "CN", "period_start": "2026-01-01",
+            "period_end": "2026-12-31", "processes-0-key": "P1", "processes-0-name": "冒名",
+            "processes-0-cn": "7208", "processes-0-activity_level": "1",
+            "processes-0-direct": "1"}
 
 
 def _build(db, app) -> World:  # type: ignore[no-untyped-def]
@@ -455,6 +563,21 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
             "output_unit": "kg", "inputs": [{"name": "秘密电机", "amount": 1, "unit": "kg",
                                             "factor": "a.secret.factor"}]}]))
     study = carbon.compute_study(db, a.principal(db), model.id, ComputeIn(iterations=0))
+    from tichub.carbon import cbam_service
+    from tichub.carbon.cbam_schemas import InstallationIn
+
+    installation = cbam_service.create_installation(db, a.principal(db), InstallationIn(
+        **{**_cbam(a.org.id), "name": "秘密电机厂", "address": "秘密用途", "processes": [{
+            "key": "P1", "name": "秘密电机", "cn": "7208", "activity_level": 1,
+            "direct": 0.3141592}]}))
+    # A shares its study over PACT (set here directly: the model has no reference period,
+    # which sharing through the use case asks for) and has a client for a customer.
+    from tichub.carbon import pact_service
+
+    study.pact_id, study.shared = "7d1c0f6e-3a5b-4c2d-9e8f-1a2b3c4d5e6f", True
+    db.commit()
+    pact_client, _ = pact_service.create_client(db, a.principal(db), a.org.id, "秘密客户")
+    _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id)
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
@@ -462,6 +585,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
+                 a_installation=installation.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -473,7 +597,7 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
                   PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
                   ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent,
-                  EmissionFactor, ProductModel, Study):
+                  EmissionFactor, ProductModel, Study, CbamInstallation):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -516,7 +640,11 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_consultation}", "{consultation_id}")
                .replace("{a_factor}", "{key}").replace("{a_model}", "{model_id}")
                .replace("{a_study}", "{study_id}")
+               .replace("{a_installation}", "{installation_id}")
                .replace("CFP-2026-0001-00001", "{number}")
+               .replace("/processes/p/", "/processes/{key}/")
+               .replace("/inputs/0/", "/inputs/{index}/")
+               .replace("contributions.csv", "contributions.{fmt}")
                .replace("/checkpoints/1", "/checkpoints/{size}").split("?")[0])
                for c in CASES}
     assert routes - covered == set(), "routes without an isolation case"

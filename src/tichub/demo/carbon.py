@@ -1,7 +1,8 @@
 """Demo carbon footprints: the operator imports the starter factor library; the demo company
 models an electric motor (with its stator as a reusable sub-assembly), computes its
 footprint, and has it certified by the demo certification body, whose queue also holds a
-steel plate awaiting review. Every step goes through the carbon use cases.
+steel plate awaiting review; the certified motor is shared over PACT. Every step goes
+through the carbon use cases.
 
 Material factors: no government publishes open cradle-to-gate factors for steel or copper,
 so the demo company keeps its own, labelled for what they are: the EU's CBAM default values
@@ -14,12 +15,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tichub.carbon import certification_service as certification
-from tichub.carbon import service
+from tichub.carbon import pact_service, service
 from tichub.carbon.schemas import (
     CHECKS,
     CheckIn,
@@ -29,6 +31,7 @@ from tichub.carbon.schemas import (
     FactorIn,
     ModelIn,
 )
+from tichub.core.config import get_settings
 from tichub.core.ids import utcnow
 from tichub.demo.acting import acting
 from tichub.registry.models import Institution
@@ -91,6 +94,7 @@ def _motor(org_id: str, stator_id: str) -> dict[str, Any]:
         "product": "YE3-132M-4 motor, 7.5 kW, IE3", "category": "motor", "cn_code": "850152",
         "declared_unit": "piece", "mass_kg": 68.0, "boundary": "cradle_to_gate",
         "standard": "GB/T 24067-2024", "geography": "CN",
+        "period_start": "2025-01-01", "period_end": "2025-12-31",
         "functional_unit": "one 7.5 kW IE3 three-phase induction motor at the factory gate",
         "cut_off": "Inputs under 1 % of mass and of emissions left out (varnish, labels).",
         "reference": "assembly",
@@ -121,6 +125,7 @@ def _plate(org_id: str) -> dict[str, Any]:
         "org_id": org_id, "name": "热轧钢板 Q235B（外购加工）", "product": "Q235B plate, 10 mm",
         "category": "steel", "cn_code": "7208", "declared_amount": 1, "declared_unit": "t",
         "mass_kg": 1000.0, "standard": "ISO 14067:2018", "reference": "cutting",
+        "period_start": "2025-01-01", "period_end": "2025-12-31",
         "processes": [{"key": "cutting", "name": "Cutting and levelling", "stage": "production",
                        "output_amount": 1, "output_unit": "t", "inputs": [
                            {"name": "coil", "amount": 1.02, "unit": "t", "kind": "material",
@@ -162,4 +167,7 @@ def seed_carbon(db: Session, log: Any) -> int:
         decision="certify", valid_from=today, valid_until=today + timedelta(days=3 * 365),
         note="演示：核查通过 (demo: verified)"))
     certification.submit(db, firm, queued.id, inst)
+    # Shared over PACT, for the customers' systems the company will allow on /carbon/pact.
+    pact_service.share_study(db, firm, study.id, True, urlsplit(
+        get_settings().public_url).hostname or "tichub")
     return 2
