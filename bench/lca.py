@@ -105,6 +105,12 @@ def main() -> int:
     f = np.zeros(n)
     for k, v in demand.items():
         f[k] = v
+    try:
+        import pypardiso  # noqa: F401  (bw2calc uses it when it is installed)
+        peer_solver = "pypardiso (MKL PARDISO)"
+    except ImportError:
+        peer_solver = "scipy spsolve (SuperLU, COLAMD); pip install pypardiso for its fast path"
+    print(f"bw2calc solves with {peer_solver}")
     print(f"machine: {cpu_model()}; {n:,} activities, {m:,} flows, {len(tech):,} technosphere "
           f"and {len(bio):,} biosphere exchanges")
     a = ours(n, m, tech, bio, factors, f, args.iterations)
