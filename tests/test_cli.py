@@ -226,7 +226,8 @@ def test_demo_seed_shows_progress_on_stderr_and_its_result_on_stdout(tichub, db)
     assert result.exit_code == 0, result.output
     [line] = _lines(result.stdout)
     assert re.fullmatch(r"6 institutions, \d+ qualifications, \d+ scope lines, \d+ users, "
-                        r"\d+ PT rounds, \d+ orders, \d+ reports in the log", line)
+                        r"\d+ PT rounds, \d+ orders, \d+ footprint studies, \d+ reports in the log",
+                        line)
     assert "institutions" in result.stderr and "100%" in result.stderr
     quiet = tichub("demo", "seed", "--if-empty", "--no-progress")
     assert (quiet.exit_code, _lines(quiet.stdout), quiet.stderr) == (
