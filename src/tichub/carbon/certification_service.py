@@ -39,11 +39,6 @@ def is_reviewer(principal: Principal, study: Study, role: Role = Role.viewer) ->
             and held is not None and held.rank >= role.rank)
 
 
-def certification_bodies(db: Session, principal: Principal) -> list[Institution]:
-    """Published certification bodies a company may send a study to."""
-    return registry.institutions_of_kind(db, InstitutionKind.certification_body)
-
-
 def submit(db: Session, principal: Principal, study_id: str, institution_id: str) -> Study:
     study = get_study(db, principal, study_id)
     require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)

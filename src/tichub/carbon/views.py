@@ -35,6 +35,8 @@ from tichub.core.i18n import request_locale, translations
 from tichub.core.models import OrgKind, Role
 from tichub.core.service import organisation_names as org_names
 from tichub.core.web import render
+from tichub.registry import service as registry
+from tichub.registry.models import InstitutionKind
 
 router = APIRouter(include_in_schema=False)
 
@@ -270,7 +272,8 @@ def _study_context(request: Request, db: Session, principal: Principal, study: S
         "contributions": sorted(results.get("contributions", []),
                                 key=lambda c: -abs(c["co2e"])),
         "messages": certification.messages(db, principal, study.id),
-        "bodies": certification.certification_bodies(db, principal) if owner else [],
+        "bodies": registry.institutions_of_kind(db, InstitutionKind.certification_body)
+        if owner else [],
         "certified": study.status is StudyStatus.certified,
     }
 
