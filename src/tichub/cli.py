@@ -340,7 +340,8 @@ def audit_log(
             tlog = service.Log.from_settings(get_settings())
             verifier = Verifier.parse(key) if key else tlog.verifier
             with session() as db, bars()(0, "checkpoints") as step:
-                report = audit.audit(service.DatabaseReader(db), verifier, previous, full, step)
+                report = audit.audit(service.DatabaseReader(db, tlog), verifier, previous,
+                                     full, step)
                 if full:
                     findings = list(service.record_faults(db, tlog))
     except (audit.AuditError, NoteError) as exc:
@@ -438,13 +439,17 @@ def issuer_sign(
     pdf_sha256: Annotated[str | None, typer.Option(help="the PDF's SHA-256, if sent")] = None,
 ) -> None:
     """Print the signature line to send as the record's ``issuer_signature``."""
-    from tichub.reports import statement
+    from tichub.reports import numbers, statement
     from tichub.reports.note import NoteError, Signer
 
     try:
         signer = Signer.parse(key_file.read_text().strip())
     except NoteError as exc:
         fail(str(exc))
+    try:  # signed as the registry will log it, else the statement would not match
+        number = numbers.normalise(number)
+    except numbers.NumberError as exc:
+        fail(f"--number {exc}")
     typer.echo(statement.sign_statement(signer, institution, number, event, pdf_sha256))
 
 

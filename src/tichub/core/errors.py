@@ -59,11 +59,16 @@ def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None) -
     for e in details:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
         msg = str(e.get("msg", "invalid"))
+        at = row
+        # An item of a batch ("records": [...]) is named by its row, from 1, as the batch's
+        # own checks name it.
+        if len(loc) >= 2 and loc[0] == "records" and loc[1].isdigit():
+            at, loc = int(loc[1]) + 1, loc[2:]
         # A check across fields names its field first ("valid_until: …"): point at it.
         named = WHOLE_MODEL_CHECK.match(msg)
         if named:
             loc, msg = [*loc, named[1]], named[2]
-        out.append(FieldError(".".join(loc) or "request", msg, row))
+        out.append(FieldError(".".join(loc) or "request", msg, at))
     return out
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.models import OrgKind, Role
-from tichub.reports import service, tiles
+from tichub.reports import idempotency, numbers, service, tiles
 from tichub.reports.schemas import (
     Bundle,
     Receipt,
@@ -37,19 +37,60 @@ def _log(request: Request) -> service.Log:
     return log
 
 
+IdempotencyKey = Annotated[str | None, Header(
+    alias=idempotency.HEADER, max_length=idempotency.MAX_LENGTH + 2,
+    description=idempotency.DESCRIPTION)]
+RECEIPTS = TypeAdapter(list[Receipt])
+
+
+def _registered(request: Request, db: DB, principal: Principal, items: list[RecordIn],
+                header: str | None, operation: str, body: str, one: bool) -> Response:
+    """The receipts as JSON, the same bytes whether registered now or replayed for a
+    retry under the same Idempotency-Key."""
+    def render(receipts: list[Receipt]) -> str:
+        return (receipts[0].model_dump_json() if one
+                else RECEIPTS.dump_json(receipts).decode())
+
+    key = idempotency.parse_key(header)
+    if key is None:
+        answer = idempotency.Answer(
+            201, render(service.register(db, principal, _log(request), items)))
+    else:
+        owner = principal.user_id or ""
+        answer = service.register_once(
+            db, principal, _log(request), items,
+            idempotency.Request(owner, key, idempotency.fingerprint(operation, body)), render)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(answer.body, status_code=answer.status, media_type="application/json",
+                    headers=headers)
+
+
 @router.post("", response_model=Receipt, status_code=201)
-def register(body: RecordIn, request: Request, db: DB, principal: Issuer) -> Receipt:
+def register(body: RecordIn, request: Request, db: DB, principal: Issuer,
+             idempotency_key: IdempotencyKey = None) -> Response:
     """Registers one document issued, or one event about a registered document. Answers at
-    once with a receipt signed by the log; the inclusion proof follows within a second."""
-    return service.register(db, principal, _log(request), [body])[0]
+    once with a receipt signed by the log; the inclusion proof follows within a second.
+    Safe to retry with an ``Idempotency-Key``."""
+    return _registered(request, db, principal, [body], idempotency_key, "POST /api/reports",
+                       body.model_dump_json(), one=True)
 
 
 @router.post("/batch", response_model=list[Receipt], status_code=201)
-def register_batch(body: RecordsIn, request: Request, db: DB,
-                   principal: Issuer) -> list[Receipt]:
+def register_batch(body: RecordsIn, request: Request, db: DB, principal: Issuer,
+                   idempotency_key: IdempotencyKey = None) -> Response:
     """Up to 1,000 records at once (a LIMS issuing reports): all are registered or none,
-    with each faulty record's errors named by its position (``row``, from 1)."""
-    return service.register(db, principal, _log(request), body.records)
+    with each faulty record's errors named by its position (``row``, from 1). Safe to
+    retry with an ``Idempotency-Key``."""
+    return _registered(request, db, principal, body.records, idempotency_key,
+                       "POST /api/reports/batch", body.model_dump_json(), one=False)
+
+
+def _number(number: str) -> str:
+    """A typed number in its normalised form; 422 naming ``number`` if it cannot be one."""
+    try:
+        return numbers.normalise(number)
+    except numbers.NumberError as exc:
+        raise errors.invalid("number", str(exc)) from None
 
 
 @router.get("/verify", response_model=Verdict)
@@ -60,7 +101,7 @@ async def verify(number: Annotated[str, Query(min_length=1, max_length=100)], re
     # On the event loop, not a worker thread: the whole check is a few indexed reads and
     # well under a millisecond of hashing, less than the hop to a thread and back costs.
     # Serialised once, by the model itself, rather than validated again on the way out.
-    verdict = service.verdict(request.app.state.engine, number, log=_log(request))
+    verdict = service.verdict(request.app.state.engine, _number(number), log=_log(request))
     return Response(verdict.model_dump_json(), media_type="application/json")
 
 
@@ -70,7 +111,7 @@ def status(number: Annotated[str, Query(min_length=1, max_length=100)], db: DB,
     """A document number's latest record per issuer, with the proof that the latest
     checkpoint's status map holds exactly these: what makes "withdrawn" or "not amended"
     provable, not just "issued"."""
-    return service.status_proof(db, number)
+    return service.status_proof(db, _number(number))
 
 
 @router.get("/records/{record_id}", response_model=RecordOut)
@@ -221,11 +262,10 @@ def checkpoint_at(size: int, db: DB, principal: Public) -> PlainTextResponse:
 
 
 @log_router.get("/checkpoint", response_class=PlainTextResponse)
-def checkpoint(db: DB, principal: Public) -> PlainTextResponse:
-    latest = service.latest_checkpoint(db)
-    if latest is None:
-        raise errors.not_found("checkpoint (the log is empty)")
-    return PlainTextResponse(service.cosigned_note(db, latest),
+def checkpoint(request: Request, db: DB, principal: Public) -> PlainTextResponse:
+    """The log's latest signed checkpoint (C2SP tlog-checkpoint) with its witnesses'
+    cosignatures; an empty log's is of size 0."""
+    return PlainTextResponse(service.latest_note(db, _log(request)),
                              headers={"Cache-Control": "max-age=1"})
 
 
@@ -237,8 +277,7 @@ def tile(path: str, db: DB, principal: Public) -> Response:
         raise errors.invalid("path", str(exc)) from None
     data = (service.entry_bundle(db, index, width) if kind == "entries"
             else service.tile(db, level, index, width))
-    # A full tile never changes; a partial one is replaced as the log grows.
-    cache = ("public, max-age=31536000, immutable" if width == tiles.TILE_WIDTH
-             else "max-age=1")
+    # Immutable, partial ones too (C2SP tlog-tiles): a width's hashes never change, and
+    # a width the log does not hold yet is a 404, which is not cached.
     return Response(data, media_type="application/octet-stream",
-                    headers={"Cache-Control": cache})
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})

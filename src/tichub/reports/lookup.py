@@ -68,11 +68,11 @@ class Reader:
         self.connection.close()  # back to the pool, which rolls it back
 
     def history(self, number: str) -> list[StoredRecord]:
-        """The records of one document number, oldest first."""
+        """The records of one document number (its normalised form), oldest first."""
         self.cursor.execute(
             "SELECT id, number, kind, event, institution_id, public, flags, registered_at, "
             "log_index, leaf_hash, leaf, commitment FROM report_records "
-            f"WHERE number = {self.p} ORDER BY registered_at, id", (number,))
+            f"WHERE number_key = {self.p} ORDER BY registered_at, id", (number,))
         return [StoredRecord(r[0], r[1], RecordKind(r[2]), RecordEvent(r[3]), r[4],
                              _json(r[5]), _json(r[6]) or [], _utc(r[7]), r[8], r[9],
                              bytes(r[10]), r[11])

@@ -50,7 +50,11 @@ class RecordEvent(enum.StrEnum):
 class ReportRecord(IdMixin, Base):
     __tablename__ = "report_records"
 
-    number: Mapped[str] = mapped_column(String(100), index=True)
+    number: Mapped[str] = mapped_column(String(100), index=True)  # as logged
+    # The number's normalised form (``reports/numbers.py``), by which it is looked up and
+    # duplicates are found: the number itself for every record registered since numbers are
+    # normalised, and for one from before, its look-up key (its leaf cannot change).
+    number_key: Mapped[str] = mapped_column(String(100), index=True)
     kind: Mapped[RecordKind] = mapped_column(_enum(RecordKind, "record_kind"))
     event: Mapped[RecordEvent] = mapped_column(_enum(RecordEvent, "record_event"))
     # A later event names the record of the document it is about.
@@ -181,3 +185,19 @@ class ReportPdf(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class IdempotencyKey(Base):
+    """A registration's answer, kept under the client's ``Idempotency-Key`` for a day so
+    that a retry gets the same answer instead of registering again. Written in the
+    registration's own transaction: there is never one without the other."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)  # the user who sent it
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the operation and request
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tichub.core.schemas import InputModel
+from tichub.reports import numbers
 from tichub.reports.models import RecordEvent, RecordKind
 
 Text = Annotated[str, Field(min_length=1, max_length=300)]
@@ -20,7 +21,9 @@ class RecordIn(InputModel):
     """One document issued, or one later event about a document already registered
     (``event`` other than ``issued``: the ``number`` is that document's)."""
 
-    number: Annotated[str, Field(min_length=1, max_length=100)]
+    number: Annotated[str, Field(min_length=1, max_length=100, description=(
+        "the document's number as printed: normalised (Unicode NFKC, surrounding white "
+        "space removed); refused if it holds control, format or separator characters"))]
     kind: RecordKind
     event: RecordEvent = RecordEvent.issued
     institution_id: Annotated[str, Field(min_length=26, max_length=26)]
@@ -46,6 +49,13 @@ class RecordIn(InputModel):
     issuer_signature: Annotated[str | None, Field(
         max_length=300, description="the issuer's own signature line on the record's issuer "
         "statement (`tichub issuer sign`); logged with the record")] = None
+
+    @field_validator("number", "replacement")
+    @classmethod
+    def _number(cls, value: str | None) -> str | None:
+        # One form per number (``reports/numbers.py``): what is registered, compared and
+        # logged is the normalised number.
+        return numbers.normalise(value) if value is not None else None
 
     @field_validator("pdf_sha256")
     @classmethod

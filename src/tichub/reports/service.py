@@ -27,7 +27,17 @@ from tichub.core.ids import new_id, today, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
-from tichub.reports import leaf, merkle, receipt, statement, statusmap, tiles, witness
+from tichub.reports import (
+    idempotency,
+    leaf,
+    merkle,
+    numbers,
+    receipt,
+    statement,
+    statusmap,
+    tiles,
+    witness,
+)
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
 from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
@@ -87,6 +97,14 @@ class Log:
     def verifier(self) -> Verifier:
         return self.signer.verifier()
 
+    @cached_property
+    def empty_note(self) -> str:
+        """The checkpoint of the empty tree. Made when asked, not stored: an Ed25519
+        signature is deterministic, so every process makes the same note."""
+        return sign_checkpoint(Checkpoint(self.origin, 0, merkle.EMPTY_ROOT,
+                                          (statusmap.extension(empty_map_root()),)),
+                               self.signer)
+
     def open(self, note: str) -> Opened:
         """The checkpoint in ``note``, its log signature checked (NoteError if not)."""
         opened = self._opened.get(note)
@@ -136,17 +154,19 @@ class _Batch:
         # By number alone, the issuer filtered here: given both, SQLite's planner, without
         # fresh statistics, walks the issuer's index, which holds every record of a lab.
         self.issued: dict[tuple[str, str], _Issued] = {}
+        # Numbers arrive normalised (the schema sees to it); stored ones are found by their
+        # normalised form, so a look-alike registered before normalisation counts too.
         for inst_id, number, record_id, leaf_hash in db.execute(
-                select(ReportRecord.institution_id, ReportRecord.number, ReportRecord.id,
+                select(ReportRecord.institution_id, ReportRecord.number_key, ReportRecord.id,
                        ReportRecord.leaf_hash)
-                .where(ReportRecord.number.in_(numbers),
+                .where(ReportRecord.number_key.in_(numbers),
                        ReportRecord.event == RecordEvent.issued)
                 .order_by(ReportRecord.registered_at, ReportRecord.id)):
             if inst_id in institutions:
                 self.issued.setdefault((inst_id, number), _Issued(record_id, leaf_hash))
         pdfs = {d.pdf_sha256 for d in items if d.pdf_sha256}
         self.pdf_numbers: dict[str, set[str]] = {}
-        for sha, number in db.execute(select(ReportRecord.pdf_sha256, ReportRecord.number)
+        for sha, number in db.execute(select(ReportRecord.pdf_sha256, ReportRecord.number_key)
                                       .where(ReportRecord.pdf_sha256.in_(pdfs))):
             self.pdf_numbers.setdefault(sha or "", set()).add(number)
         self._checked: dict[tuple[object, ...], list[FieldError]] = {}
@@ -249,7 +269,8 @@ def _prepare(
         # Later records of the same batch may be about this document (or name it).
         batch.issued.setdefault((inst.id, data.number), _Issued(record_id, leaf_hash))
     return {
-        "id": record_id, "number": data.number, "kind": data.kind, "event": data.event,
+        "id": record_id, "number": data.number, "number_key": data.number,
+        "kind": data.kind, "event": data.event,
         "refers_to_id": refers_to.id if refers_to else None, "institution_id": inst.id,
         "org_id": inst.org_id, "issued_on": data.issued_on, "pdf_sha256": data.pdf_sha256,
         "public": public, "private": private, "salt": salt.hex(), "commitment": commit,
@@ -259,9 +280,12 @@ def _prepare(
 
 
 def register(
-    db: Session, principal: Principal, log: Log, items: Sequence[RecordIn]
+    db: Session, principal: Principal, log: Log, items: Sequence[RecordIn],
+    before_write: Callable[[list[Receipt]], None] | None = None,
 ) -> list[Receipt]:
-    """Registers every record or none; returns once they are durably queued for the log."""
+    """Registers every record or none; returns once they are durably queued for the log.
+    ``before_write`` is given the receipts before anything is written, in the same
+    transaction (the idempotency key's answer is stored with the records, or neither)."""
     now = utcnow()
     records, faults = [], []
     with db.no_autoflush:
@@ -280,6 +304,18 @@ def register(
     if faults:
         raise errors.Problem(422, "Records refused", detail=f"{len(faults)} error(s); "
                              "nothing was registered", errors=faults)
+    # One signature for the whole call: a receipt proves each record into the signed root.
+    leaf_hashes = [bytes.fromhex(r["leaf_hash"]) for r in records]
+    note, proofs = receipt.issue(log.origin, log.signer, leaf_hashes,
+                                 int(now.timestamp() * 1000))
+    key = log.verifier.encode()
+    receipts = [Receipt(record_id=r["id"], number=r["number"], leaf_hash=r["leaf_hash"],
+                        registered_at=now, flags=r["flags"], receipt=note, batch_index=i,
+                        batch_proof=[base64.b64encode(h).decode() for h in proof],
+                        verifier_key=key)
+                for i, (r, proof) in enumerate(zip(records, proofs, strict=True))]
+    if before_write is not None:
+        before_write(receipts)
     # Multi-row inserts, in one transaction: the records, their places in the queue (in
     # registration order) and their audit events.
     # Core inserts of the tables, not ORM bulk inserts: the rows are complete already, and
@@ -300,16 +336,30 @@ def register(
         "data": {"number": r["number"], "leaf_hash": r["leaf_hash"]}}
         for r in records if NOT_SIGNED_BY_ISSUER in r["flags"]])
     db.commit()
-    # One signature for the whole call: a receipt proves each record into the signed root.
-    leaf_hashes = [bytes.fromhex(r["leaf_hash"]) for r in records]
-    note, proofs = receipt.issue(log.origin, log.signer, leaf_hashes,
-                                 int(now.timestamp() * 1000))
-    key = log.verifier.encode()
-    return [Receipt(record_id=r["id"], number=r["number"], leaf_hash=r["leaf_hash"],
-                    registered_at=now, flags=r["flags"], receipt=note, batch_index=i,
-                    batch_proof=[base64.b64encode(h).decode() for h in proof],
-                    verifier_key=key)
-            for i, (r, proof) in enumerate(zip(records, proofs, strict=True))]
+    return receipts
+
+
+def register_once(
+    db: Session, principal: Principal, log: Log, items: Sequence[RecordIn],
+    request: idempotency.Request, render: Callable[[list[Receipt]], str],
+) -> idempotency.Answer:
+    """``register`` under the client's Idempotency-Key: the first request registers and
+    keeps its answer (``render`` of the receipts, status 201) with the records; a retry
+    gets that answer again and registers nothing."""
+    now = utcnow()
+    found = idempotency.find(db, request, now)
+    if found is not None:
+        return found
+    answer: list[idempotency.Answer] = []
+
+    def keep(receipts: list[Receipt]) -> None:
+        answer.append(idempotency.claim(db, request, 201, render(receipts), now))
+
+    try:
+        register(db, principal, log, items, before_write=keep)
+    except idempotency.Replayed as race:  # the same key, sent again before we answered
+        return race.answer
+    return answer[0]
 
 
 # --- the log ---------------------------------------------------------------------------------
@@ -483,7 +533,7 @@ def status_proof(db: Session, number: str) -> StatusProof:
         if statusmap.root_in(Checkpoint.parse(split(latest.note)[0])) is None:
             raise errors.Problem(409, "No status map yet", detail="the log's latest "
                                  "checkpoint predates the status map; the next one carries it")
-        found = _status_proof(db, number.strip(), latest)
+        found = _status_proof(db, number, latest)
         if found is not None:
             return found
         db.rollback()  # an integration committed between the reads: read afresh
@@ -520,6 +570,18 @@ def integrate_all(db: Session, log: Log) -> int:
     return size
 
 
+def empty_map_root() -> bytes:
+    """The root of the status map with no document in it."""
+    return tiles.fold(_hashes(_empty_status_tile(1)))
+
+
+def latest_note(db: Session, log: Log) -> str:
+    """The latest checkpoint with its cosignatures; for an empty log, the log's signed
+    checkpoint of the empty tree (size 0, root SHA-256 of nothing, RFC 9162 §2.1.1)."""
+    latest = latest_checkpoint(db)
+    return cosigned_note(db, latest) if latest is not None else log.empty_note
+
+
 def latest_checkpoint(db: Session) -> LogCheckpoint | None:
     return db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
 
@@ -544,10 +606,15 @@ def consistency(db: Session, old_size: int, new_size: int) -> list[bytes]:
 
 
 def tile(db: Session, level: int, index: int, width: int) -> bytes:
+    """A tile of the tree under the latest checkpoint, ``width`` hashes wide. A partial
+    width is served as long as the tile holds that many hashes, full or not: C2SP
+    tlog-tiles has logs serve the partial tiles of every checkpointed size (a client that
+    read an older checkpoint fetches them after the log grew) and only allows them gone
+    once the full tile exists. Tiles only grow, so each width's bytes never change."""
     latest = latest_checkpoint(db)
     size = latest.size if latest else 0
-    have = tiles.level_width(size, level) - index * tiles.TILE_WIDTH
-    if have < width or (width < tiles.TILE_WIDTH and have != width):
+    have = min(tiles.TILE_WIDTH, tiles.level_width(size, level) - index * tiles.TILE_WIDTH)
+    if width > have:
         raise errors.not_found("tile")
     return tile_fetcher(db)(level, index, width)
 
@@ -610,8 +677,9 @@ STATUS_WORDS = {"valid": "registered and valid", "amended": "replaced by an amen
 
 def verdict(engine: Engine, number: str, on: date | None = None,
             log: Log | None = None) -> Verdict:
-    """A document's status from its records, oldest first; the last event decides."""
-    number = number.strip()
+    """A document's status from its records, oldest first; the last event decides.
+    ``number`` is found by its normalised form (``reports/numbers.py``)."""
+    number = numbers.lookup_key(number)
     reader = Reader(engine)
     try:
         history = reader.history(number)
@@ -649,9 +717,10 @@ def verdict(engine: Engine, number: str, on: date | None = None,
 
 def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
     """The document numbers registered with this PDF hash."""
-    return list(db.scalars(select(ReportRecord.number).where(ReportRecord.pdf_sha256 == sha256)
-                           .group_by(ReportRecord.number).order_by(ReportRecord.number)
-                           .limit(limit)))
+    return list(db.scalars(select(ReportRecord.number_key)
+                           .where(ReportRecord.pdf_sha256 == sha256)
+                           .group_by(ReportRecord.number_key)
+                           .order_by(ReportRecord.number_key).limit(limit)))
 
 
 def get_record(db: Session, record_id: str) -> ReportRecord:
@@ -790,12 +859,15 @@ def count_pending(db: Session) -> int:
 class DatabaseReader:
     """The log as the audit reads it, straight from the database (the operator's audit)."""
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, log: Log | None = None) -> None:
         self.db = db
+        self.log = log
 
     def checkpoint(self) -> str:
         latest = latest_checkpoint(self.db)
         if latest is None:
+            if self.log is not None:
+                return self.log.empty_note
             raise errors.not_found("checkpoint (the log is empty)")
         return latest.note
 
@@ -934,7 +1006,8 @@ def issued_record(db: Session, institution_id: str, number: str) -> ReportRecord
     """The record by which an institution issued document ``number``, if it did and has
     not withdrawn, revoked or replaced it since."""
     record = db.scalar(select(ReportRecord).where(
-        ReportRecord.institution_id == institution_id, ReportRecord.number == number,
+        ReportRecord.institution_id == institution_id,
+        ReportRecord.number_key == numbers.lookup_key(number),
         ReportRecord.event == RecordEvent.issued).order_by(ReportRecord.registered_at.desc())
         .limit(1))
     if record is None:

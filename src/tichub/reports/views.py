@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public
 from tichub.core.web import render
-from tichub.reports import qr, service
+from tichub.reports import numbers, qr, service
 from tichub.reports.models import RecordEvent
 from tichub.reports.schemas import RecordOut, Verdict
 
@@ -82,8 +82,14 @@ def _page(request: Request, principal: Principal, status_code: int = 200, *,
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(request: Request, db: DB, principal: Public, number: Number = None,
                 h: Prefix = None) -> HTMLResponse:
-    number = (number or "").strip()
-    checks = [_check(db, request.app.state.log, number, h)] if number else []
+    typed = (number or "").strip()
+    if not typed:
+        return _page(request, principal)
+    try:  # found by its normalised form: typed full-width, it is the same number
+        number = numbers.normalise(typed)
+    except numbers.NumberError:
+        return _page(request, principal, 422, number=typed, error="bad_number")
+    checks = [_check(db, request.app.state.log, number, h)]
     return _page(request, principal, number=number, checks=checks)
 
 
