@@ -43,6 +43,8 @@ def cosign(
         raise WitnessError(str(exc)) from None
     if not report.ok or report.state is None:
         raise WitnessError("; ".join(report.findings) or "nothing to cosign")
+    if report.state.size == 0:  # the log's size-0 checkpoint: nothing to hold it to yet
+        raise WitnessError("the log is empty: nothing to cosign yet")
     opened = open_checkpoint(reader.checkpoint(), log_key).checkpoint
     if opened.size != report.state.size or opened.root_hash != report.state.root_hash:
         raise WitnessError("the log's checkpoint moved during the check; try again")
