@@ -24,9 +24,12 @@ def upgrade() -> None:
     from tichub.core.db import UTCDateTime
     from tichub.reports.numbers import lookup_key
 
-    with op.batch_alter_table('report_records', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('number_key', sa.String(length=100), nullable=True))
     bind = op.get_bind()
+    # NOT NULL from the start, with a default for the rows already there: SQLite adds such a
+    # column in place, where making it NOT NULL afterwards would rebuild report_records,
+    # which the tables referring to it (foreign keys on) do not allow.
+    op.add_column('report_records', sa.Column('number_key', sa.String(length=100),
+                                              nullable=False, server_default=''))
     records = sa.table('report_records', sa.column('id', sa.String),
                        sa.column('number', sa.String), sa.column('number_key', sa.String))
     after = ""
@@ -40,11 +43,10 @@ def upgrade() -> None:
                      .values(number_key=sa.bindparam('key')),
                      [{'rid': rid, 'key': lookup_key(number)} for rid, number in rows])
         after = rows[-1][0]
-    with op.batch_alter_table('report_records', schema=None) as batch_op:
-        batch_op.alter_column('number_key', existing_type=sa.String(length=100),
-                              nullable=False)
-        batch_op.create_index(batch_op.f('ix_report_records_number_key'), ['number_key'],
-                              unique=False)
+    if bind.dialect.name != 'sqlite':  # the code always sets it (SQLite keeps the default)
+        op.alter_column('report_records', 'number_key', server_default=None)
+    op.create_index(op.f('ix_report_records_number_key'), 'report_records', ['number_key'],
+                    unique=False)
     op.create_table('idempotency_keys',
     sa.Column('owner', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
@@ -64,6 +66,6 @@ def downgrade() -> None:
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_expires_at'))
     op.drop_table('idempotency_keys')
-    with op.batch_alter_table('report_records', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_records_number_key'))
-        batch_op.drop_column('number_key')
+    op.drop_index(op.f('ix_report_records_number_key'), table_name='report_records')
+    # In place on SQLite too (3.35+): a rebuild is refused while other tables refer to it.
+    op.execute('ALTER TABLE report_records DROP COLUMN number_key')
