@@ -109,7 +109,7 @@ def test_keys_are_each_users_own(client, db, lab) -> None:  # type: ignore[no-un
 
 
 def test_a_key_expires_after_a_day(client, db, lab) -> None:  # type: ignore[no-untyped-def]
-    assert idempotency.TTL == timedelta(hours=24)
+    assert timedelta(hours=24) == idempotency.TTL
     first = _post(client, lab, _body(lab))
     row = db.get(IdempotencyKey, (lab["account"].user.id, KEY))
     assert row is not None and row.expires_at - row.created_at == idempotency.TTL

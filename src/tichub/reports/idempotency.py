@@ -30,7 +30,7 @@ TTL = timedelta(hours=24)
 MAX_LENGTH = 255
 # Visible ASCII but the double quote and backslash: the key as an RFC 8941 sf-string
 # needs no escapes, and a UUID (what the draft recommends) fits.
-KEY = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,%d}" % MAX_LENGTH)
+KEY = re.compile(rf"[\x21\x23-\x5b\x5d-\x7e]{{1,{MAX_LENGTH}}}")
 DESCRIPTION = (
     "Makes a retry safe: the same key with the same request, within 24 hours, returns the "
     "first answer (the same status and receipts, with `Idempotent-Replayed: true`) and "
@@ -89,7 +89,7 @@ def find(db: Session, request: Request, now: datetime) -> Answer | None:
     return Answer(row.status, row.body, replayed=True)
 
 
-class Replayed(Exception):  # noqa: N818 - not a failure: the answer to give instead
+class Replayed(Exception):
     """A concurrent request with the same key registered first: give its answer."""
 
     def __init__(self, answer: Answer) -> None:
