@@ -37,9 +37,10 @@ def _log(request: Request) -> service.Log:
     return log
 
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias=idempotency.HEADER, max_length=idempotency.MAX_LENGTH + 2,
-    description=idempotency.DESCRIPTION)]
+# Bounded by ``idempotency.parse_key``, which names the header in its 422 (a quoted key is
+# two characters longer than the key).
+IdempotencyKey = Annotated[str | None, Header(alias=idempotency.HEADER,
+                                              description=idempotency.DESCRIPTION)]
 RECEIPTS = TypeAdapter(list[Receipt])
 
 

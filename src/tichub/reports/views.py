@@ -88,7 +88,10 @@ def verify_page(request: Request, db: DB, principal: Public, number: Number = No
     try:  # found by its normalised form: typed full-width, it is the same number
         number = numbers.normalise(typed)
     except numbers.NumberError:
-        return _page(request, principal, 422, number=typed, error="bad_number")
+        if not h:
+            return _page(request, principal, 422, number=typed, error="bad_number")
+        # A scanned code printed before numbers were normalised: found by its key.
+        number = numbers.lookup_key(typed)
     checks = [_check(db, request.app.state.log, number, h)]
     return _page(request, principal, number=number, checks=checks)
 
@@ -152,7 +155,7 @@ async def verify_pdf(request: Request, _size: Annotated[None, Depends(_declared_
 
 def _qr_url(request: Request, db: Session, record_id: str) -> str:
     record = service.get_record(db, record_id)
-    return qr.verify_url(str(request.base_url), record.number, record.leaf_hash)
+    return qr.verify_url(str(request.base_url), record.number_key, record.leaf_hash)
 
 
 # A record's code never changes, but its address follows the host the request came to.
