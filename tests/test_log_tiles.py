@@ -124,3 +124,13 @@ def test_an_empty_log_serves_a_signed_checkpoint_of_size_0(client, settings, mon
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == ("consistent: 0 checkpoint(s) up to size 0, tiles and "
                                      "entries checked")
+
+
+def test_a_witness_does_not_cosign_the_empty_log(client) -> None:  # type: ignore[no-untyped-def]
+    from tichub.reports import audit, witness
+    from tichub.reports.note import COSIGNATURE, Signer
+
+    signer = Signer.generate("witness.example/w", COSIGNATURE)
+    with pytest.raises(witness.WitnessError, match="empty"):
+        witness.cosign(audit.HttpReader(client), client.app.state.log.verifier, signer, None,
+                       0)
