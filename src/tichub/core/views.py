@@ -44,12 +44,12 @@ def login(
     try:
         user = service.authenticate(db, email, password, address)
     except Throttled as exc:
-        response = render(request, "login.html", principal, status_code=exc.status,
-                          next=_safe_next(next), email=email, locked=exc.locked,
-                          wait_seconds=exc.retry_after,
-                          wait_minutes=math.ceil(exc.retry_after / 60))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        refused = render(request, "login.html", principal, status_code=exc.status,
+                         next=_safe_next(next), email=email, locked=exc.locked,
+                         wait_seconds=exc.retry_after,
+                         wait_minutes=math.ceil(exc.retry_after / 60))
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except errors.Problem as exc:
         return render(request, "login.html", principal, status_code=exc.status,
                       next=_safe_next(next), error=exc.detail, email=email)
