@@ -188,3 +188,21 @@ def test_an_old_password_hash_moves_to_todays_settings_at_sign_in(client, db) ->
     assert stored != weak and stored.startswith("$argon2id$")
     assert PasswordHasher().verify(stored, PASSWORD)
     assert not PasswordHasher().check_needs_rehash(stored)
+
+
+def test_a_token_mints_only_tokens_within_its_own_scopes(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "a@example.com", role=Role.admin)
+    csrf = sign_in(client, "a@example.com")
+    admin_only = client.post(f"/api/orgs/{acc.org.id}/tokens", headers={"X-CSRF-Token": csrf},
+                             json={"name": "admin", "scopes": ["accounts:admin"]}).json()
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {admin_only['token']}"}
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", headers=bearer,
+                    json={"name": "wider", "scopes": ["accounts:admin", "registry:write",
+                                                      "reports:write"]})
+    assert r.status_code == 403, r.text
+    assert "registry:write, reports:write" in r.json()["detail"]
+    assert "accounts:admin" not in r.json()["detail"].split("lacks")[1]
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", headers=bearer,
+                    json={"name": "same", "scopes": ["accounts:admin"]})
+    assert r.status_code == 201 and r.json()["scopes"] == ["accounts:admin"]

@@ -136,7 +136,7 @@ def test_an_installation_through_the_form_and_its_results(client, db, firm) -> N
     assert "1.420" in row and "1.562" in row and "+10 %" in row
     assert "1,037,310.00 t CO2e" in page.text  # the source streams, B_EmInst
     assert "过渡期" in page.text
-    chart = json.loads(html.unescape(re.search(r'data-cbam-chart="([^"]*)"',
+    chart = json.loads(html.unescape(re.search(r'data-testid="cbam-chart" data-chart="([^"]*)"',
                                                page.text).group(1)))  # type: ignore[union-attr]
     assert chart["actual"] == [0.9075] and chart["default"] == [1.562]
     later = client.get(url, params={"year": 2027, "lang": "en"}).text

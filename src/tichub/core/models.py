@@ -96,6 +96,20 @@ class ApiToken(IdMixin, CreatedMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class SignInFailures(Base):
+    """Recent failed sign-ins of one account or one client address (core.throttle), kept
+    in the database so that every server process sees the same counts. Rows are forgotten
+    an hour after their last failure."""
+
+    __tablename__ = "sign_in_failures"
+
+    # "account:" or "address:" and a SHA-256 of the e-mail or address, never what was typed.
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AuditEvent(IdMixin, Base):
     """Append-only: the migrations add triggers that refuse UPDATE and DELETE."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tichub.core import audit, errors
+from tichub.core import audit, errors, throttle
 from tichub.core.auth import SCOPES, TOKEN_PREFIX, Principal, require
 from tichub.core.ids import utcnow
 from tichub.core.models import (
@@ -24,8 +24,8 @@ from tichub.core.models import (
     WebSession,
 )
 from tichub.core.pagination import PageParams
+from tichub.core.passwords import password_fault
 from tichub.core.security import (
-    MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
     new_secret,
@@ -99,8 +99,8 @@ def create_user(
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise errors.invalid("email", "is not an e-mail address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise errors.invalid("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    if fault := password_fault(password, email):
+        raise errors.invalid("password", fault)
     if db.scalar(select(User.id).where(User.email == email)):
         raise errors.conflict("email", "a user with this e-mail already exists")
     user = User(email=email, display_name=display_name.strip() or email.split("@")[0],
@@ -130,12 +130,27 @@ def add_member(
     return m
 
 
-def authenticate(db: Session, email: str, password: str) -> User:
+def authenticate(db: Session, email: str, password: str, address: str = "unknown") -> User:
+    """The user with this e-mail and password, or a 401; a 429 (core.throttle.Throttled)
+    while the account or the client ``address`` must wait. Failures are counted, audited
+    and committed here, since the caller's transaction ends with the error."""
+    now = utcnow()
+    throttle.check(db, now, email, address)
     user = db.scalar(select(User).where(User.email == email.strip().lower()))
     # Verify against a dummy hash when the user is unknown, so timing does not tell.
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
+        locked = throttle.record_failure(db, now, email, address)
+        # The same record whether or not the account exists; the e-mail only as a hash,
+        # since people sometimes type their password into the e-mail field.
+        audit.record(db, action="sign_in.failed", object_type="user",
+                     object_id=user.id if user else "", actor_user_id=None, org_id=None,
+                     data={"client": address, "email_sha256": sha256_hex(email.strip().lower()),
+                           "locked": locked},
+                     summary="wrong e-mail or password")
+        db.commit()
         raise errors.Problem(401, "Sign-in failed", detail="wrong e-mail or password")
+    throttle.forget_account(db, email)
     # The password is at hand only now: the moment to move an old hash to today's settings.
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -145,12 +160,12 @@ def authenticate(db: Session, email: str, password: str) -> User:
 _DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def start_session(db: Session, user: User, hours: int) -> str:
+def start_session(db: Session, user: User, hours: int, address: str = "unknown") -> str:
     token = new_secret()
     db.add(WebSession(user_id=user.id, token_hash=sha256_hex(token),
                       expires_at=utcnow() + timedelta(hours=hours)))
     audit.record(db, action="session.started", object_type="user", object_id=user.id,
-                 actor_user_id=user.id, org_id=None)
+                 actor_user_id=user.id, org_id=None, data={"client": address})
     db.commit()
     return token
 
@@ -173,7 +188,8 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Returns the row and the plain token, which is shown once and never stored.
 
-    Any member may make tokens for themself: a token never holds more than its user's role.
+    Any member may make tokens for themself: a token never holds more than its user's role,
+    and one made with a token never more than that token's scopes.
     """
     require(principal, Role.viewer, org=org_id, scope="accounts:admin")
     unknown = sorted(set(scopes) - set(SCOPES))
@@ -182,6 +198,12 @@ def create_token(
                              + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     if principal.user_id is None or org_id not in principal.roles:
         raise errors.forbidden("a token acts for a member of its organisation")
+    # A token makes only tokens within its own scopes; else one leaked accounts:admin
+    # token would be worth every scope its user's role allows.
+    lacking = sorted(set(scopes) - principal.scopes) if principal.scopes is not None else []
+    if lacking:
+        raise errors.forbidden("this API token may only make tokens within its own scopes; "
+                               f"it lacks {', '.join(lacking)}")
     if expires_at is not None and expires_at <= utcnow():
         raise errors.invalid("expires_at", "must be in the future")
     secret = new_secret()

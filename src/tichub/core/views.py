@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tichub.core import errors, service
 from tichub.core.auth import DB, SESSION_COOKIE, Public, SignedIn
+from tichub.core.throttle import Throttled
 from tichub.core.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,13 +39,22 @@ def login(
     email: Annotated[str, Form()], password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    # The peer's address; behind a reverse proxy that is the proxy's (see the README).
+    address = request.client.host if request.client else "unknown"
     try:
-        user = service.authenticate(db, email, password)
+        user = service.authenticate(db, email, password, address)
+    except Throttled as exc:
+        refused = render(request, "login.html", principal, status_code=exc.status,
+                         next=_safe_next(next), email=email, locked=exc.locked,
+                         wait_seconds=exc.retry_after,
+                         wait_minutes=math.ceil(exc.retry_after / 60))
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except errors.Problem as exc:
         return render(request, "login.html", principal, status_code=exc.status,
                       next=_safe_next(next), error=exc.detail, email=email)
     settings = request.app.state.settings
-    token = service.start_session(db, user, settings.session_hours)
+    token = service.start_session(db, user, settings.session_hours, address)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=settings.cookie_secure, max_age=settings.session_hours * 3600)

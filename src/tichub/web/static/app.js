@@ -1,4 +1,4 @@
-// Draws the charts a page declares with data-chart, after htmx swaps too.
+// Draws the charts a page declares with data-chart, after htmx swaps too; page behaviour.
 (function () {
   // A bar chart: {title, labels, values}.
   function bars(spec) {
@@ -70,15 +70,58 @@
                  itemStyle: { color: "#7c3aed" } }]
     };
   }
-  var kinds = { scores: scores, waterfall: waterfall, sankey: sankey, histogram: histogram };
+  // CBAM: actual against default values, two series per good:
+  // {labels, actual, default, actual_name, default_name}.
+  function cbam(spec) {
+    return {
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 48, right: 10, top: 36, bottom: 64 },
+      xAxis: { type: "category", data: spec.labels,
+               axisLabel: { interval: 0, rotate: spec.labels.length > 3 ? 20 : 0 } },
+      yAxis: { type: "value", name: "t CO2e/t" },
+      series: [
+        { name: spec.actual_name, type: "bar", data: spec.actual, itemStyle: { color: "#2563eb" } },
+        { name: spec.default_name, type: "bar", data: spec.default,
+          itemStyle: { color: "#b45309" } }
+      ]
+    };
+  }
+  var kinds = { scores: scores, waterfall: waterfall, sankey: sankey, histogram: histogram,
+                cbam: cbam };
   function draw(root) {
     if (!window.echarts) return;
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       var spec = JSON.parse(el.getAttribute("data-chart"));
       var chart = echarts.getInstanceByDom(el) || echarts.init(el);
-      chart.setOption((kinds[spec.kind] || bars)(spec));
+      var option = (kinds[spec.kind] || bars)(spec);
+      // Tooltips drawn on the canvas: ECharts' HTML ones carry style="" attributes, which
+      // the Content-Security-Policy refuses.
+      if (option.tooltip) option.tooltip.renderMode = "richText";
+      chart.setOption(option);
     });
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
+})();
+
+// What the templates would otherwise say in inline handlers, which the CSP refuses.
+(function () {
+  // <select data-autosubmit>: choosing an option submits its form.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) {
+      e.target.form.submit();
+    }
+  });
+  // hx-… data-swap-statuses="413 422": htmx swaps in these error answers too (they carry
+  // the page's explanation), instead of dropping them.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    // The element that made the request (the event itself fires on the swap target).
+    var el = e.detail.requestConfig ? e.detail.requestConfig.elt : e.target;
+    var codes = el && el.getAttribute && el.getAttribute("data-swap-statuses");
+    if (codes && codes.split(" ").indexOf(String(e.detail.xhr.status)) >= 0) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
 })();
