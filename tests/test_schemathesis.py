@@ -8,6 +8,8 @@ that generated queries and bodies reach the code behind the look-up.
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from typing import Any
 
 import hypothesis.strategies as st
@@ -15,11 +17,13 @@ import pytest
 import schemathesis
 from schemathesis.engine import events, from_schema
 from schemathesis.python import asgi
+from sqlalchemy import select
 
-from helpers import api_token, make_account
+from helpers import Account, api_token, make_account
 from test_isolation import World, _build  # the same seeded world, one owner per row
+from tichub.carbon import pact_service
 from tichub.core.auth import SCOPES
-from tichub.core.models import OrgKind
+from tichub.core.models import Membership, OrgKind
 
 # The stored PDF's body is bytes; Schemathesis sends bytes for octet-stream.
 schemathesis.serializer.alias("application/pdf", "application/octet-stream")
@@ -36,27 +40,37 @@ def caller(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@dataclass
+class Seeded:
+    world: World
+    token: str  # the caller's API token, with every scope
+    org_id: str  # the caller's organisation
+    pact_token: str  # a PACT client's bearer token, for the /pact data exchange
+
+
 @pytest.fixture
-def seeded(app, db, caller: str) -> tuple[World, str, str]:  # type: ignore[no-untyped-def]
+def seeded(app, db, caller: str) -> Seeded:  # type: ignore[no-untyped-def]
     return _seed(app, db, caller)
 
 
-def _seed(app, db, caller: str) -> tuple[World, str, str]:  # type: ignore[no-untyped-def]
-    """The world, the caller's API token and its organisation's id."""
+def _seed(app, db, caller: str) -> Seeded:  # type: ignore[no-untyped-def]
     world = _build(db, app)
     if caller == "operator":
         account = make_account(db, "fuzz-operator@example.com", kind=OrgKind.operator)
     else:
         # The laboratory that owns the seeded rows: its token reaches every use case.
-        from sqlalchemy import select
-
-        from helpers import Account
-        from tichub.core.models import Membership
-
         m = db.scalars(select(Membership).where(Membership.org_id == world.a_org)).first()
         assert m is not None
         account = Account(m.org, m.user)
-    return world, api_token(db, account, sorted(SCOPES)), account.org.id
+    # A's customer's system, signed in to PACT with its client credentials.
+    owner = db.scalars(select(Membership).where(Membership.org_id == world.a_org)).first()
+    client, secret = pact_service.create_client(
+        db, Account(owner.org, owner.user).principal(db), world.a_org, "fuzzer")
+    basic = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    granted = pact_service.issue_token(db, f"Basic {basic}",
+                                       {"grant_type": "client_credentials"})
+    return Seeded(world, api_token(db, account, sorted(SCOPES)), account.org.id,
+                  granted["access_token"])
 
 
 def _known_ids(world: World, own_org: str) -> dict[str, list[str]]:
@@ -106,17 +120,19 @@ def _with_known(known: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     return mix
 
 
-def _run(app, token: str, known: dict[str, list[str]],  # type: ignore[no-untyped-def]
-         failures: list[str]) -> tuple[int, int]:
+def _run(app, seeded: Seeded, failures: list[str]) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """Runs every phase over every operation, adding each failure to ``failures`` (one line,
     with the request); returns the number of operations and of requests."""
     config = schemathesis.Config.from_dict({
         "seed": SEED,
-        "headers": {"Authorization": f"Bearer {token}"},
+        "headers": {"Authorization": f"Bearer {seeded.token}"},
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True,
                        "database": "none"},
         "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
         "phases": {"stateful": {"enabled": False}},
+        # PACT's data exchange takes its own OAuth tokens (from its token endpoint).
+        "operations": [{"include-path-regex": "^/pact/[23]/",
+                        "headers": {"Authorization": f"Bearer {seeded.pact_token}"}}],
     })
 
     async def served(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -131,7 +147,7 @@ def _run(app, token: str, known: dict[str, list[str]],  # type: ignore[no-untype
             failures.append(f"{scope['method']} {scope['path']}?{query}: {exc!r}"[:500])
 
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", served, config=config)
-    mix = _with_known(known)
+    mix = _with_known(_known_ids(seeded.world, seeded.org_id))
 
     @schema.hook
     def flatmap_path_parameters(context, path_parameters):  # type: ignore[no-untyped-def]
@@ -164,10 +180,9 @@ def _run(app, token: str, known: dict[str, list[str]],  # type: ignore[no-untype
     return len(operations), requests
 
 
-def test_no_input_gives_a_server_error(app, seeded: tuple[World, str, str]) -> None:  # type: ignore[no-untyped-def]
-    world, token, own_org = seeded
+def test_no_input_gives_a_server_error(app, seeded: Seeded) -> None:  # type: ignore[no-untyped-def]
     failures: list[str] = []
-    operations, requests = _run(app, token, _known_ids(world, own_org), failures)
+    operations, requests = _run(app, seeded, failures)
     print(f"{operations} operations, {requests} requests")
     assert operations == len([1 for ops in app.openapi()["paths"].values() for _ in ops])
     assert failures == [], "\n".join(sorted(set(failures)))  # each is a 500 and its cause
