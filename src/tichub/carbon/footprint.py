@@ -440,7 +440,8 @@ def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor
             ) -> Footprint:
     """The footprint of one declared unit of model ``root``."""
     try:
-        footprint = _compute(root, models, factors)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            footprint = _compute(root, models, factors)
     except SingularSystem:  # a solve whose result overflowed
         raise FootprintError("processes", NOT_FINITE) from None
     numbers = [footprint.total, footprint.primary_share, *footprint.by_category.values(),
@@ -497,7 +498,8 @@ def simulate(root: str, models: Mapping[str, Model], factors: Mapping[str, Facto
     """The footprint's distribution by Monte Carlo over every uncertain input and factor,
     and each one's share of the variance."""
     try:
-        run = _simulate(root, models, factors, iterations, seed)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            run = _simulate(root, models, factors, iterations, seed)
     except SingularSystem:  # a sample whose solve overflowed
         raise FootprintError("processes", NOT_FINITE) from None
     summary = run.summary().values() if run.samples.size else ()
