@@ -263,3 +263,85 @@ def test_the_cli_reports_database_and_file_errors_in_one_line(tichub, db, monkey
     monkeypatch.setenv("TICHUB_DATABASE_URL", f"sqlite:///{faulty}/x.db")  # under a file
     get_settings.cache_clear()
     assert "faulty.csv" in _one_error(tichub("token", "revoke", "NOSUCH"))
+
+
+# --- 7. numbers out of range and malformed JSON -----------------------------------------------
+
+INT64_OVER = 2**63  # one past a BIGINT: OverflowError on SQLite, out of range on PostgreSQL
+
+
+def test_integers_beyond_what_the_database_holds_are_refused(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="甲检测", serial=1)
+    csrf = sign_in(client, "lab@example.com")
+    h = {"X-CSRF-Token": csrf}
+    for url, field in [
+        (f"/api/registry/institutions/{inst}/scope?page={INT64_OVER - 1}", "page"),
+        (f"/api/orgs/{acc.org.id}/members?page={INT64_OVER}", "page"),
+        (f"/api/orgs/{acc.org.id}/tokens?page={INT64_OVER}", "page"),
+        (f"/api/orgs/{acc.org.id}/audit?page={INT64_OVER}", "page"),
+        (f"/api/orders?org_id={acc.org.id}&page={INT64_OVER}", "page"),
+        (f"/institutions?page={INT64_OVER}", "page"),
+        (f"/institutions/{inst}?page={INT64_OVER}", "page"),
+        (f"/market/orders?page={INT64_OVER}", "page"),
+        (f"/api/reports/log/checkpoints?since={INT64_OVER}", "since"),
+        (f"/api/reports/log/checkpoints/{INT64_OVER}", "size"),
+        (f"/api/reports/log/consistency?old=0&new={INT64_OVER}", "new"),
+    ]:
+        assert _problem(client.get(url, headers=h), 422) == [(None, field)], url
+    r = client.post("/api/reports/log/cosignatures", headers=h,
+                    json={"size": INT64_OVER, "cosignature": "— w.example AAAA"})
+    assert _problem(r, 422) == [(None, "size")]
+    # The largest page is still a page (empty); a size the log never had is not found.
+    r = client.get(f"/api/orgs/{acc.org.id}/members?page=1000000", headers=h)
+    assert r.status_code == 200 and r.json()["items"] == []
+    assert _problem(client.get("/api/reports/log/checkpoints/9007199254740991"), 404) == []
+    assert client.get("/api/reports/log/checkpoints?since=9007199254740991").json() == {
+        "sizes": []}
+
+
+def test_malformed_json_names_the_body_with_line_and_column(client, db) -> None:  # type: ignore[no-untyped-def]
+    acc = make_account(db, "admin@example.com")
+    csrf = sign_in(client, "admin@example.com")
+    r = client.post(f"/api/orgs/{acc.org.id}/tokens", content='{"name": "ci",\n "scopes": }',
+                    headers={"X-CSRF-Token": csrf, "content-type": "application/json"})
+    assert _problem(r, 422) == [(None, "body")]
+    assert r.json()["errors"][0]["message"] == \
+        "malformed JSON at line 2, column 12: Expecting value"
+
+
+def test_numbers_typed_in_page_forms_are_checked(client, db) -> None:  # type: ignore[no-untyped-def]
+    from tichub.market import orders
+    from tichub.market.models import Order, OrderStatus
+    from tichub.market.schemas import ListingIn, OrderIn
+
+    lab = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, lab, name="甲检测", serial=1)
+    firm = make_account(db, "firm@example.com", kind=OrgKind.enterprise)
+    make_account(db, "ops@example.com", kind=OrgKind.operator)
+    listing = orders.add_listing(db, lab.principal(db), ListingIn(
+        org_id=lab.org.id, institution_id=inst, title="电气强度", standards=["GB 1-2000"],
+        price_fen=100_000, accredited=False))
+    order = orders.order_listing(db, firm.principal(db), listing.id, OrderIn(
+        org_id=firm.org.id, product="适配器"))
+    order.status = OrderStatus.completed
+    db.commit()
+
+    def form(who: str, url: str, **data: str) -> Any:
+        csrf = sign_in(client, who)
+        return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+
+    # Words, digits int() refuses ("²"), more digits than int() reads, and past a BIGINT.
+    for typed in ("five", "²", "9" * 5000, str(2**63)):
+        r = form("firm@example.com", f"/market/orders/{order.id}/actions",
+                 action="rate", rating=typed)
+        assert r.status_code == 422, typed
+        r = form("firm@example.com", "/market/requests", org_id=firm.org.id, product="样品",
+                 standards="GB 1-2000", quantity=typed)
+        assert r.status_code == 422, typed
+        r = form("ops@example.com", "/market/vouchers/programme", org_id="x", code="P-1",
+                 name="创新券", budget="100", max_share_pct=typed,
+                 valid_from="2026-01-01", valid_until="2030-12-31")
+        assert r.status_code == 422, typed
+    db.expire_all()
+    assert db.get(Order, order.id).rating is None

@@ -150,6 +150,18 @@ def test_a_unit_that_does_not_fit_its_factor_is_named() -> None:
         fp.compute("m", {"m": declared}, FACTORS)
 
 
+def test_amounts_whose_footprint_overflows_a_double_are_refused() -> None:
+    # Each number is finite, but 1e300 kg at 1e300 kg CO2e per kg is past a double.
+    huge = {"huge": co2e("huge", "kg", 1e300)}
+    bad = Model("m", "M", 1, "kg", "p", (Process("p", "Pressing", "production", 1, "kg", inputs=(
+        Input("alloy", 1e300, "kg", factor="huge"),)),))
+    with pytest.raises(fp.FootprintError, match="not a finite number") as err:
+        fp.compute("m", {"m": bad}, huge)
+    assert err.value.where == "processes"
+    with pytest.raises(fp.FootprintError, match="not a finite number"):
+        fp.simulate("m", {"m": bad}, huge, iterations=10)
+
+
 def test_a_missing_factor_is_named() -> None:
     bad = Model("m", "M", 1, "kg", "p", (Process("p", "Pressing", "production", 1, "kg", inputs=(
         Input("alloy", 1, "kg", factor="titanium"),)),))

@@ -434,3 +434,13 @@ def test_algorithm_a_steps_match_a_published_walk_through() -> None:
         (1.510, 0.3559), (1.475, 0.4072), (1.460, 0.4486)]
     # ISO 13528:2022 E.1 ("ignored"): the start is the median and 1.483·MAD
     assert stats.algorithm_a_steps(numbers(E1_IGNORED), 0) == [(28.0, pytest.approx(5.932))]
+
+
+def test_the_report_histogram_draws_results_near_a_doubles_limit() -> None:
+    # Finite results whose variance (or spread) is not: the round report's page drew them
+    # through gaussian_kde and numpy's histogram, which refuse an infinite range (a 500).
+    from tichub.pt import charts
+
+    for values in ([1e300, 2e300, 3e300, 1.5e300], [1.7e308, -1.7e308, 1.0]):
+        svg = charts.histogram(values, 2e300, 1e299, "mg/kg")
+        assert svg.lstrip().startswith("<svg") or "<svg" in svg[:500]

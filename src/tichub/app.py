@@ -131,7 +131,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        errs = field_errors(exc.errors())
+        errs = field_errors(exc.errors(), body=exc.body)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errs)
         return _problem_response(request, Problem(422, "Invalid input", detail, errs))
 

@@ -18,6 +18,7 @@ what each co-product displaces.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -431,9 +432,28 @@ def _system(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor
     return sys, lca, demand
 
 
+# Amounts and factors are finite, but their products can still pass a double's range.
+NOT_FINITE = "the amounts are too large: the footprint is not a finite number"
+
+
 def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
             ) -> Footprint:
     """The footprint of one declared unit of model ``root``."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            footprint = _compute(root, models, factors)
+    except SingularSystem:  # a solve whose result overflowed
+        raise FootprintError("processes", NOT_FINITE) from None
+    numbers = [footprint.total, footprint.primary_share, *footprint.by_category.values(),
+               *footprint.by_gas.values(), *(c.co2e for c in footprint.contributions),
+               *(link.co2e for link in footprint.links)]
+    if not all(math.isfinite(x) for x in numbers):
+        raise FootprintError("processes", NOT_FINITE)
+    return footprint
+
+
+def _compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
+             ) -> Footprint:
     sys, lca, demand = _system(root, models, factors)
     m = models[root]
     result = lca.solve(demand)
@@ -477,6 +497,19 @@ def simulate(root: str, models: Mapping[str, Model], factors: Mapping[str, Facto
              iterations: int = 1000, seed: int = 0) -> Uncertain:
     """The footprint's distribution by Monte Carlo over every uncertain input and factor,
     and each one's share of the variance."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            run = _simulate(root, models, factors, iterations, seed)
+    except SingularSystem:  # a sample whose solve overflowed
+        raise FootprintError("processes", NOT_FINITE) from None
+    summary = run.summary().values() if run.samples.size else ()
+    if not all(math.isfinite(x) for x in [*summary, *run.shares.values()]):
+        raise FootprintError("processes", NOT_FINITE)
+    return run
+
+
+def _simulate(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor],
+              iterations: int, seed: int) -> Uncertain:
     sys, lca, demand = _system(root, models, factors)
     tech_vals = {(r, c): v for r, c, v in _summed(sys.tech)}
     bio_vals = {(r, c): v for r, c, v in _summed(sys.bio)}

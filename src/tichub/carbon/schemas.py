@@ -154,8 +154,9 @@ class ModelIn(InputModel):
     cn_code: Annotated[str, Field(max_length=20, pattern=r"^[0-9 ]*$")] = ""
     declared_amount: Positive = 1.0
     declared_unit: Unit = "piece"
-    mass_kg: Annotated[float | None, Field(gt=0, description="product mass per declared "
-                                           "unit, kg (PACT asks for it)")] = None
+    mass_kg: Annotated[float | None, Field(gt=0, allow_inf_nan=False, description="product "
+                                           "mass per declared unit, kg (PACT asks for it)")] \
+        = None
     functional_unit: Annotated[str, Field(max_length=2000)] = ""
     boundary: Literal["cradle_to_gate", "cradle_to_grave"] = "cradle_to_gate"
     basis: Literal["AR5", "AR6"] = "AR6"

@@ -30,6 +30,7 @@ from tichub.carbon.schemas import (
 )
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
+from tichub.core.bounds import whole_number
 from tichub.core.exports import Format, download
 from tichub.core.i18n import request_locale, translations
 from tichub.core.models import OrgKind, Role
@@ -196,8 +197,9 @@ def _input(form: dict[str, str]) -> InputIn:
     if kind == "lognormal":
         unc["gsd"] = _number(form, "gsd", 1.0)
     elif kind == "pedigree":
-        unc["pedigree"] = [int(x) for x in form.get("pedigree", "").replace("，", ",").replace(
-            "(", "").replace(")", "").split(",") if x.strip().isdigit()]
+        unc["pedigree"] = [whole_number(x, "pedigree", 0) for x in form.get(
+            "pedigree", "").replace("，", ",").replace("(", "").replace(")", "").split(",")
+            if x.strip()]
     data: dict[str, Any] = {
         "name": form.get("name", "").strip(), "amount": _number(form, "amount"),
         "unit": form.get("unit", "").strip(), "kind": form.get("kind", "material"),

@@ -53,10 +53,15 @@ class Problem(Exception):
 WHOLE_MODEL_CHECK = re.compile(r"^Value error, ([a-z_][a-z0-9_.]*): (.+)$", re.S)
 
 
-def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None) -> list[FieldError]:
-    """Pydantic's error list as field errors, without the request part ("body", "query")."""
+def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None,
+                 body: Any = None) -> list[FieldError]:
+    """Pydantic's error list as field errors, without the request part ("body", "query").
+    ``body`` is the request's body as read, for placing a JSON syntax error in it."""
     out = []
     for e in details:
+        if e.get("type") == "json_invalid":
+            out.append(FieldError("body", _malformed_json(e, body), row))
+            continue
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
         msg = str(e.get("msg", "invalid"))
         at = row
@@ -70,6 +75,18 @@ def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None) -
             loc, msg = [*loc, named[1]], named[2]
         out.append(FieldError(".".join(loc) or "request", msg, at))
     return out
+
+
+def _malformed_json(error: Mapping[str, Any], body: Any) -> str:
+    """Where the body stops being JSON, as a person counts it (FastAPI gives an offset)."""
+    reason = str((error.get("ctx") or {}).get("error", "not JSON"))
+    loc = error.get("loc", ())
+    offset = loc[-1] if loc and isinstance(loc[-1], int) else None
+    if offset is None or not isinstance(body, str):
+        return f"malformed JSON: {reason}"
+    line = body.count("\n", 0, offset) + 1
+    column = offset - body.rfind("\n", 0, offset)
+    return f"malformed JSON at line {line}, column {column}: {reason}"
 
 
 def invalid(field_name: str, message: str, row: int | None = None) -> Problem:

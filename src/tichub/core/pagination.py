@@ -10,6 +10,9 @@ from pydantic import BaseModel
 T = TypeVar("T")
 
 MAX_PER_PAGE = 100
+# Far past any list a person pages through, and page * per_page (at most 10**8) stays an
+# offset every database takes: without a cap a large page overflowed the driver (a 500).
+MAX_PAGE = 10**6
 
 
 class PageParams(BaseModel):
@@ -21,8 +24,12 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.per_page
 
 
+# The page query parameter, for list pages that take no per_page.
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")]
+
+
 def page_params(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")
     ] = 20,

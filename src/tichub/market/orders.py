@@ -370,6 +370,8 @@ def rate(db: Session, principal: Principal, order_id: str, rating: int, review: 
         raise errors.conflict("rating", "an order is rated once it is completed")
     if order.rating is not None:
         raise errors.conflict("rating", "this order has been rated")
+    if not 1 <= rating <= 5:  # the page's form reaches here without the API's schema
+        raise errors.invalid("rating", "is from 1 to 5")
     order.rating, order.review = rating, review
     _event(db, order, principal, "rated", order.status.value, review,
            side_org=order.company_org_id, data={"rating": rating})

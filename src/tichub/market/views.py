@@ -18,9 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, SignedIn
+from tichub.core.bounds import whole_number
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
 from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.pagination import PageNumber
 from tichub.core.service import organisation_names as org_names
 from tichub.core.web import html_to_pdf, render, templates_for
 from tichub.market import consulting, order_flow, orders, service
@@ -199,7 +201,8 @@ async def create_request(request: Request, db: DB, principal: SignedIn) -> Respo
             standards=[s.strip() for s in text("standards").split(",") if s.strip()],
             target_markets=[m.strip() for m in text("target_markets").split(",")
                             if m.strip()],
-            quantity=int(text("quantity") or 1), needed_by=text("needed_by") or None,
+            quantity=whole_number(text("quantity"), "quantity", 1),
+            needed_by=text("needed_by") or None,
             description=text("description"),
             institution_ids=[str(v) for v in form.getlist("institution_ids")],
             sample_delivery=text("sample_delivery") or "drop_off",
@@ -212,7 +215,7 @@ async def create_request(request: Request, db: DB, principal: SignedIn) -> Respo
 @router.get("/market/orders", response_class=HTMLResponse)
 def my_orders(request: Request, db: DB, principal: SignedIn,
               status: Annotated[str, Query(max_length=20)] = "",
-              page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+              page: PageNumber = 1) -> HTMLResponse:
     mine = _orgs(db, principal, (OrgKind.enterprise, *orders.LAB_KINDS), Role.viewer)
     lists = []
     for org_id, name in mine:
@@ -262,8 +265,8 @@ async def order_action(request: Request, order_id: str, db: DB,
         fields: dict[str, Any] = {"action": text("action"), "note": text("note")}
         if text("amount"):
             fields["amount_fen"] = _fen(text("amount"), "amount")
-        if text("expected_fen").isdigit():  # the price the company saw when accepting
-            fields["amount_fen"] = int(text("expected_fen"))
+        if text("expected_fen"):  # the price the company saw when accepting
+            fields["amount_fen"] = whole_number(text("expected_fen"), "expected_fen", 0)
         if text("valid_until"):
             fields["valid_until"] = text("valid_until")
         if text("report_number"):
@@ -274,7 +277,8 @@ async def order_action(request: Request, order_id: str, db: DB,
             fields["voucher_id"] = text("voucher_id")
             fields["voucher_fen"] = _fen(text("voucher_amount"), "voucher_amount")
         if fields["action"] == "rate":
-            orders.rate(db, principal, order_id, int(text("rating") or 0), text("note"))
+            orders.rate(db, principal, order_id, whole_number(text("rating"), "rating", 0),
+                        text("note"))
             return
         orders.act(db, principal, order_id, ActionIn.model_validate(fields))
 
@@ -467,7 +471,7 @@ def consultation_step(request: Request, consultation_id: str, db: DB, principal:
             except ValueError:
                 raise errors.invalid("day", "give a date and a time") from None
         consulting.step(db, principal, consultation_id, ConsultationStepIn(
-            action=action, scheduled_at=when, minutes=int(minutes) if minutes else None,
+            action=action, scheduled_at=when, minutes=whole_number(minutes, "minutes", 0) or None,
             advice=advice))
 
     return _back(request, db, run, f"/market/consultations/{consultation_id}",
@@ -503,9 +507,9 @@ async def voucher_form(request: Request, what: str, db: DB, principal: SignedIn)
         "programme": lambda: service.create_programme(db, principal, ProgrammeIn(
             org_id=text("org_id"), code=text("code"), name=text("name"),
             budget_fen=_fen(text("budget"), "budget"),
-            max_share_pct=int(text("max_share_pct") or 50),
+            max_share_pct=whole_number(text("max_share_pct"), "max_share_pct", 50),
             valid_from=text("valid_from"), valid_until=text("valid_until"),
-            notice_days=int(text("notice_days") or 7))),
+            notice_days=whole_number(text("notice_days"), "notice_days", 7))),
         "apply": lambda: service.apply_for_voucher(db, principal, text("programme_id"),
                                                    ApplicationIn(
             org_id=text("org_id"), requested_fen=_fen(text("amount"), "amount"),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.bounds import Finite
 from tichub.core.models import OrgKind, Role
 from tichub.pt import service
 from tichub.pt.models import PtParticipant, PtResult, PtRound
@@ -150,7 +151,7 @@ async def homogeneity(round_id: str, db: DB, principal: Provider,
                       measurand: Annotated[str, Query(min_length=1, max_length=100)],
                       file: Annotated[UploadFile, File(description="CSV or .xlsx: item, value "
                                                        "(one row per replicate)")],
-                      sigma_pt: Annotated[float | None, Query(gt=0)] = None) -> dict[str, Any]:
+                      sigma_pt: Annotated[Finite | None, Query(gt=0)] = None) -> dict[str, Any]:
     """The items' homogeneity check for one measurand (ISO 13528:2022 Annex B), from the
     provider's replicate measurements; σ_pt is the round's unless given."""
     service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)

@@ -38,7 +38,11 @@ def histogram(values: Sequence[float], x_pt: float | None, sigma_pt: float | Non
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
     fig = Figure(figsize=(6.4, 2.8))
     ax = fig.subplots()
-    if v.size:
+    # Results near a double's limit (1e308) are finite, but their spread or variance is not:
+    # then there is nothing to bin or smooth, and the chart keeps only x_pt and its limits.
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread_finite = bool(v.size and np.isfinite(np.ptp(v)) and np.isfinite(v.var()))
+    if spread_finite:
         bins = min(30, max(5, int(np.sqrt(v.size)) * 2))
         ax.hist(v, bins=bins, density=True, color="#cbd5e1", edgecolor="#94a3b8")
         if v.size >= 3 and np.ptp(v) > 0:

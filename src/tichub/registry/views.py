@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from tichub.core.auth import DB, Public
 from tichub.core.i18n import request_locale
-from tichub.core.pagination import PageParams, page_params
+from tichub.core.pagination import PageNumber, PageParams, page_params
 from tichub.core.web import render
 from tichub.registry import service
 from tichub.registry.api import SearchParams
@@ -29,7 +29,7 @@ def _pages(total: int, per_page: int) -> int:
 @router.get("/institutions", response_class=HTMLResponse)
 def search_page(
     request: Request, db: DB, principal: Public, query: SearchParams,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
 ) -> HTMLResponse:
     result = service.search_page(db, principal, query, PageParams(page=page, per_page=PER_PAGE))
     base = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]

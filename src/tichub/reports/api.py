@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
+from tichub.core.bounds import Count
 from tichub.core.models import OrgKind, Role
 from tichub.reports import idempotency, numbers, service, tiles
 from tichub.reports.schemas import (
@@ -180,7 +181,7 @@ class KeyOut(BaseModel):
 
 
 class CosignatureIn(BaseModel):
-    size: int = Field(ge=1)
+    size: Annotated[Count, Field(ge=1, description="the cosigned checkpoint's tree size")]
     cosignature: str = Field(max_length=300, description="the C2SP cosignature line")
 
 
@@ -237,8 +238,8 @@ def add_cosignature(body: CosignatureIn, db: DB,
 @router.get("/log/consistency")
 def consistency(
     db: DB, principal: Public,
-    old: Annotated[int, Query(ge=0, description="the older tree size")],
-    new: Annotated[int, Query(ge=0, description="the newer tree size")],
+    old: Annotated[Count, Query(description="the older tree size")],
+    new: Annotated[Count, Query(description="the newer tree size")],
 ) -> dict[str, list[str]]:
     """RFC 9162 consistency proof between two tree sizes, base64 hashes."""
     return {"proof": [base64.b64encode(h).decode()
@@ -248,7 +249,7 @@ def consistency(
 @router.get("/log/checkpoints")
 def checkpoint_sizes(
     db: DB, principal: Public,
-    since: Annotated[int, Query(ge=0, description="the smallest tree size wanted")] = 0,
+    since: Annotated[Count, Query(description="the smallest tree size wanted")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, list[int]]:
     """The sizes at which the log signed a checkpoint, ascending: an auditor proves each
@@ -257,7 +258,8 @@ def checkpoint_sizes(
 
 
 @router.get("/log/checkpoints/{size}", response_class=PlainTextResponse)
-def checkpoint_at(size: int, db: DB, principal: Public) -> PlainTextResponse:
+def checkpoint_at(size: Annotated[Count, Path(description="a tree size")], db: DB,
+                  principal: Public) -> PlainTextResponse:
     """The checkpoint the log signed at that size, with its witnesses' cosignatures."""
     return PlainTextResponse(service.cosigned_note(db, service.checkpoint_at(db, size)))
 
