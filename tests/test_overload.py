@@ -151,7 +151,7 @@ def test_a_registration_is_not_held_up_by_a_long_scope_import(
         worker.join()
         assert r.status_code == 201, r.text
         # Answered and committed while the import had not yet published its lines.
-        assert import_running and stored == 1 and lines == 1
+        assert (import_running, stored, lines) == (True, 1, 1)
         assert imported["status"] == 200, imported["body"][:2000]
         with factory() as db:
             assert db.scalar(select(func.count()).select_from(ScopeLine)) == IMPORT_ROWS
