@@ -14,14 +14,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tichub import __version__
 from tichub.core.auth import ANONYMOUS, policy_of
 from tichub.core.config import Settings, get_settings
-from tichub.core.db import make_engine, make_sessionmaker
-from tichub.core.errors import PROBLEM_JSON, Problem, field_errors
+from tichub.core.db import RETRY_AFTER, is_locked, make_engine, make_sessionmaker
+from tichub.core.errors import PROBLEM_JSON, Problem, field_errors, overloaded
 from tichub.core.middleware import HeadersAndCsrf
 from tichub.core.web import WEB_DIR, render
 
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = make_engine(settings.database_url, echo=settings.sql_echo,
+                         write_wait=settings.write_wait)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -117,11 +119,16 @@ def _wants_json(request: Request) -> bool:
 
 def _problem_response(request: Request, problem: Problem) -> Response:
     if _wants_json(request):
-        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+        if problem.retry_after is not None:
+            headers["Retry-After"] = str(problem.retry_after)
         return JSONResponse(problem.as_dict(instance=request.url.path), status_code=problem.status,
                             media_type=PROBLEM_JSON, headers=headers)
     principal = getattr(request.state, "principal", ANONYMOUS)
-    return render(request, "error.html", principal, status_code=problem.status, problem=problem)
+    page = render(request, "error.html", principal, status_code=problem.status, problem=problem)
+    if problem.retry_after is not None:
+        page.headers["Retry-After"] = str(problem.retry_after)
+    return page
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -150,6 +157,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("%s %s: integrity error: %s", request.method, request.url.path, exc.orig)
         return _problem_response(request, Problem(409, "Conflict", _constraint(exc)))
 
+    # Overload is an answer: a full pool or SQLite's lock (held by another process past its
+    # busy timeout) means "not now", and the transaction was rolled back whole.
+    async def on_busy(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, OperationalError) and not is_locked(exc):
+            return await on_error(request, exc)
+        log.warning("%s %s: overloaded: %s", request.method, request.url.path, exc)
+        return _problem_response(request, overloaded(RETRY_AFTER, "the database is busy"))
+
     # Starlette gives the Exception handler to ServerErrorMiddleware, which answers with it and
     # then re-raises for the server to see; the body says nothing of the internals.
     async def on_error(request: Request, exc: Exception) -> Response:
@@ -161,6 +176,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(SQLATimeoutError, on_busy)
+    app.add_exception_handler(OperationalError, on_busy)
     app.add_exception_handler(Exception, on_error)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from tichub.carbon import certification_service as certification
 from tichub.carbon import label, service
@@ -76,7 +77,8 @@ async def import_factors(
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
-    return service.import_factors(db, principal, file.filename or "", data, org_id)
+    return await run_in_threadpool(service.import_factors, db, principal, file.filename or "",
+                                   data, org_id)
 
 
 @router.post("/models", response_model=ModelOut, status_code=201)

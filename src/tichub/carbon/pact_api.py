@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tichub.carbon import pact_service as service
 from tichub.carbon.schemas import ImportSummary, OrgId, StudyOut
@@ -299,7 +300,7 @@ async def import_footprint(
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
-    return import_bytes(db, principal, org_id, data)
+    return await run_in_threadpool(import_bytes, db, principal, org_id, data)
 
 
 def import_bytes(db: Session, principal: Principal, org_id: str, data: bytes) -> PactImportOut:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tichub.core import errors
+from tichub.core.db import write_wait
 from tichub.core.ids import utcnow
 from tichub.core.models import ApiToken, OrgKind, Role, User, WebSession
 from tichub.core.security import csrf_token, same, sha256_hex
@@ -164,10 +165,23 @@ def principal_from_api_token(db: Session, token: str) -> Principal:
     if not any(m.org_id == row.org_id for m in user.memberships):
         raise errors.unauthorized("the API token's user no longer belongs to its organisation")
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now
-        db.commit()
+        _note_use(db, row, now)
     return Principal(**_principal_for_user(user, only_org=row.org_id),
                      scopes=frozenset(row.scopes), token_id=row.id)
+
+
+def _note_use(db: Session, row: ApiToken, now: datetime) -> None:
+    """Notes when a token was last used, a hint to within minutes: this runs on the event
+    loop, so it never waits for the SQLite writer; when another write holds it, a later
+    call notes the use."""
+    try:
+        with write_wait(0):
+            row.last_used_at = now
+            db.commit()
+    except errors.Problem as exc:
+        if exc.status != 503:
+            raise
+        db.rollback()
 
 
 async def current_principal(request: Request) -> Principal:

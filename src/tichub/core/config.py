@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     log_origin: str = "tichub.example/reports"
     log_key: str = ""
     log_integrate_every: float = 0.5
+    # SQLite: how long a write waits for the single writer before it is answered 503 with
+    # Retry-After (seconds).
+    write_wait: float = 10.0
     # Witnesses the log pushes each new checkpoint to (C2SP tlog-witness add-checkpoint),
     # as a JSON list of submission prefixes: ["https://witness.example/w1"].
     log_witness_urls: list[str] = []

@@ -30,6 +30,7 @@ class Problem(Exception):
     detail: str = ""
     errors: list[FieldError] = field(default_factory=list)
     type: str = "about:blank"
+    retry_after: int | None = None  # seconds, sent as Retry-After (503, 429)
 
     def __str__(self) -> str:
         if self.errors:
@@ -113,3 +114,9 @@ def unauthorized(detail: str = "Sign in or send an API token") -> Problem:
 def conflict(field_name: str, message: str) -> Problem:
     return Problem(409, "Conflict", detail=f"{field_name}: {message}",
                    errors=[FieldError(field_name, message)])
+
+
+def overloaded(retry_after: int, detail: str = "the server is busy") -> Problem:
+    """503 with Retry-After: the server could not take the request now, and did nothing."""
+    return Problem(503, "Service unavailable", detail=f"{detail}; try again in "
+                   f"{retry_after} s", retry_after=retry_after)

@@ -27,10 +27,13 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)  # words repeat across texts: stemming them once is enough
 def _normalise(token: str) -> str | None:
     token = token.strip().lower()
     if not token or token in STOPWORDS or not _WORD_CHAR.search(token):
         return None
+    if token.isdigit():  # what Snowball gives back unchanged, at a cost
+        return token
     if _ASCII_WORD.match(token):
         return str(_stemmer.stemWord(token))
     if token.isascii():

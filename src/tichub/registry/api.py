@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from tichub.core import exports
 from tichub.core.auth import DB, Principal, Public, access
@@ -195,7 +196,9 @@ async def import_institutions(
     file: Annotated[UploadFile, File(description="CSV or .xlsx, one row per qualification")],
 ) -> ImportReport:
     data = await file.read()
-    n = institution_import.import_institutions_file(db, principal, file.filename or "", data)
+    # Long work leaves the event loop, which keeps serving everyone else meanwhile.
+    n = await run_in_threadpool(institution_import.import_institutions_file, db, principal,
+                                file.filename or "", data)
     return ImportReport(imported=n, errors=[])
 
 
@@ -205,5 +208,6 @@ async def import_scope(institution_id: str, db: DB, principal: Writer,
                        file: Annotated[UploadFile, File(description="CSV or .xlsx")]
                        ) -> ImportReport:
     data = await file.read()
-    n = importer.import_scope_file(db, principal, institution_id, file.filename or "", data)
+    n = await run_in_threadpool(importer.import_scope_file, db, principal, institution_id,
+                                file.filename or "", data)
     return ImportReport(imported=n, errors=[])

@@ -4,6 +4,7 @@ file is stored or nothing is, with an error for each faulty row (spreadsheet row
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ def import_scope_file(
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     rows, errs = read_table(filename, data, COLUMNS, REQUIRED)
     by_number = {" ".join(q.number.split()).upper(): q for q in inst.qualifications}
-    grouped: dict[str, list[ScopeLineIn]] = defaultdict(list)
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for n, cells in rows:
         row_errs = [FieldError(f, "must not be empty", n) for f in REQUIRED if not cells.get(f)]
         qual = by_number.get(" ".join(cells.get("qualification", "").split()).upper())
@@ -56,9 +57,9 @@ def import_scope_file(
             except ValidationError as exc:  # e.g. longer than its column
                 row_errs = errors.field_errors(exc.errors(), row=n)
             else:
-                _, row_errs = service.scope_row(line, row=n)
+                values, row_errs = service.scope_row(line, row=n)
                 if qual is not None and not row_errs:
-                    grouped[qual.id].append(line)
+                    grouped[qual.id].append(values)
         errs.extend(row_errs)
     if errs:
         errs.sort(key=lambda e: e.row or 0)
@@ -66,8 +67,5 @@ def import_scope_file(
                              "imported", errors=errs)
     if not grouped:
         raise errors.invalid("file", "has no scope lines")
-    total = 0
-    for qid, lines in grouped.items():
-        total += service.replace_scope(db, principal, qid, lines, commit=False)
-    db.commit()
-    return total
+    # Checked whole before anything is written; then written without holding the writer.
+    return service.replace_scopes_staged(db, principal, inst, grouped)

@@ -137,6 +137,32 @@ class ScopeLine(IdMixin, Base):
     limitation: Mapped[str | None] = mapped_column(Text)
 
 
+class StagedScopeLine(CreatedMixin, Base):
+    """A scope line of an import in progress, not yet visible to anyone. A long import
+    writes its lines here in short chunks, so that it never holds the SQLite writer long,
+    then publishes them all in one short transaction: the whole file or nothing."""
+
+    __tablename__ = "scope_line_staging"
+
+    import_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    line_id: Mapped[str] = mapped_column(String(26))
+    qualification_id: Mapped[str] = mapped_column(String(26))
+    institution_id: Mapped[str] = mapped_column(String(26))
+    doc_key: Mapped[int] = mapped_column(SearchKey)
+    line_no: Mapped[int] = mapped_column(Integer)
+    standard: Mapped[str] = mapped_column(String(100))
+    std_key: Mapped[str] = mapped_column(String(80))
+    std_year: Mapped[int | None] = mapped_column(Integer)
+    standard_title: Mapped[str | None] = mapped_column(String(300))
+    product: Mapped[str] = mapped_column(String(300))
+    parameter: Mapped[str] = mapped_column(String(300))
+    product_en: Mapped[str | None] = mapped_column(String(300))
+    parameter_en: Mapped[str | None] = mapped_column(String(300))
+    method_clause: Mapped[str | None] = mapped_column(String(100))
+    limitation: Mapped[str | None] = mapped_column(Text)
+
+
 class Signatory(IdMixin, CreatedMixin, Base):
     """A person the institution authorises to sign its reports (CNAS and CMA both publish
     them): a report signed by anyone else is refused at registration."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require
-from tichub.core.db import Base
+from tichub.core.db import PATIENT, Base, table, write_wait
 from tichub.core.errors import FieldError
+from tichub.core.ids import new_id, utcnow
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.pagination import PageParams
 from tichub.registry import credit_code, search, search_index, standards
@@ -24,7 +25,9 @@ from tichub.registry.models import (
     QualificationKind,
     QualificationStatus,
     ScopeLine,
+    SearchDoc,
     Signatory,
+    StagedScopeLine,
 )
 from tichub.registry.schemas import (
     InstitutionIn,
@@ -349,6 +352,100 @@ def replace_scope(
     if commit:
         db.commit()
     return len(cleaned)
+
+
+# A chunk of a staged import: well under a second of the SQLite writer on a slow machine.
+STAGE_ROWS = 5_000
+_STALE_STAGING = timedelta(days=1)  # older staged lines are a crashed import's: removed
+_LINE_COLUMNS = ("qualification_id", "institution_id", "doc_key", "line_no", "standard",
+                 "std_key", "std_year", "standard_title", "product", "parameter", "product_en",
+                 "parameter_en", "method_clause", "limitation")
+
+
+def _untouched_state(db: Session, inst_id: str, replaced: Sequence[str]) -> list[Any]:
+    """What the search documents depend on besides the imported lines: the lines of the
+    qualifications the file leaves alone (a replacement gives every line a new id)."""
+    return [tuple(r) for r in db.execute(
+        select(ScopeLine.qualification_id, func.count(), func.max(ScopeLine.id))
+        .where(ScopeLine.institution_id == inst_id,
+               ScopeLine.qualification_id.not_in(replaced))
+        .group_by(ScopeLine.qualification_id).order_by(ScopeLine.qualification_id))]
+
+
+def replace_scopes_staged(db: Session, principal: Principal, inst: Institution,
+                          cleaned: Mapping[str, Sequence[dict[str, Any]]]) -> int:
+    """Replaces the scopes of several qualifications of one institution with lines already
+    checked (``scope_row``), all or nothing, without holding the SQLite writer long: the
+    search documents are built first, outside any write; the lines are written to the
+    staging table in short transactions; one short transaction then swaps them in."""
+    require(principal, Role.editor, org=inst.org_id, scope="registry:write")
+    replaced = sorted(cleaned)
+    quals = list(db.scalars(select(Qualification).where(Qualification.institution_id == inst.id)))
+    keys = search_index.keys_for(inst, quals)
+    words: dict[str, list[search_index.LineWords]] = {
+        qid: [search_index.LineWords(v["product"], v["parameter"], v["standard_title"],
+                                     v["product_en"], v["parameter_en"]) for v in lines]
+        for qid, lines in cleaned.items()}
+    for qid, *w in db.execute(
+            select(ScopeLine.qualification_id, ScopeLine.product, ScopeLine.parameter,
+                   ScopeLine.standard_title, ScopeLine.product_en, ScopeLine.parameter_en)
+            .where(ScopeLine.institution_id == inst.id,
+                   ScopeLine.qualification_id.not_in(replaced))):
+        words.setdefault(qid, []).append(search_index.LineWords(w[0] or "", w[1] or "", *w[2:]))
+    docs = search_index.docs_for(inst, quals, words)
+    seen = (keys, _untouched_state(db, inst.id, replaced))
+    db.commit()  # ends the reads: what follows may take a while
+
+    import_id = new_id()
+    rows = [{"import_id": import_id, "seq": seq, "line_id": new_id(), "qualification_id": qid,
+             "institution_id": inst.id, "doc_key": keys[qid], "line_no": n, **values}
+            for seq, (qid, n, values) in enumerate(
+                (qid, n, v) for qid in replaced for n, v in enumerate(cleaned[qid], start=1))]
+    staging = table(StagedScopeLine)
+    # An import is not turned away by a burst of other writes: it waits its turn, chunk
+    # after chunk, and others get theirs in between.
+    with write_wait(PATIENT):
+        try:
+            db.execute(delete(staging).where(  # what a crashed import left behind
+                StagedScopeLine.created_at < utcnow() - _STALE_STAGING))
+            db.commit()
+            now = utcnow()
+            for start in range(0, len(rows), STAGE_ROWS):
+                db.execute(insert(staging), [{**r, "created_at": now}
+                                             for r in rows[start:start + STAGE_ROWS]])
+                db.commit()
+            _publish(db, principal, inst, import_id, replaced, docs, seen, cleaned)
+        except BaseException:
+            db.rollback()
+            db.execute(delete(staging).where(StagedScopeLine.import_id == import_id))
+            db.commit()
+            raise
+    return len(rows)
+
+
+def _publish(db: Session, principal: Principal, inst: Institution, import_id: str,
+             replaced: Sequence[str], docs: Sequence[SearchDoc], seen: Any,
+             cleaned: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    """The one short step that makes a staged import visible."""
+    lines = table(ScopeLine)
+    staged = table(StagedScopeLine)
+    db.execute(delete(lines).where(ScopeLine.qualification_id.in_(replaced)))
+    db.execute(insert(lines).from_select(
+        ["id", *_LINE_COLUMNS],
+        select(staged.c.line_id, *(staged.c[c] for c in _LINE_COLUMNS))
+        .where(staged.c.import_id == import_id).order_by(staged.c.seq)))
+    db.execute(delete(staged).where(staged.c.import_id == import_id))
+    quals = list(db.scalars(select(Qualification).where(Qualification.institution_id == inst.id)))
+    if seen == (search_index.keys_for(inst, quals), _untouched_state(db, inst.id, replaced)):
+        db.execute(delete(SearchDoc).where(SearchDoc.institution_id == inst.id))
+        db.add_all(docs)
+    else:  # the institution changed meanwhile: build its documents afresh
+        search_index.rebuild(db, inst.id)
+    audit.record_many(db, [{"action": "scope.replaced", "object_type": "qualification",
+                            "object_id": qid, "actor_user_id": principal.user_id,
+                            "org_id": inst.org_id, "data": {"lines": len(cleaned[qid])}}
+                           for qid in replaced])
+    db.commit()
 
 
 # --- search -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from tichub.core.db import PATIENT, write_wait
 from tichub.reports import service
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ class Integrator:
         with httpx.Client(timeout=10) as client:
             while not self._stop.wait(self.every):
                 try:
-                    with self.factory() as db:
+                    # It waits its turn at the SQLite writer however long an import or a
+                    # burst holds it, rather than giving up and trying again later.
+                    with write_wait(PATIENT), self.factory() as db:
                         size = service.integrate_all(db, self.tlog)
                 except Exception:  # the next round tries again; the queue loses nothing
                     log.exception("integrating the log failed")
