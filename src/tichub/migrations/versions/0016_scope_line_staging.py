@@ -1,7 +1,7 @@
 """Registry: a staging table for scope imports, written in chunks and published whole.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-03 10:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tichub.core.db
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
