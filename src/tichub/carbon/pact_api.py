@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tichub.carbon import pact_service as service
 from tichub.carbon.schemas import ImportSummary, OrgId, StudyOut
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Policy, Principal, SignedIn, access, require_member
 from tichub.core.models import Role
 from tichub.core.schemas import InputModel
@@ -287,7 +287,8 @@ def export_study(study_id: str, request: Request, db: DB, principal: SignedIn,
     return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/api/carbon/pact/import", response_model=PactImportOut, status_code=201)
+@router.post("/api/carbon/pact/import", response_model=PactImportOut, status_code=201,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def import_footprint(
     db: DB, principal: Editor,
     org_id: Annotated[str, Form(min_length=26, max_length=26)],

@@ -91,3 +91,9 @@ def unauthorized(detail: str = "Sign in or send an API token") -> Problem:
 def conflict(field_name: str, message: str) -> Problem:
     return Problem(409, "Conflict", detail=f"{field_name}: {message}",
                    errors=[FieldError(field_name, message)])
+
+
+def overloaded(retry_after: int) -> Problem:
+    """The server is busy: the answer carries ``Retry-After: retry_after`` (seconds)."""
+    return Problem(503, "Service unavailable",
+                   detail=f"the server is busy; retry after {retry_after} s")
