@@ -206,6 +206,9 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=300, help="seconds of traffic")
     ap.add_argument("--users", type=int, default=50, help="simulated clients at once")
     ap.add_argument("--scale", type=float, default=0.3, help="demo data scale")
+    ap.add_argument("--max-in-flight", type=int, help="TICHUB_MAX_IN_FLIGHT for the server")
+    ap.add_argument("--max-queued", type=int, help="TICHUB_MAX_QUEUED for the server")
+    ap.add_argument("--queue-wait", type=float, help="TICHUB_QUEUE_WAIT for the server")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     if not 1 <= args.duration <= 3600 or not 1 <= args.users <= 500:
@@ -215,6 +218,9 @@ def main() -> int:
     url = fresh_database(args.db, work, args.pg_url)
     env = {**os.environ, "TICHUB_DATABASE_URL": url, "TICHUB_SECRET_KEY": "load-bench-" * 4,
            "TICHUB_COOKIE_SECURE": "false"}
+    for name in ("max_in_flight", "max_queued", "queue_wait"):
+        if getattr(args, name) is not None:
+            env[f"TICHUB_{name.upper()}"] = str(getattr(args, name))
     t0 = time.monotonic()
     tichub(env, work, "db", "upgrade")
     tichub(env, work, "demo", "seed", "--scale", str(args.scale), "--no-progress")
@@ -279,6 +285,8 @@ def main() -> int:
     sizes = [s for _, s in sampler.sizes if s is not None]
     figures = {
         "database": args.db, "duration_s": args.duration, "users": args.users,
+        "gate": {k: env.get(f"TICHUB_{k.upper()}", "default") for k in
+                 ("max_in_flight", "max_queued", "queue_wait")},
         "cpu": cpu_model(), "cpus": os.cpu_count(),
         "requests": int(total["Request Count"]), "failures": int(total["Failure Count"]),
         "server_errors_5xx": server_errors, "refused_503": refusals,

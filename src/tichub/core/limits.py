@@ -57,8 +57,8 @@ def body_limit_of(scope: Scope, default: int) -> int:
 
 
 def too_large(limit: int, *, of: str = "this route's limit") -> Problem:
-    return Problem(413, "Content too large", f"body: the request body is larger than {of} "
-                   f"of {limit} bytes", [FieldError("body", f"is larger than {limit} bytes")])
+    return Problem(413, "Content too large", f"body: the request body is larger than {of}, "
+                   f"{limit} bytes", [FieldError("body", f"is larger than {limit} bytes")])
 
 
 class BodyLimits:
@@ -83,7 +83,7 @@ class BodyLimits:
         if length.isdigit() and int(length) > self.ceiling:
             # More than any route takes: refused before routing, reading or signing in.
             await self._answer(scope, receive, send, too_large(
-                self.ceiling, of="the largest body any route takes"))
+                self.ceiling, of="the largest limit of any route"))
             return
         replacing = False
 
