@@ -22,6 +22,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -276,9 +277,12 @@ def main() -> int:
         server_log.close()
 
     stats, failures = read_stats(prefix)
-    server_errors = sum(int(f["Occurrences"]) for f in failures
-                        if f["Error"].startswith("HTTP 5") and f["Error"] != "HTTP 503")
-    refusals = sum(int(f["Occurrences"]) for f in failures if f["Error"] == "HTTP 503")
+    # Locust words a failure "CatchResponseError('HTTP 503')"; a refused connection has none.
+    status = {i: m[1] if (m := re.search(r"HTTP (\d{3})", f["Error"])) else ""
+              for i, f in enumerate(failures)}
+    server_errors = sum(int(f["Occurrences"]) for i, f in enumerate(failures)
+                        if status[i].startswith("5") and status[i] != "503")
+    refusals = sum(int(f["Occurrences"]) for i, f in enumerate(failures) if status[i] == "503")
     by_kind = Counter({f"{f['Name']}: {f['Error']}": int(f["Occurrences"]) for f in failures})
     logged = (work / "server.log").read_text()
     total = next(r for r in stats if r["Name"] == "Aggregated")
