@@ -42,6 +42,8 @@ bench: setup
 	$(BIN)/python bench/pt.py
 	$(BIN)/python bench/market.py
 	$(BIN)/python bench/lca.py
+	$(BIN)/python bench/load.py --db sqlite
+	$(BIN)/python bench/load.py --db postgres
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from tichub.core.auth import ANONYMOUS, policy_of
 from tichub.core.config import Settings, get_settings
 from tichub.core.db import RETRY_AFTER, is_locked, make_engine, make_sessionmaker
 from tichub.core.errors import PROBLEM_JSON, Problem, field_errors, overloaded
+from tichub.core.limits import DEFAULT_BODY, BodyLimits, InFlight, body_limit_of, too_large
 from tichub.core.middleware import HeadersAndCsrf
 from tichub.core.web import WEB_DIR, render
 
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Testing, inspection and certification platform. Errors are RFC 9457 "
         "problem+json; list endpoints take `page` and `per_page`; every operation states who "
-        "may call it under `x-access`.",
+        "may call it under `x-access`, and the largest request body it takes, in bytes, under "
+        "`x-body-limit` (413 beyond). Busy: 503 with `Retry-After`.",
         # Served by core.api instead, with vendored assets and a declared policy.
         docs_url=None,
         redoc_url=None,
@@ -144,8 +146,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized",
-                  403: "Forbidden"}
+        if exc.status_code == 413:  # the body limiter, on a streamed body
+            response = _problem_response(request, too_large(body_limit_of(request.scope,
+                                                                          DEFAULT_BODY)))
+            response.headers["connection"] = "close"  # rather than read the rest
+            return response
+        titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
+                  401: "Unauthorized", 403: "Forbidden"}
         return _problem_response(request, Problem(exc.status_code,
                                                   titles.get(exc.status_code, "Error"),
                                                   str(exc.detail or "")))
@@ -193,8 +200,20 @@ def _constraint(exc: IntegrityError) -> str:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    # The last added runs first: headers on every answer, then the bound on requests at
+    # once (the cheapest refusal), then the body limits.
+    app.add_middleware(BodyLimits, default=DEFAULT_BODY, ceiling=_largest_body_limit(app),
+                       problem_response=_problem_response)
+    app.add_middleware(InFlight, limit=settings.max_in_flight, queue=settings.max_queued,
+                       wait=settings.queue_wait, problem_response=_problem_response)
     app.add_middleware(HeadersAndCsrf, cookie_secure=settings.cookie_secure,
                        problem_response=_problem_response)
+
+
+def _largest_body_limit(app: FastAPI) -> Callable[[], int]:
+    """The largest body any route takes, once the routes are in (after the middleware)."""
+    return lambda: max([DEFAULT_BODY, *(r.max_body_size for r in api_routes(app)
+                                        if r.max_body_size is not None)])
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
@@ -219,5 +238,7 @@ def _openapi_with_access(app: FastAPI) -> dict[str, Any]:
             op = schema["paths"].get(route.path_format, {}).get(method.lower())
             if op is not None and policies:
                 op["x-access"] = policies[0].describe()
+            if op is not None and method not in ("GET", "HEAD"):
+                op["x-body-limit"] = route.max_body_size or DEFAULT_BODY  # bytes
     app.openapi_schema = schema
     return schema

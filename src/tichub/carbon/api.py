@@ -26,7 +26,7 @@ from tichub.carbon.schemas import (
     StudyOut,
     SubmitIn,
 )
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn, access
 from tichub.core.models import Role
 
@@ -67,7 +67,8 @@ def save_factors(body: list[FactorIn], db: DB, principal: Editor,
     return service.save_factors(db, principal, [(None, f) for f in body], org_id)
 
 
-@router.post("/factors/import", response_model=ImportSummary, status_code=201)
+@router.post("/factors/import", response_model=ImportSummary, status_code=201,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def import_factors(
     db: DB, principal: Editor,
     file: Annotated[UploadFile, File(description="CSV or .xlsx, one row per gas of a factor: "
@@ -81,7 +82,8 @@ async def import_factors(
                                    data, org_id)
 
 
-@router.post("/models", response_model=ModelOut, status_code=201)
+@router.post("/models", response_model=ModelOut, status_code=201,
+             max_body_size=limits.MODEL_BODY)
 def create_model(body: ModelIn, db: DB, principal: Editor) -> Any:
     """A product model: its declared unit, boundary, and processes with their inputs."""
     return service.create_model(db, principal, body)
@@ -99,7 +101,7 @@ def get_model(model_id: str, db: DB, principal: SignedIn) -> Any:
     return service.get_model(db, principal, model_id)
 
 
-@router.put("/models/{model_id}", response_model=ModelOut)
+@router.put("/models/{model_id}", response_model=ModelOut, max_body_size=limits.MODEL_BODY)
 def update_model(model_id: str, body: ModelIn, db: DB, principal: Editor) -> Any:
     return service.update_model(db, principal, model_id, body)
 

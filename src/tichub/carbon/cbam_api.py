@@ -18,7 +18,7 @@ from tichub.carbon.cbam_schemas import (
     InstallationSummary,
     ResultsOut,
 )
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn, access
 from tichub.core.exports import XLSX_TYPE
 from tichub.core.models import Role
@@ -81,7 +81,8 @@ def communication(installation_id: str, db: DB, principal: Reader) -> Response:
                                f"filename*=UTF-8''{quote(name)}"})
 
 
-@router.post("/communications/read", response_model=CommunicationOut)
+@router.post("/communications/read", response_model=CommunicationOut,
+             max_body_size=limits.upload(service.MAX_UPLOAD))
 async def read_communication(
     principal: SignedIn,
     file: Annotated[UploadFile, File(description="a communication (.xlsx) with a "

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from tichub.carbon import cbam_service as service
 from tichub.carbon.cbam_schemas import InstallationIn, ResultsOut
 from tichub.carbon.models import CbamInstallation
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.models import Role
@@ -247,7 +247,8 @@ async def _save(request: Request, db: Session, principal: Principal,
     return RedirectResponse(f"/carbon/cbam/installations/{saved}", status_code=303)
 
 
-@router.post("/carbon/cbam/installations", response_model=None)
+@router.post("/carbon/cbam/installations", response_model=None,
+             max_body_size=limits.upload(service.MAX_UPLOAD))
 async def create(request: Request, db: DB, principal: SignedIn) -> Response:
     """Creates an installation from the form (or from an uploaded JSON document)."""
     return await _save(request, db, principal, None)
@@ -266,7 +267,8 @@ def edit(request: Request, installation_id: str, db: DB, principal: SignedIn) ->
     return _form_page(request, db, principal, row.data, row=row)
 
 
-@router.post("/carbon/cbam/installations/{installation_id}", response_model=None)
+@router.post("/carbon/cbam/installations/{installation_id}", response_model=None,
+             max_body_size=limits.upload(service.MAX_UPLOAD))
 async def update(request: Request, installation_id: str, db: DB,
                  principal: SignedIn) -> Response:
     row = await run_in_threadpool(_editable, db, principal, installation_id)
@@ -333,7 +335,8 @@ def communication_form(request: Request, principal: SignedIn) -> HTMLResponse:
                   error=None, years=YEARS, year=YEARS[0], filename="")
 
 
-@router.post("/carbon/cbam/communications", response_class=HTMLResponse)
+@router.post("/carbon/cbam/communications", response_class=HTMLResponse,
+             max_body_size=limits.upload(service.MAX_UPLOAD))
 async def communication_read(request: Request, principal: SignedIn) -> HTMLResponse:
     """Shows what a communication file says, checked; stores nothing."""
     form = await request.form()

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from tichub.carbon import olca_service
 from tichub.carbon.api import MAX_UPLOAD
 from tichub.carbon.schemas import ModelOut
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, access
 from tichub.core.models import Role
 
@@ -56,7 +56,8 @@ def export_olca(model_id: str, db: DB, principal: Reader) -> Response:
                                f"filename*=UTF-8''{quote(name)}"})
 
 
-@router.post("/olca", response_model=OlcaImportOut, status_code=201)
+@router.post("/olca", response_model=OlcaImportOut, status_code=201,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def import_olca(
     db: DB, principal: Editor,
     org_id: Annotated[str, Form(min_length=26, max_length=26)],

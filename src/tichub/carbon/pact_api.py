@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tichub.carbon import pact_service as service
 from tichub.carbon.schemas import ImportSummary, OrgId, StudyOut
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Policy, Principal, SignedIn, access, require_member
 from tichub.core.models import Role
 from tichub.core.schemas import InputModel
@@ -288,7 +288,8 @@ def export_study(study_id: str, request: Request, db: DB, principal: SignedIn,
     return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/api/carbon/pact/import", response_model=PactImportOut, status_code=201)
+@router.post("/api/carbon/pact/import", response_model=PactImportOut, status_code=201,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def import_footprint(
     db: DB, principal: Editor,
     org_id: Annotated[str, Form(min_length=26, max_length=26)],

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tichub.carbon import pact_service as service
 from tichub.carbon.pact_api import MAX_UPLOAD, domain_of, import_bytes, pact_base
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, SignedIn
 from tichub.core.models import Role
 from tichub.core.service import organisation_names
@@ -64,7 +64,8 @@ def revoke_client(client_id: str, db: DB, principal: SignedIn) -> Response:
     return RedirectResponse(f"/carbon/pact?org_id={row.org_id}", status_code=303)
 
 
-@router.post("/carbon/pact/import", response_class=HTMLResponse)
+@router.post("/carbon/pact/import", response_class=HTMLResponse,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def import_footprint(
     request: Request, db: DB, principal: SignedIn,
     org_id: Annotated[str, Form()], file: Annotated[UploadFile, File()],

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     smtp_from: str = "TICHub <noreply@tichub.example>"
     # How links in e-mails begin.
     public_url: str = "http://127.0.0.1:8000"
+    # Requests one process works on at once, in each of two lanes (public verification and
+    # the log's files; everything else); beyond, up to max_queued wait at most queue_wait
+    # seconds for a place, and the rest are answered 503 with Retry-After at once.
+    max_in_flight: int = Field(default=16, ge=1)
+    max_queued: int = Field(default=64, ge=0)
+    queue_wait: float = Field(default=2.0, ge=0)
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.bounds import Finite
 from tichub.core.models import OrgKind, Role
@@ -146,7 +146,7 @@ def answer(participant_id: str, body: AnswerIn, db: DB,
     return participant_out(service.answer(db, principal, participant_id, body.accept), True)
 
 
-@router.post("/rounds/{round_id}/homogeneity")
+@router.post("/rounds/{round_id}/homogeneity", max_body_size=limits.upload(MAX_UPLOAD))
 async def homogeneity(round_id: str, db: DB, principal: Provider,
                       measurand: Annotated[str, Query(min_length=1, max_length=100)],
                       file: Annotated[UploadFile, File(description="CSV or .xlsx: item, value "
@@ -227,6 +227,7 @@ def submit(round_id: str, body: ResultsIn, db: DB, principal: Participant) -> li
 
 
 @router.post("/rounds/{round_id}/results/upload", response_model=list[ResultOut],
+             max_body_size=limits.upload(MAX_UPLOAD),
              status_code=201)
 async def upload(round_id: str, db: DB, principal: Participant,
                  org_id: Annotated[str, Query(min_length=26, max_length=26)],

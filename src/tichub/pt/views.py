@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.i18n import request_locale
@@ -232,7 +232,8 @@ def answer(request: Request, participant_id: str, db: DB, principal: SignedIn,
                 lambda: service.answer(db, principal, participant_id, accept == "yes"))
 
 
-@router.post("/pt/rounds/{round_id}/results", response_model=None)
+@router.post("/pt/rounds/{round_id}/results", response_model=None,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
     form = await request.form()
     org_id = str(form.get("org_id", ""))
@@ -277,7 +278,8 @@ async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -
     return await run_in_threadpool(_act, request, db, principal, round_id, from_form)
 
 
-@router.post("/pt/rounds/{round_id}/homogeneity", response_model=None)
+@router.post("/pt/rounds/{round_id}/homogeneity", response_model=None,
+             max_body_size=limits.upload(MAX_UPLOAD))
 async def homogeneity(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
     form = await request.form()
     upload = form.get("file")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from tichub.core import exports
+from tichub.core import exports, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.i18n import request_locale
 from tichub.core.models import OrgKind, Role
@@ -181,7 +181,8 @@ def update_qualification(qualification_id: str, body: QualificationIn, db: DB,
         service.update_qualification(db, principal, qualification_id, body))
 
 
-@router.put("/qualifications/{qualification_id}/scope", response_model=ImportReport)
+@router.put("/qualifications/{qualification_id}/scope", response_model=ImportReport,
+            max_body_size=limits.TABLE_IMPORT)
 def replace_scope(qualification_id: str, body: list[ScopeLineIn], db: DB,
                   principal: Writer) -> ImportReport:
     n = service.replace_scope(db, principal, qualification_id, body)
@@ -189,6 +190,7 @@ def replace_scope(qualification_id: str, body: list[ScopeLineIn], db: DB,
 
 
 @router.post("/institutions/import", response_model=ImportReport, status_code=201,
+             max_body_size=limits.TABLE_IMPORT,
              responses={422: {"description": "row-by-row errors; nothing was imported"}})
 async def import_institutions(
     db: DB, principal: Annotated[Principal, access("operator", kinds=(OrgKind.operator,),
@@ -203,6 +205,7 @@ async def import_institutions(
 
 
 @router.post("/institutions/{institution_id}/scope/import", response_model=ImportReport,
+             max_body_size=limits.TABLE_IMPORT,
              responses={422: {"description": "row-by-row errors; nothing was imported"}})
 async def import_scope(institution_id: str, db: DB, principal: Writer,
                        file: Annotated[UploadFile, File(description="CSV or .xlsx")]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.bounds import Count
 from tichub.core.models import OrgKind, Role
@@ -77,7 +77,8 @@ def register(body: RecordIn, request: Request, db: DB, principal: Issuer,
                        body.model_dump_json(), one=True)
 
 
-@router.post("/batch", response_model=list[Receipt], status_code=201)
+@router.post("/batch", response_model=list[Receipt], status_code=201,
+             max_body_size=limits.BATCH_BODY)
 def register_batch(body: RecordsIn, request: Request, db: DB, principal: Issuer,
                    idempotency_key: IdempotencyKey = None) -> Response:
     """Up to 1,000 records at once (a LIMS issuing reports): all are registered or none,
@@ -122,7 +123,8 @@ def get_record(record_id: str, db: DB, principal: Public) -> RecordOut:
     return service.record_out(service.get_record(db, record_id))
 
 
-@router.put("/records/{record_id}/pdf", status_code=204, openapi_extra={
+@router.put("/records/{record_id}/pdf", status_code=204,
+            max_body_size=service.MAX_PDF_BYTES, openapi_extra={
     "requestBody": {"required": True, "content": {"application/pdf": {}}}})
 async def put_pdf(record_id: str, request: Request, db: DB,
                   principal: Annotated[Principal, access(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from tichub.core import errors
+from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public
 from tichub.core.web import render
 from tichub.reports import numbers, qr, service
@@ -135,7 +135,7 @@ def _pdf_checks(
     return numbers, [_check(db, log, n) for n in numbers]
 
 
-@router.post("/verify", response_class=HTMLResponse)
+@router.post("/verify", response_class=HTMLResponse, max_body_size=limits.upload(MAX_PDF))
 async def verify_pdf(request: Request, _size: Annotated[None, Depends(_declared_size)], db: DB,
                      principal: Public) -> HTMLResponse:
     """Hashes the uploaded PDF (never kept) and shows the documents registered with it."""
