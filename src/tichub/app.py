@@ -7,11 +7,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -19,12 +20,15 @@ from sqlalchemy.exc import TimeoutError as SQLATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tichub import __version__
+from tichub.core import fields
 from tichub.core.auth import ANONYMOUS, policy_of
 from tichub.core.config import Settings, get_settings
 from tichub.core.db import RETRY_AFTER, is_locked, make_engine, make_sessionmaker
 from tichub.core.errors import PROBLEM_JSON, Problem, field_errors, overloaded
+from tichub.core.i18n import request_locale, translations
 from tichub.core.limits import DEFAULT_BODY, BodyLimits, InFlight, body_limit_of, too_large
-from tichub.core.middleware import HeadersAndCsrf
+from tichub.core.messages import translate
+from tichub.core.middleware import FORM_HEADER, HeadersAndCsrf
 from tichub.core.web import WEB_DIR, render
 
 log = logging.getLogger(__name__)
@@ -119,7 +123,33 @@ def _wants_json(request: Request) -> bool:
         "accept", "")
 
 
+def _from_form_script(request: Request) -> bool:
+    """A form that app.js sent with fetch: it shows the refusal beside the fields at fault,
+    in the reader's language, and keeps what was typed."""
+    return request.headers.get(FORM_HEADER) == "1"
+
+
+def _problem_for_page(request: Request, problem: Problem) -> Response:
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    tr = translations(locale)
+    body = {"status": problem.status, "title": tr.gettext(problem.title),
+            "detail": translate(problem.detail, locale) if problem.detail else "",
+            "errors": [{"field": e.field, "row": e.row,
+                        "label": translate(fields.label(e.field), locale)
+                        if fields.label(e.field) else "",
+                        "message": translate(e.message, locale)} for e in problem.errors]}
+    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else {}
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=headers)
+
+
 def _problem_response(request: Request, problem: Problem) -> Response:
+    if _from_form_script(request):
+        return _problem_for_page(request, problem)
+    if problem.status == 401 and request.method in ("GET", "HEAD") and not _wants_json(request):
+        # A page behind sign-in: sign in, then come back to it.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     if _wants_json(request):
         headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
         if problem.retry_after is not None:

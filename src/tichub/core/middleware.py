@@ -5,6 +5,7 @@ verification endpoint's own work."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
@@ -28,6 +29,11 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+# app.js sends forms with fetch and this header: it is answered in JSON, a redirect as
+# {"redirect": url} (fetch would follow it and lose the page's flash message), a refusal as
+# problem+json in the reader's language.
+FORM_HEADER = "x-tichub-form"
+
 # Only when cookies are secure, i.e. the platform is served over HTTPS: a year, the usual.
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
@@ -54,10 +60,24 @@ class HeadersAndCsrf:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})
+        from_form_script = (FORM_HEADER.encode(), b"1") in scope.get("headers", ())
+        redirect_body: list[bytes] = []
 
         async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.body" and redirect_body:
+                if redirect_body[0]:
+                    await send({"type": "http.response.body", "body": redirect_body[0]})
+                    redirect_body[0] = b""
+                return  # the redirect's own (empty) body is replaced
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if from_form_script and message["status"] in (301, 302, 303, 307, 308):
+                    body = json.dumps({"redirect": headers.get("location", "/")}).encode()
+                    redirect_body.append(body)
+                    message["status"] = 200
+                    del headers["location"]
+                    headers["content-type"] = "application/json"
+                    headers["content-length"] = str(len(body))
                 for name, value in self.headers:
                     if name.decode() not in headers:
                         headers.raw.append((name, value))

@@ -12,9 +12,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from tichub.core import fields
+from tichub.core import flash as flashes
 from tichub.core.auth import CSRF_COOKIE, CSRF_FIELD, Principal
 from tichub.core.i18n import LOCALE_COOKIE, request_locale, translations
 from tichub.core.ids import BEIJING
+from tichub.core.messages import translate
 from tichub.core.security import csrf_token
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -29,6 +32,9 @@ def templates_for(locale: str) -> Jinja2Templates:
     t.env.globals["CSRF_FIELD"] = CSRF_FIELD
     t.env.filters["beijing"] = beijing_time
     t.env.filters["yuan"] = yuan
+    # {{ value|tr }}: a Msg or an enum member in the reader's language, other text as is.
+    t.env.filters["tr"] = lambda value: translate(value, locale)
+    t.env.globals["field_label"] = fields.label
     return t
 
 
@@ -58,13 +64,17 @@ def render(
     request: Request, name: str, principal: Principal, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     locale = request_locale(request, request.app.state.settings.default_locale)
+    flashed = flashes.take(request)
     context.update(
         principal=principal,
         locale=locale,
         csrf=csrf_token(request.app.state.secret_key, csrf_nonce(request)),
+        flash=translate(flashed, locale) if flashed is not None else None,
     )
     response = templates_for(locale).TemplateResponse(
         request, name, context, status_code=status_code)
+    if flashes.FLASH_COOKIE in request.cookies:
+        response.delete_cookie(flashes.FLASH_COOKIE)
     if request.query_params.get("lang") == locale:
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
                             httponly=True)

@@ -125,3 +125,95 @@
     }
   });
 })();
+
+// Forms sent with fetch: a refusal is shown beside the fields at fault, in the reader's
+// language, and nothing typed is lost; success goes where the server redirects (its page
+// shows the flash message). <form data-native> opts out (downloads, sign-in).
+(function () {
+  function clear(form) {
+    form.querySelectorAll(".field-error, .form-errors").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+  }
+  function note(text, cls) {
+    var p = document.createElement(cls === "form-errors" ? "div" : "p");
+    p.className = cls;
+    p.textContent = text;
+    return p;
+  }
+  function field(form, name, row) {
+    if (!name) return null;
+    var el = form.elements.namedItem(name);
+    if (!el && name.indexOf(".") >= 0) el = form.elements.namedItem(name.split(".").pop());
+    if (el && el.length !== undefined && !el.tagName) el = el[0]; // radio groups
+    return el && el.tagName ? el : null;
+  }
+  function show(form, problem) {
+    clear(form);
+    var summary = note("", "form-errors");
+    summary.classList.add("alert", "alert-error");
+    summary.setAttribute("role", "alert");
+    var head = document.createElement("strong");
+    head.textContent = problem.title || "";
+    summary.appendChild(head);
+    if (problem.detail && !(problem.errors || []).length) {
+      summary.appendChild(document.createTextNode(" " + problem.detail));
+    }
+    var list = document.createElement("ul");
+    (problem.errors || []).forEach(function (e) {
+      var el = field(form, e.field, e.row);
+      var text = (e.row ? document.body.getAttribute("data-row-word") + " " + e.row + " · " : "") +
+                 (e.label ? e.label + ": " : "") + e.message;
+      if (el) {
+        el.setAttribute("aria-invalid", "true");
+        el.insertAdjacentElement("afterend", note(text, "field-error"));
+      }
+      var li = document.createElement("li");
+      li.textContent = text;
+      list.appendChild(li);
+    });
+    if (list.children.length) summary.appendChild(list);
+    form.insertBefore(summary, form.firstChild);
+    var first = form.querySelector("[aria-invalid]") || summary;
+    if (first.focus) first.focus();
+    summary.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-back]")) history.back();
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!(form instanceof HTMLFormElement) || e.defaultPrevented) return;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    if (form.hasAttribute("data-native") || form.hasAttribute("hx-post") || form.target) return;
+    e.preventDefault();
+    var button = e.submitter;
+    var data = new FormData(form, button || undefined);
+    form.setAttribute("aria-busy", "true");
+    if (button) button.disabled = true;
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+                         headers: { "X-TICHub-Form": "1", "Accept": "application/json" } })
+      .then(function (res) {
+        var type = res.headers.get("content-type") || "";
+        if (type.indexOf("json") >= 0) {
+          return res.json().then(function (body) {
+            if (body.redirect) { window.location.assign(body.redirect); return; }
+            if (!res.ok) { show(form, body); return; }
+            window.location.reload();
+          });
+        }
+        // A page (or a file): let the browser have it the ordinary way.
+        return res.text().then(function (html) {
+          document.open(); document.write(html); document.close();
+        });
+      })
+      .catch(function () {
+        show(form, { title: document.body.getAttribute("data-offline") || "", errors: [] });
+      })
+      .finally(function () {
+        form.removeAttribute("aria-busy");
+        if (button) button.disabled = false;
+      });
+  });
+})();
