@@ -186,13 +186,15 @@
     var form = e.target;
     if (!(form instanceof HTMLFormElement) || e.defaultPrevented) return;
     if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
-    if (form.hasAttribute("data-native") || form.hasAttribute("hx-post") || form.target) return;
+    // Attributes, not properties: an input named "action" or "target" shadows form.action.
+    if (form.hasAttribute("data-native") || form.hasAttribute("hx-post") ||
+        form.getAttribute("target")) return;
     e.preventDefault();
     var button = e.submitter;
     var data = new FormData(form, button || undefined);
     form.setAttribute("aria-busy", "true");
     if (button) button.disabled = true;
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+    fetch(form.getAttribute("action") || window.location.href, { method: "POST", body: data, credentials: "same-origin",
                          headers: { "X-TICHub-Form": "1", "Accept": "application/json" } })
       .then(function (res) {
         var type = res.headers.get("content-type") || "";
