@@ -209,7 +209,7 @@ def test_a_voucher_pays_only_for_the_kinds_of_service_its_programme_covers(
                            json={"org_id": firm.org.id, "product": "65W 适配器"}), 201)
     r = client.post(f"/api/orders/{order['id']}/actions", headers=head(db, firm), json={
         "action": "accept", "voucher_id": voucher.id, "voucher_fen": 10_000})
-    assert r.status_code == 409 and "pays for test services, not calibration" in r.text
+    assert r.status_code == 409 and "does not pay for this kind of service" in r.text
     db.expire_all()
     assert db.get(Order, order["id"]).status.value == "quoted"
     assert market.get_voucher(db, voucher.id).balance_fen == 100_000
