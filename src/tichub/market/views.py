@@ -311,7 +311,7 @@ def my_orders(request: Request, db: DB, principal: SignedIn,
     names = org_names(db, {o.company_org_id for _, _, rows, _ in lists for o in rows}
                    | {o.lab_org_id for _, _, rows, _ in lists for o in rows})
     return render(request, "market/orders.html", principal, lists=lists, names=names,
-                  status=status, page=page, statuses=[s.value for s in orders.OrderStatus],
+                  status=status, page=page, statuses=list(orders.OrderStatus),
                   bookings=service.bookings_of(db, [o for o, _ in mine]))
 
 
