@@ -64,7 +64,7 @@ def test_the_marketplace_through_its_pages(app, db) -> None:  # type: ignore[no-
                  amount="3,000")
         assert r.status_code == 303, r.text
         wrong = post(lc, f"/market/orders/{order.id}/actions", csrf_l, action="accept")
-        assert wrong.status_code == 403 and "only the company may accept" in wrong.text
+        assert wrong.status_code == 403 and "only the company may take this step" in wrong.text
 
     with TestClient(app) as o:  # the operator approves the application and the provider
         csrf = sign_in(o, "ops@platform.cn")

@@ -57,7 +57,7 @@ def test_a_voucher_from_budget_to_settlement(db) -> None:  # type: ignore[no-unt
             provider_org_id=lab.org.id, reference=ref, order_amount_fen=order,
             amount_fen=amount), today=kw.get("today", TODAY))  # type: ignore[arg-type]
 
-    with pytest.raises(errors.Problem, match="at most 50 % of an order: 100000 fen"):
+    with pytest.raises(errors.Problem, match=r"at most 50 % of an order: 1,000\.00 yuan"):
         redeem(120_000, order=200_000)
     redeem(100_000, order=200_000)
     with pytest.raises(errors.Problem, match="paid for that order already"):

@@ -9,6 +9,7 @@ from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require_member
 from tichub.core.db import claim_transition
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, Role
 from tichub.core.notify import notify
 from tichub.market.models import Consultation, ConsultationStatus, Expert
@@ -24,12 +25,13 @@ STEPS = {
                ConsultationStatus.cancelled),
     "advise": ("expert", (ConsultationStatus.scheduled,), ConsultationStatus.advised),
 }
+SIDES = {"expert": Msg("the expert"), "client": Msg("the client")}
 
 
 def add_expert(db: Session, principal: Principal, data: ExpertIn) -> Expert:
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     if db.get(Organisation, data.org_id) is None:
-        raise errors.invalid("org_id", "no such organisation")
+        raise errors.invalid("org_id", Msg("no such organisation"))
     expert = Expert(**data.model_dump())
     db.add(expert)
     db.flush()
@@ -50,7 +52,7 @@ def list_experts(db: Session, field: str | None = None) -> list[Expert]:
 def get_expert(db: Session, expert_id: str) -> Expert:
     expert = db.get(Expert, expert_id)
     if expert is None or not expert.active:
-        raise errors.not_found("expert")
+        raise errors.Problem(404, "Not found", detail=Msg("There is no such expert."))
     return expert
 
 
@@ -59,7 +61,8 @@ def request(db: Session, principal: Principal, expert_id: str,
     expert = get_expert(db, expert_id)
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     if data.org_id == expert.org_id:
-        raise errors.invalid("org_id", "an organisation does not consult its own expert here")
+        raise errors.invalid("org_id", Msg("an organisation does not consult its own "
+                                                 "expert here"))
     now = utcnow()
     c = Consultation(expert_id=expert.id, client_org_id=data.org_id, topic=data.topic,
                      question=data.question, preferred_times=data.preferred_times,
@@ -78,11 +81,13 @@ def request(db: Session, principal: Principal, expert_id: str,
 def get(db: Session, principal: Principal, consultation_id: str) -> tuple[Consultation, Expert]:
     c = db.get(Consultation, consultation_id)
     if c is None:
-        raise errors.not_found("consultation")
+        raise errors.Problem(404, "Not found",
+                             detail=Msg("There is no such consultation."))
     expert = db.get_one(Expert, c.expert_id)
     if not ({c.client_org_id, expert.org_id} & set(principal.roles) or principal.is_operator
             or principal.is_regulator):
-        raise errors.forbidden("a consultation is its client's and its expert's business")
+        raise errors.forbidden(Msg("a consultation is its client's and its expert's "
+                                   "business"))
     return c, expert
 
 
@@ -92,13 +97,14 @@ def step(db: Session, principal: Principal, consultation_id: str,
     side, before, after = STEPS[data.action]
     org = expert.org_id if side == "expert" else c.client_org_id
     if not can(principal, Role.editor, org=org, scope=SCOPE) or org not in principal.roles:
-        raise errors.forbidden(f"only the {side} may {data.action} a consultation")
+        raise errors.forbidden(Msg("only {side} may take this step of a consultation",
+                                   side=SIDES[side]))
     if c.status not in before:
-        raise errors.conflict("action", f"a consultation that is {c.status.value} cannot "
-                              f"take the step {data.action!r}")
+        raise errors.conflict("action", Msg("a consultation that is {status} cannot take "
+                                           "this step", status=c.status))
     if not claim_transition(db, Consultation, c.id, c.status, after, updated_at=utcnow()):
         db.rollback()
-        raise errors.conflict("action", "the consultation changed meanwhile; reload it")
+        raise errors.conflict("action", Msg("the consultation changed meanwhile; reload it"))
     try:
         _apply(c, expert, data)
     except errors.Problem:
@@ -119,13 +125,13 @@ def step(db: Session, principal: Principal, consultation_id: str,
 def _apply(c: Consultation, expert: Expert, data: ConsultationStepIn) -> None:
     if data.action == "schedule":
         if data.scheduled_at is None or data.scheduled_at.tzinfo is None:
-            raise errors.invalid("scheduled_at", "give the time, with its zone")
+            raise errors.invalid("scheduled_at", Msg("give the time, with its zone"))
         if data.scheduled_at <= utcnow():
-            raise errors.invalid("scheduled_at", "the time has passed")
+            raise errors.invalid("scheduled_at", Msg("the time has passed"))
         c.scheduled_at, c.minutes = data.scheduled_at, data.minutes or 60
     if data.action == "advise":
         if not data.advice.strip():
-            raise errors.invalid("advice", "record the advice given")
+            raise errors.invalid("advice", Msg("record the advice given"))
         c.advice = data.advice
         c.minutes = data.minutes or c.minutes or 60
         c.fee_fen = (expert.fee_fen_per_hour * c.minutes + 30) // 60

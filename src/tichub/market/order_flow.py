@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tichub.core.messages import Msg
+from tichub.market.models import OrderStatus
+
 Side = Literal["company", "lab"]
 
 
@@ -38,11 +41,28 @@ STEPS: dict[str, Step] = {
 FINAL = ("completed", "cancelled", "disputed")
 
 
+# What each step is called on the order's page; refusals name the step by it.
+STEP_LABELS: dict[str, Msg] = {
+    "quote": Msg("Send the quote"), "decline": Msg("Decline"),
+    "accept": Msg("Accept the quote"), "amend": Msg("Amend"),
+    "cancel": Msg("Cancel the order"), "receive_sample": Msg("Sample received"),
+    "start_testing": Msg("Testing started"), "issue_report": Msg("Report issued"),
+    "complete": Msg("Confirm completion"), "dispute": Msg("Dispute"),
+}
+SIDES: dict[str, Msg] = {"company": Msg("the company"), "lab": Msg("the laboratory")}
+# When a step is open, in words (the states it may be taken from).
+WHEN: dict[tuple[str, ...], Msg] = {
+    ("submitted", "quoted"): Msg("until the quote is accepted"),
+    BEFORE_TESTING: Msg("until testing starts"),
+}
+
+
 class FlowError(ValueError):
     """An action the state machine does not allow, with the reason in words."""
 
-    def __init__(self, message: str, wrong_side: bool = False) -> None:
+    def __init__(self, message: Msg, wrong_side: bool = False) -> None:
         super().__init__(message)
+        self.message = message
         self.wrong_side = wrong_side
 
 
@@ -51,24 +71,24 @@ def next_status(action: str, status: str, side: Side) -> str:
     not be taken."""
     step = STEPS.get(action)
     if step is None:
-        raise FlowError(f"unknown action {action!r}; one of {', '.join(STEPS)}")
+        raise FlowError(Msg("this is not a step of an order"))
     if step.side != side:
-        raise FlowError(f"only the {step.side} may {action.replace('_', ' ')} an order",
-                        wrong_side=True)
+        raise FlowError(Msg("only {side} may take this step: {step}", side=SIDES[step.side],
+                            step=STEP_LABELS[action]), wrong_side=True)
     if status not in step.from_states:
-        done = "amended" if action == "amend" else _words(action)
-        when = " or ".join(_words(s) for s in step.from_states)
-        raise FlowError(f"an order that is {_words(status)} cannot be {done}"
-                        + ("" if status in FINAL else f" (only when {when})"))
+        now = OrderStatus(status)
+        if status in FINAL:
+            raise FlowError(Msg("{step}: not possible, the order is {status}",
+                                step=STEP_LABELS[action], status=now))
+        when = WHEN.get(step.from_states) or Msg(
+            "while it is {status}", status=OrderStatus(step.from_states[0]))
+        raise FlowError(Msg("{step}: not possible, the order is {status} (only {when})",
+                            step=STEP_LABELS[action], status=now, when=when))
     if action == "amend":
         # Changing what was quoted on voids the quote.
         return "submitted" if status == "quoted" else status
     assert step.to is not None
     return step.to
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def allowed(status: str, side: Side) -> list[str]:

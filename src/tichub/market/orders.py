@@ -19,7 +19,8 @@ from tichub.core import audit, errors
 from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
-from tichub.core.ids import utcnow
+from tichub.core.ids import BEIJING, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
 from tichub.market import order_flow
@@ -33,9 +34,15 @@ from tichub.market.models import (
 from tichub.market.schemas import ActionIn, ListingIn, OrderIn, RedeemIn, RequestIn
 from tichub.registry import service as registry
 from tichub.registry.models import QualificationKind
+from tichub.reports import for_orders
 
 SCOPE = "market:write"
 LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
+
+
+def missing(message: Msg) -> errors.Problem:
+    """A 404 whose words are for people (``errors.not_found`` takes a bare noun)."""
+    return errors.Problem(404, "Not found", detail=message)
 
 
 def _org(db: Session, org_id: str, kinds: tuple[OrgKind, ...], what: str) -> Organisation:
@@ -49,16 +56,17 @@ def add_listing(db: Session, principal: Principal, data: ListingIn) -> ServiceLi
     _org(db, data.org_id, LAB_KINDS, "services are offered by labs and certification bodies")
     inst = registry.get_institution(db, principal, data.institution_id)
     if inst.org_id != data.org_id:
-        raise errors.invalid("institution_id", "is not an institution of this organisation")
+        raise errors.invalid("institution_id", Msg("is not an institution of this "
+                                                 "organisation"))
     on = utcnow().date()
     faults = {kind: registry.accreditation_faults(db, inst.id, kind, data.standards, on)
               for kind in (QualificationKind.cma, QualificationKind.cnas)}
     accredited = any(not f for f in faults.values())
     if data.accredited and not accredited:
         found = [f for fs in faults.values() for f in fs]
-        raise errors.Problem(422, "Invalid input", detail="not within a valid CMA or CNAS "
-                             "scope of the institution; list it with accredited=false to offer "
-                             "it as unaccredited", errors=found)
+        raise errors.Problem(422, "Invalid input", detail=Msg(
+            "not within a valid CMA or CNAS scope of the institution; offer it as "
+            "unaccredited instead"), errors=found)
     listing = ServiceListing(**data.model_dump(exclude={"accredited"}),
                              accredited=accredited and data.accredited)
     db.add(listing)
@@ -86,7 +94,7 @@ def list_listings(db: Session, standard: str | None = None,
 def get_listing(db: Session, listing_id: str) -> ServiceListing:
     listing = db.get(ServiceListing, listing_id)
     if listing is None or not listing.active:
-        raise errors.not_found("service")
+        raise missing(Msg("This service is not offered."))
     return listing
 
 
@@ -131,7 +139,7 @@ def create_request(db: Session, principal: Principal, data: RequestIn) -> list[O
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     _org(db, data.org_id, (OrgKind.enterprise,), "requests are made by companies")
     if len(set(data.institution_ids)) != len(data.institution_ids):
-        raise errors.invalid("institution_ids", "each lab once")
+        raise errors.invalid("institution_ids", Msg("choose each laboratory once"))
     institutions = [registry.get_institution(db, principal, i) for i in data.institution_ids]
     request = ServiceRequest(company_org_id=data.org_id, product=data.product,
                              standards=data.standards, target_markets=data.target_markets,
@@ -189,7 +197,7 @@ def _tax(gross: int, pct: int) -> int:
 def get_order(db: Session, order_id: str) -> Order:
     order = db.get(Order, order_id)
     if order is None:
-        raise errors.not_found("order")
+        raise missing(Msg("There is no such order."))
     return order
 
 
@@ -216,23 +224,22 @@ def act(db: Session, principal: Principal, order_id: str, data: ActionIn,
     side = side_of(principal, order)
     if side is None:
         require(principal, Role.editor, org=order.company_org_id, scope=SCOPE)  # says why
-        raise errors.forbidden("this order is the company's and the lab's business")
+        raise errors.forbidden(Msg("an order is the company's and the lab's business"))
     before = order.status.value
     if data.action not in order_flow.STEPS:
-        raise errors.invalid("action", f"unknown action {data.action!r}; one of "
-                             f"{', '.join(order_flow.STEPS)}")
+        raise errors.invalid("action", Msg("this is not a step of an order"))
     try:
         after = order_flow.next_status(data.action, before, side)
     except order_flow.FlowError as exc:
         if exc.wrong_side:
-            raise errors.forbidden(str(exc)) from None
-        raise errors.conflict("action", str(exc)) from None
+            raise errors.forbidden(exc.message) from None
+        raise errors.conflict("action", exc.message) from None
     # Take the order from ``before`` to ``after`` first, conditionally: a racing step
     # (the company cancelling as the lab starts testing) loses instead of overwriting.
     if not claim_transition(db, Order, order.id, OrderStatus(before), OrderStatus(after),
                             updated_at=utcnow()):
         db.rollback()
-        raise errors.conflict("action", "the order changed meanwhile; reload it")
+        raise errors.conflict("action", Msg("the order changed meanwhile; reload it"))
     try:
         extra = _apply(db, principal, order, data, before, after, today)
     except (errors.Problem, ValidationError) as exc:
@@ -256,21 +263,21 @@ def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, befo
     match data.action:
         case "quote":
             if data.amount_fen is None:
-                raise _refuse(db, "amount_fen", "a quote names its price (fen, tax included)",
+                raise _refuse(db, "amount_fen", Msg("a quote names its price, tax included"),
                               422)
             order.amount_fen = data.amount_fen
             order.tax_fen = data.tax_fen if data.tax_fen is not None else _tax(
                 data.amount_fen, 6)
             if order.tax_fen > data.amount_fen:
-                raise _refuse(db, "tax_fen", "the tax is part of the price", 422)
+                raise _refuse(db, "tax_fen", Msg("the tax is part of the price"), 422)
             order.quote_valid_until = data.valid_until
             extra = {"amount_fen": data.amount_fen}
         case "accept":
             if order.quote_valid_until and order.quote_valid_until < (today or utcnow().date()):
-                raise _refuse(db, "action", "the quote has expired; ask for a new one")
+                raise _refuse(db, "action", Msg("the quote has expired; ask for a new one"))
             if data.amount_fen is not None and data.amount_fen != order.amount_fen:
-                raise _refuse(db, "amount_fen", "the quote has changed since you saw it; "
-                              "reload and accept the new one")
+                raise _refuse(db, "amount_fen", Msg("the quote has changed since you saw it; "
+                                                   "reload and accept the new one"))
             if data.voucher_id:
                 extra = _pay_with_voucher(db, principal, order, data)
             _close_other_quotes(db, principal, order)
@@ -279,12 +286,12 @@ def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, befo
                                       "sample_return", "notes")
                        if (v := getattr(data, k)) is not None}
             if not changes:
-                raise _refuse(db, "action", "an amendment changes at least one of "
-                              "quantity, needed_by, sample_delivery, sample_return, notes",
-                              422)
+                raise _refuse(db, "action", Msg(
+                    "an amendment changes at least one of: the quantity, the date needed "
+                    "by, the sample delivery or return, the notes"), 422)
             if "quantity" in changes and before not in ("submitted", "quoted"):
-                raise _refuse(db, "quantity", "the quantity is part of the accepted price; "
-                              "cancel and ask again to change it")
+                raise _refuse(db, "quantity", Msg("the quantity is part of the accepted price; "
+                                                   "cancel and ask again to change it"))
             for k, v in changes.items():
                 setattr(order, k, v)
             if after == "submitted":
@@ -292,7 +299,7 @@ def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, befo
             extra = {"changed": sorted(changes)}
         case "issue_report":
             if not data.report_number:
-                raise _refuse(db, "report_number", "name the report registered for it", 422)
+                raise _refuse(db, "report_number", Msg("name the report registered for it"), 422)
             record = _report_of(db, order, data.report_number)
             order.report_number = data.report_number
             order.report_record_id = record
@@ -302,7 +309,7 @@ def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, befo
     return extra
 
 
-def _refuse(db: Session, field: str, message: str, status: int = 409) -> errors.Problem:
+def _refuse(db: Session, field: str, message: Msg, status: int = 409) -> errors.Problem:
     """A refusal after the order's transition was claimed: undo the claim with it."""
     db.rollback()
     return errors.Problem(status, "Conflict" if status == 409 else "Invalid input",
@@ -319,18 +326,70 @@ def _refund_voucher(db: Session, principal: Principal, order: Order) -> dict[str
     return {"voucher_refunded_fen": refunded}
 
 
-def _report_of(db: Session, order: Order, number: str) -> str:
-    from tichub.reports import service as reports
+def report_since(db: Session, order: Order) -> date | None:
+    """The first day a report for the order may bear: the day the lab received the sample
+    (Beijing time), or the day the quote was accepted when no receipt was recorded."""
+    for action in ("receive_sample", "accept"):
+        at = db.scalar(select(OrderEvent.at).where(OrderEvent.order_id == order.id,
+                                                   OrderEvent.action == action)
+                       .order_by(OrderEvent.at.desc()).limit(1))
+        if at is not None:
+            return at.astimezone(BEIJING).date()
+    return None
 
-    record = reports.issued_record(db, order.institution_id, number)
-    if record is None:
-        raise _refuse(db, "report_number", f"no valid report {number} issued by this order's "
-                      "institution is registered; register it first", 422)
-    if db.scalar(select(Order.id).where(Order.report_record_id == record.id,
-                                        Order.id != order.id)):
-        raise _refuse(db, "report_number", f"report {number} was issued for another order",
+
+def matching_reports(db: Session, order: Order) -> list[for_orders.Candidate]:
+    """The lab's registered reports that may close the order (offered on its page)."""
+    return for_orders.matching(db, order.lab_org_id, order.standards,
+                               report_since(db, order))
+
+
+def report_fault(db: Session, order: Order, number: str
+                 ) -> tuple[for_orders.Candidate | None, Msg | None]:
+    """The report that closes the order, or why ``number`` cannot: it must be registered
+    and valid, the order's lab's own, name one of the order's standards, and be issued no
+    earlier than the lab had the sample."""
+    found = for_orders.find(db, number)
+    if not found:
+        return None, Msg("no report {number} is registered; register it first",
+                         number=number)
+    own = [c for c in found if c.org_id == order.lab_org_id]
+    if not own:
+        return None, Msg("report {number} was issued by another laboratory, not by this "
+                         "order's laboratory", number=number)
+    valid = [c for c in own if c.valid]
+    if not valid:
+        return None, Msg("report {number} has been withdrawn, revoked, suspended or "
+                         "replaced; it is no longer valid", number=number)
+    report = valid[0]
+    if not for_orders.names_any(report.standards, order.standards):
+        return None, Msg("report {number} names none of the order's standards ({standards})",
+                         number=number, standards=", ".join(order.standards) or "—")
+    since = report_since(db, order)
+    if since is not None and (report.issued_on is None or report.issued_on < since):
+        received = db.scalar(select(OrderEvent.id).where(
+            OrderEvent.order_id == order.id, OrderEvent.action == "receive_sample"))
+        issued = report.issued_on.isoformat() if report.issued_on else "—"
+        if received:
+            return None, Msg("report {number} was issued on {issued}, before the sample was "
+                             "received on {since}", number=number, issued=issued,
+                             since=since.isoformat())
+        return None, Msg("report {number} was issued on {issued}, before the order was "
+                         "accepted on {since}", number=number, issued=issued,
+                         since=since.isoformat())
+    return report, None
+
+
+def _report_of(db: Session, order: Order, number: str) -> str:
+    report, fault = report_fault(db, order, number)
+    if fault is not None or report is None:
+        raise _refuse(db, "report_number", fault or Msg("name the report registered for it"),
                       422)
-    return record.id
+    if db.scalar(select(Order.id).where(Order.report_record_id == report.record_id,
+                                        Order.id != order.id)):
+        raise _refuse(db, "report_number", Msg("report {number} was issued for another "
+                                               "order", number=number), 422)
+    return report.record_id
 
 
 def _pay_with_voucher(db: Session, principal: Principal, order: Order,
@@ -338,7 +397,7 @@ def _pay_with_voucher(db: Session, principal: Principal, order: Order,
     from tichub.market import service as market
 
     if not data.voucher_fen:
-        raise errors.invalid("voucher_fen", "say how much the voucher pays")
+        raise errors.invalid("voucher_fen", Msg("say how much the voucher pays"))
     assert order.amount_fen is not None
     redemption = market.redeem(db, principal, data.voucher_id or "", RedeemIn(
         provider_org_id=order.lab_org_id, reference=order.number,
@@ -367,11 +426,11 @@ def rate(db: Session, principal: Principal, order_id: str, rating: int, review: 
     order = get_order(db, order_id)
     require_member(principal, Role.editor, org=order.company_org_id, scope=SCOPE)
     if order.status is not OrderStatus.completed:
-        raise errors.conflict("rating", "an order is rated once it is completed")
+        raise errors.conflict("rating", Msg("an order is rated once it is completed"))
     if order.rating is not None:
-        raise errors.conflict("rating", "this order has been rated")
+        raise errors.conflict("rating", Msg("this order has been rated"))
     if not 1 <= rating <= 5:  # the page's form reaches here without the API's schema
-        raise errors.invalid("rating", "is from 1 to 5")
+        raise errors.invalid("rating", Msg("is from 1 to 5"))
     order.rating, order.review = rating, review
     _event(db, order, principal, "rated", order.status.value, review,
            side_org=order.company_org_id, data={"rating": rating})
@@ -397,8 +456,7 @@ def inbox(db: Session, principal: Principal, org_id: str, status: str | None = N
         try:
             where.append(Order.status == OrderStatus(status))
         except ValueError:
-            raise errors.invalid("status", f"one of {', '.join(s.value for s in OrderStatus)}"
-                                 ) from None
+            raise errors.invalid("status", Msg("not a status of an order")) from None
     total = db.scalar(select(func.count()).select_from(Order).where(*where)) or 0
     rows = list(db.scalars(select(Order).where(*where).order_by(
         Order.updated_at.desc(), Order.id.desc()).offset(offset).limit(limit)))

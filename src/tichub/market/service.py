@@ -23,6 +23,7 @@ from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require_member
 from tichub.core.db import claim_transition
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
 from tichub.core.web import BEIJING
@@ -52,6 +53,11 @@ from tichub.market.schemas import (
 )
 from tichub.registry import service as registry
 
+
+def _missing(message: Msg) -> errors.Problem:
+    return errors.Problem(404, "Not found", detail=message)
+
+
 OWNER_KINDS = (OrgKind.lab, OrgKind.certification_body, OrgKind.enterprise)
 SCOPE = "market:write"
 HOLDING = (BookingStatus.requested, BookingStatus.confirmed, BookingStatus.completed,
@@ -68,8 +74,8 @@ def add_instrument(db: Session, principal: Principal, data: InstrumentIn) -> Ins
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind not in OWNER_KINDS:
-        raise errors.invalid("org_id", "instruments are shared by labs, certification bodies "
-                                       "and companies")
+        raise errors.invalid("org_id", Msg("instruments are shared by labs, certification "
+                                           "bodies and companies"))
     inst = Instrument(**data.model_dump())
     db.add(inst)
     db.flush()
@@ -82,7 +88,7 @@ def add_instrument(db: Session, principal: Principal, data: InstrumentIn) -> Ins
 def get_instrument(db: Session, instrument_id: str) -> Instrument:
     inst = db.get(Instrument, instrument_id)
     if inst is None or not inst.active:
-        raise errors.not_found("instrument")
+        raise _missing(Msg("There is no such instrument."))
     return inst
 
 
@@ -160,37 +166,41 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
     # Months, dates and calibration days are Beijing's, whatever zone the request used.
     start, end = data.starts_at.astimezone(BEIJING), data.ends_at.astimezone(BEIJING)
     if inst.calibration_due is not None and inst.calibration_due < end.date():
-        raise errors.conflict("calibration_due", f"the instrument's calibration is due "
-                              f"{inst.calibration_due.isoformat()}: it cannot be booked "
-                              "beyond it until recalibrated")
+        raise errors.conflict("calibration_due", Msg(
+            "the instrument's calibration is due {due}: it cannot be booked beyond it until "
+            "recalibrated", due=inst.calibration_due.isoformat()))
     if start < now + timedelta(hours=inst.min_lead_hours):
-        raise errors.invalid("starts_at", f"book at least {inst.min_lead_hours} hours ahead"
-                             if inst.min_lead_hours else "the time has passed")
+        raise errors.invalid("starts_at", Msg("book at least {hours} hours ahead",
+                                                 hours=inst.min_lead_hours)
+                             if inst.min_lead_hours else Msg("the time has passed"))
     if start > now + timedelta(days=inst.max_advance_days):
-        raise errors.invalid("starts_at", f"book at most {inst.max_advance_days} days ahead")
+        raise errors.invalid("starts_at", Msg("book at most {days} days ahead",
+                                                 days=inst.max_advance_days))
     barred = barred_until(db, inst, org.id, now)
     if barred is not None:
-        raise errors.forbidden(f"after {inst.no_show_limit} missed bookings this organisation "
-                               f"may book this owner's instruments again from "
-                               f"{barred.date().isoformat()}")
+        raise errors.forbidden(Msg(
+            "after {limit} missed bookings this organisation may book this owner's "
+            "instruments again from {day}", limit=inst.no_show_limit,
+            day=barred.date().isoformat()))
     first, last = _month(start)
     if end > last:
-        raise errors.invalid("ends_at", "a booking stays within one calendar month")
+        raise errors.invalid("ends_at", Msg("a booking stays within one calendar month"))
     hours = _hours(start, end)
     if inst.quota_hours_per_month is not None:
         used = _booked_hours(db, inst, first, last, org_id=org.id)
         if used + hours > inst.quota_hours_per_month:
-            raise errors.conflict("ends_at", f"this organisation's quota is "
-                                  f"{inst.quota_hours_per_month} hours a month; "
-                                  f"{used:g} are booked")
+            raise errors.conflict("ends_at", Msg(
+                "this organisation's quota is {quota} hours a month; {used} are booked",
+                quota=inst.quota_hours_per_month, used=format(used, "g")))
     if inst.enterprise_share_pct and org.kind is not OrgKind.enterprise:
         capacity = inst.hours_per_day * (last - first).days
         open_to_others = capacity * (100 - inst.enterprise_share_pct) / 100
         others = _booked_hours(db, inst, first, last, kinds=(
             OrgKind.lab, OrgKind.certification_body, OrgKind.regulator, OrgKind.operator))
         if others + hours > open_to_others:
-            raise errors.conflict("org_id", f"{inst.enterprise_share_pct} % of this "
-                                  "instrument's hours are kept for enterprises this month")
+            raise errors.conflict("org_id", Msg(
+                "{share} % of this instrument's hours are kept for enterprises this month",
+                share=inst.enterprise_share_pct))
     booking = Booking(
         instrument_id=inst.id, org_id=org.id,
         booked_by=principal.user_id if principal.user_id != "cli" else None,
@@ -203,8 +213,8 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
     except IntegrityError as exc:
         db.rollback()
         if "no_overlap" in str(exc.orig):
-            raise errors.conflict("starts_at", "the instrument is already booked for part of "
-                                  "that time") from None
+            raise errors.conflict("starts_at", Msg("the instrument is already booked for "
+                                                      "part of that time")) from None
         raise
     audit.record(db, action="booking.created", object_type="booking", object_id=booking.id,
                  actor_user_id=principal.user_id, org_id=org.id,
@@ -223,7 +233,7 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
 def get_booking(db: Session, booking_id: str) -> tuple[Booking, Instrument]:
     booking = db.get(Booking, booking_id)
     if booking is None:
-        raise errors.not_found("booking")
+        raise _missing(Msg("There is no such booking."))
     return booking, db.get_one(Instrument, booking.instrument_id)
 
 
@@ -232,7 +242,7 @@ def _change(db: Session, principal: Principal, booking: Booking, to: BookingStat
     before = booking.status
     if not claim_transition(db, Booking, booking.id, before, to, changed_at=now):
         db.rollback()
-        raise errors.conflict("status", "the booking changed meanwhile; reload it")
+        raise errors.conflict("status", Msg("the booking changed meanwhile; reload it"))
     booking.status = to
     booking.changed_at = now
     audit.record(db, action=f"booking.{to.value}", object_type="booking", object_id=booking.id,
@@ -251,7 +261,7 @@ def decide(db: Session, principal: Principal, booking_id: str, approve: bool,
     booking, inst = get_booking(db, booking_id)
     require_member(principal, Role.editor, org=inst.org_id, scope=SCOPE)
     if booking.status is not BookingStatus.requested:
-        raise errors.conflict("status", f"the booking is {booking.status.value}")
+        raise errors.conflict("status", Msg("the booking is {status}", status=booking.status))
     return _change(db, principal, booking, BookingStatus.confirmed if approve
                    else BookingStatus.declined, now or utcnow())
 
@@ -266,10 +276,10 @@ def cancel(db: Session, principal: Principal, booking_id: str,
             or can(principal, Role.editor, org=inst.org_id, scope=SCOPE)):
         require_member(principal, Role.editor, org=booking.org_id, scope=SCOPE)
     if booking.status not in (BookingStatus.requested, BookingStatus.confirmed):
-        raise errors.conflict("status", f"the booking is {booking.status.value}")
+        raise errors.conflict("status", Msg("the booking is {status}", status=booking.status))
     if booking.starts_at <= now:
-        raise errors.conflict("starts_at", "the slot has started; the owner records whether "
-                              "it was used")
+        raise errors.conflict("starts_at", Msg("the slot has started; the owner records "
+                                                   "whether it was used"))
     late = booking.starts_at - now < timedelta(hours=inst.cancel_hours)
     return _change(db, principal, booking, BookingStatus.cancelled, now, late=late)
 
@@ -281,9 +291,9 @@ def record_outcome(db: Session, principal: Principal, booking_id: str, outcome: 
     booking, inst = get_booking(db, booking_id)
     require_member(principal, Role.editor, org=inst.org_id, scope=SCOPE)
     if booking.status is not BookingStatus.confirmed:
-        raise errors.conflict("status", f"the booking is {booking.status.value}")
+        raise errors.conflict("status", Msg("the booking is {status}", status=booking.status))
     if booking.starts_at > now:
-        raise errors.conflict("starts_at", "the slot has not started yet")
+        raise errors.conflict("starts_at", Msg("the slot has not started yet"))
     return _change(db, principal, booking, BookingStatus(outcome), now)
 
 
@@ -339,10 +349,10 @@ def create_programme(db: Session, principal: Principal, data: ProgrammeIn) -> Pr
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind not in (OrgKind.operator, OrgKind.regulator):
-        raise errors.invalid("org_id", "voucher programmes are run by the platform operator "
-                                       "or a government body")
+        raise errors.invalid("org_id", Msg("voucher programmes are run by the platform "
+                                           "operator or a government body"))
     if db.scalar(select(Programme.id).where(Programme.code == data.code)):
-        raise errors.conflict("code", f"a programme {data.code} exists already")
+        raise errors.conflict("code", Msg("a programme {code} exists already", code=data.code))
     programme = Programme(operator_org_id=org.id, allocated_fen=0,
                           **data.model_dump(exclude={"org_id"}))
     db.add(programme)
@@ -360,7 +370,7 @@ def create_programme(db: Session, principal: Principal, data: ProgrammeIn) -> Pr
 def get_programme(db: Session, programme_id: str) -> Programme:
     programme = db.get(Programme, programme_id)
     if programme is None:
-        raise errors.not_found("voucher programme")
+        raise _missing(Msg("There is no such voucher programme."))
     return programme
 
 
@@ -370,11 +380,11 @@ def apply_as_provider(db: Session, principal: Principal, programme_id: str,
     require_member(principal, Role.editor, org=org_id, scope=SCOPE)
     org = _org(db, org_id)
     if org.kind not in (OrgKind.lab, OrgKind.certification_body):
-        raise errors.invalid("org_id", "service providers are labs and certification bodies")
+        raise errors.invalid("org_id", Msg("service providers are labs and certification bodies"))
     if db.scalar(select(ProgrammeProvider.id).where(ProgrammeProvider.programme_id ==
                                                     programme.id,
                                                     ProgrammeProvider.org_id == org_id)):
-        raise errors.conflict("org_id", "this organisation has applied already")
+        raise errors.conflict("org_id", Msg("this organisation has applied already"))
     row = ProgrammeProvider(programme_id=programme.id, org_id=org_id,
                             status=ListingStatus.applied)
     db.add(row)
@@ -391,15 +401,15 @@ def review_provider(db: Session, principal: Principal, provider_id: str, approve
     vouchers, once the public-notice period has passed without objection."""
     row = db.get(ProgrammeProvider, provider_id)
     if row is None:
-        raise errors.not_found("provider application")
+        raise _missing(Msg("There is no such application."))
     programme = get_programme(db, row.programme_id)
     _operator_of(principal, programme)
     if row.status is not ListingStatus.applied:
-        raise errors.conflict("status", f"already {row.status.value}")
+        raise errors.conflict("status", Msg("already decided: {status}", status=row.status))
     to = ListingStatus.approved if approve else ListingStatus.rejected
     if not claim_transition(db, ProgrammeProvider, row.id, ListingStatus.applied, to):
         db.rollback()
-        raise errors.conflict("status", "decided meanwhile; reload")
+        raise errors.conflict("status", Msg("decided meanwhile; reload"))
     row.status = to
     if approve:
         row.listed_from = (today or utcnow().date()) + timedelta(days=programme.notice_days)
@@ -422,10 +432,11 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
     _operator_of(principal, programme)
     holder = _org(db, data.holder_org_id, "holder_org_id")
     if holder.kind is not OrgKind.enterprise:
-        raise errors.invalid("holder_org_id", "vouchers go to enterprises")
+        raise errors.invalid("holder_org_id", Msg("vouchers go to enterprises"))
     if data.valid_until > programme.valid_until:
-        raise errors.invalid("valid_until", "a voucher cannot outlive its programme "
-                             f"({programme.valid_until.isoformat()})")
+        raise errors.invalid("valid_until", Msg("a voucher cannot outlive its programme "
+                                                  "({until})",
+                                                  until=programme.valid_until.isoformat()))
     # Allocate within the budget in one conditional statement: concurrent issuers cannot
     # both take the last of it.
     taken = db.execute(update(Programme).where(
@@ -434,7 +445,7 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
     ).values(allocated_fen=Programme.allocated_fen + data.face_fen))
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
-        raise errors.conflict("face_fen", "the programme's budget does not cover this voucher")
+        raise errors.conflict("face_fen", Msg("the programme's budget does not cover this voucher"))
     voucher = Voucher(programme_id=programme.id, holder_org_id=holder.id,
                       number=_voucher_number(programme), face_fen=data.face_fen,
                       balance_fen=data.face_fen, valid_until=data.valid_until,
@@ -458,7 +469,7 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
 def get_voucher(db: Session, voucher_id: str) -> Voucher:
     voucher = db.get(Voucher, voucher_id)
     if voucher is None:
-        raise errors.not_found("voucher")
+        raise _missing(Msg("There is no such voucher."))
     return voucher
 
 
@@ -473,34 +484,36 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
     require_member(principal, Role.editor, org=voucher.holder_org_id, scope=SCOPE)
     programme = get_programme(db, voucher.programme_id)
     if voucher.status is not VoucherStatus.active:
-        raise errors.conflict("voucher", f"the voucher is {voucher.status.value}")
+        raise errors.conflict("voucher", Msg("the voucher is {status}", status=voucher.status))
     if voucher.valid_until < today or programme.valid_until < today:
-        raise errors.conflict("voucher", f"the voucher expired on "
-                              f"{min(voucher.valid_until, programme.valid_until).isoformat()}")
+        raise errors.conflict("voucher", Msg("the voucher expired on {day}", day=min(
+            voucher.valid_until, programme.valid_until).isoformat()))
     if programme.valid_from > today:
-        raise errors.conflict("voucher", "the programme has not started")
+        raise errors.conflict("voucher", Msg("the programme has not started"))
     listed = db.scalar(select(ProgrammeProvider).where(
         ProgrammeProvider.programme_id == programme.id,
         ProgrammeProvider.org_id == data.provider_org_id))
     if listed is None or listed.status is not ListingStatus.approved or (
             listed.listed_from is not None and listed.listed_from > today):
-        raise errors.conflict("provider_org_id", "this provider is not listed in the "
-                              "programme (or its public-notice period has not passed)")
+        raise errors.conflict("provider_org_id", Msg(
+            "this provider is not listed in the programme (or its public-notice period has "
+            "not passed)"))
     eligible = {k.strip() for k in programme.eligible_kinds.split(",") if k.strip()}
     if service_kind is not None and eligible and service_kind not in eligible:
-        raise errors.conflict("voucher", f"the programme pays for {', '.join(sorted(eligible))} "
-                              f"services, not {service_kind}")
+        raise errors.conflict("voucher", Msg(
+            "the programme does not pay for this kind of service"))
     cap = data.order_amount_fen * programme.max_share_pct // 100
     if data.amount_fen > cap:
-        raise errors.invalid("amount_fen", f"a voucher pays at most {programme.max_share_pct} "
-                             f"% of an order: {cap} fen here")
+        raise errors.invalid("amount_fen", Msg(
+            "a voucher pays at most {percent} % of an order: {limit} yuan here",
+            percent=programme.max_share_pct, limit=format(cap / 100, ",.2f")))
     spent = db.execute(update(Voucher).where(
         Voucher.id == voucher.id, Voucher.status == VoucherStatus.active,
         Voucher.balance_fen >= data.amount_fen,
     ).values(balance_fen=Voucher.balance_fen - data.amount_fen))
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
-        raise errors.conflict("amount_fen", "the voucher's balance does not cover this amount")
+        raise errors.conflict("amount_fen", Msg("the voucher's balance does not cover this amount"))
     txn = _post(db, programme.id, "redeemed", [
         (f"voucher:{voucher.id}", -data.amount_fen),
         (f"provider:{data.provider_org_id}", data.amount_fen)], principal,
@@ -517,8 +530,8 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
         db.commit() if commit else db.flush()
     except IntegrityError:
         db.rollback()
-        raise errors.conflict("reference", "this voucher has paid for that order already"
-                              ) from None
+        raise errors.conflict("reference", Msg("this voucher has paid for that order "
+                                                      "already")) from None
     return row
 
 
@@ -538,8 +551,9 @@ def reverse_redemption(db: Session, principal: Principal, reference: str,
         Redemption.id == row.id, Redemption.settled.is_(False), Redemption.reversed.is_(False))
         .values(reversed=True))
     if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise errors.conflict("action", "the voucher's payment for this order has been "
-                              "settled with the provider; raise a dispute instead")
+        raise errors.conflict("action", Msg(
+            "the voucher's payment for this order has been settled with the provider; raise "
+            "a dispute instead"))
     back = db.execute(update(Voucher).where(
         Voucher.id == voucher.id, Voucher.status == VoucherStatus.active)
         .values(balance_fen=Voucher.balance_fen + row.amount_fen))
@@ -565,7 +579,7 @@ def revoke(db: Session, principal: Principal, voucher_id: str) -> Voucher:
     programme = get_programme(db, voucher.programme_id)
     _operator_of(principal, programme)
     if voucher.status is not VoucherStatus.active:
-        raise errors.conflict("status", f"the voucher is {voucher.status.value}")
+        raise errors.conflict("status", Msg("the voucher is {status}", status=voucher.status))
     # Take the balance in the same statement that ends the voucher, so that a redemption
     # racing with this either happened before (and is not returned) or fails.
     left = db.execute(update(Voucher).where(
@@ -573,7 +587,7 @@ def revoke(db: Session, principal: Principal, voucher_id: str) -> Voucher:
         .values(status=VoucherStatus.revoked).returning(Voucher.balance_fen)).scalar()
     if left is None:
         db.rollback()
-        raise errors.conflict("status", "the voucher changed meanwhile; try again")
+        raise errors.conflict("status", Msg("the voucher changed meanwhile; try again"))
     if left:
         db.execute(update(Voucher).where(Voucher.id == voucher.id).values(balance_fen=0))
         db.execute(update(Programme).where(Programme.id == programme.id)
@@ -601,13 +615,13 @@ def settle(db: Session, principal: Principal, programme_id: str,
                                   Redemption.reversed.is_(False))))
     total = sum(r.amount_fen for r in rows)
     if not total:
-        raise errors.conflict("provider_org_id", "nothing is owed to this provider")
+        raise errors.conflict("provider_org_id", Msg("nothing is owed to this provider"))
     marked = db.execute(update(Redemption).where(
         Redemption.id.in_([r.id for r in rows]), Redemption.settled.is_(False),
         Redemption.reversed.is_(False)).values(settled=True))
     if marked.rowcount != len(rows):  # type: ignore[attr-defined]
         db.rollback()
-        raise errors.conflict("provider_org_id", "a settlement of these ran meanwhile")
+        raise errors.conflict("provider_org_id", Msg("a settlement of these ran meanwhile"))
     _post(db, programme.id, "settled", [(f"provider:{provider_org_id}", -total),
                                         ("settled", total)], principal,
           memo=f"{len(rows)} redemption(s)")
@@ -636,16 +650,16 @@ def apply_for_voucher(db: Session, principal: Principal, programme_id: str,
     require_member(principal, Role.editor, org=data.org_id, scope=SCOPE)
     org = _org(db, data.org_id)
     if org.kind is not OrgKind.enterprise:
-        raise errors.invalid("org_id", "vouchers go to enterprises")
+        raise errors.invalid("org_id", Msg("vouchers go to enterprises"))
     slug, fault = registry.check_district(data.district)
     if fault:
         raise errors.invalid("district", fault.message)
     if programme.valid_until < (today or utcnow().date()):
-        raise errors.conflict("programme_id", "the programme has ended")
+        raise errors.conflict("programme_id", Msg("the programme has ended"))
     if db.scalar(select(VoucherApplication.id).where(
             VoucherApplication.programme_id == programme.id,
             VoucherApplication.org_id == org.id)):
-        raise errors.conflict("org_id", "this enterprise has applied to the programme already")
+        raise errors.conflict("org_id", Msg("this enterprise has applied to the programme already"))
     row = VoucherApplication(programme_id=programme.id, org_id=org.id,
                              requested_fen=data.requested_fen, purpose=data.purpose,
                              district=slug or data.district, sector=data.sector,
@@ -667,23 +681,23 @@ def decide_application(db: Session, principal: Principal, application_id: str,
     """The operator approves (issuing the voucher) or rejects an application."""
     row = db.get(VoucherApplication, application_id)
     if row is None:
-        raise errors.not_found("voucher application")
+        raise _missing(Msg("There is no such application."))
     programme = get_programme(db, row.programme_id)
     _operator_of(principal, programme)
     if row.status is not ApplicationStatus.applied:
-        raise errors.conflict("status", f"already {row.status.value}")
+        raise errors.conflict("status", Msg("already decided: {status}", status=row.status))
     # Claimed first, so that two approvals racing cannot issue two vouchers.
     to = ApplicationStatus.approved if data.approve else ApplicationStatus.rejected
     if not claim_transition(db, VoucherApplication, row.id, ApplicationStatus.applied, to):
         db.rollback()
-        raise errors.conflict("status", "decided meanwhile; reload")
+        raise errors.conflict("status", Msg("decided meanwhile; reload"))
     if data.valid_until is not None and data.valid_until < utcnow().date():
         db.rollback()
-        raise errors.invalid("valid_until", "has passed")
+        raise errors.invalid("valid_until", Msg("has passed"))
     if data.approve:
         if programme.valid_until < utcnow().date():
             db.rollback()
-            raise errors.conflict("status", "the programme has ended")
+            raise errors.conflict("status", Msg("the programme has ended"))
         try:
             voucher = issue_voucher(db, principal, programme.id, VoucherIn(
                 holder_org_id=row.org_id, face_fen=data.face_fen or row.requested_fen,
@@ -719,7 +733,7 @@ def claim(db: Session, principal: Principal, programme_id: str, provider_org_id:
     require_member(principal, Role.editor, org=provider_org_id, scope=SCOPE)
     amount = owed(db, programme.id, provider_org_id)
     if not amount:
-        raise errors.conflict("provider_org_id", "nothing is owed to this provider")
+        raise errors.conflict("provider_org_id", Msg("nothing is owed to this provider"))
     org = _org(db, provider_org_id)
     audit.record(db, action="voucher.claimed", object_type="voucher_programme",
                  object_id=programme.id, actor_user_id=principal.user_id,
