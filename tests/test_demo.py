@@ -140,10 +140,16 @@ def test_demo_marketplace(client, app) -> None:  # type: ignore[no-untyped-def]
         assert seed_market(db) == 2
         statuses = sorted(o.status.value for o in db.query(Order))
         [voucher] = db.query(Voucher).all()
+        # Each product is ordered against a standard the lab's scope lists for that product.
+        ordered = [(o.product.removesuffix("（演示）"), o.standards) for o in db.query(Order)]
+        for product, standards in ordered:
+            assert db.scalar(select(func.count()).select_from(ScopeLine).where(
+                ScopeLine.product == product, ScopeLine.standard.in_(standards))), product
+    assert any("电池" in p or "储能" in p for p, _ in ordered)
     assert statuses == ["submitted", "testing"]
     assert voucher.balance_fen == 100_000  # 3,000 yuan less 2,000 paid for the order
     sign_in(client, "company@demo.tichub.cn", demo.DEMO_PASSWORD)
-    assert "储能电池包" in client.get("/market/orders").text
+    assert ordered[0][0] in client.get("/market/orders").text
     assert client.get("/market").status_code == 200
 
 

@@ -42,13 +42,22 @@ def seed_market(db: Session) -> int:
     valid = [q for q in inst.qualifications
              if q.effective_status(today) is QualificationStatus.valid
              and q.kind.value in ("cma", "cnas")]
-    standards = list(dict.fromkeys(db.scalars(
-        select(ScopeLine.standard).join(Qualification, Qualification.id ==
-                                        ScopeLine.qualification_id)
+    # Services, and the orders below, come from the lab's own scope lines, so that a product
+    # is always ordered against standards written for it.
+    rows = db.execute(
+        select(ScopeLine.standard, ScopeLine.product).join(
+            Qualification, Qualification.id == ScopeLine.qualification_id)
         .where(Qualification.id.in_([q.id for q in valid])).order_by(ScopeLine.line_no)
-        .limit(60))))[:3]
+        .limit(200)).all()
+    product_of: dict[str, str] = {}
+    for std, product in rows:
+        if product:
+            product_of.setdefault(std, product)
+    # The demo company makes batteries and storage systems: their standards first.
+    standards = sorted(product_of, key=lambda s: not any(w in product_of[s]
+                                                         for w in ("电池", "储能")))[:3]
     listings = [orders.add_listing(db, lp, ListingIn(
-        org_id=lab_org, institution_id=inst.id, title=f"{s} 全项检测（演示）",
+        org_id=lab_org, institution_id=inst.id, title=f"{product_of[s]}：{s} 检测（演示）",
         standards=[s], price_fen=price, turnaround_days=days))
         for s, price, days in zip(standards, (280_000, 450_000, 160_000), (5, 10, 3),
                                   strict=False)]
@@ -82,13 +91,14 @@ def seed_market(db: Session) -> int:
     service.review_provider(db, op, listed.id, approve=True)
     application = service.apply_for_voucher(db, cp, programme.id, ApplicationIn(
         org_id=company_org, requested_fen=300_000, district="pudong", sector="新能源",
-        purpose="储能电池包检测（演示）"))
+        purpose=f"{product_of[standards[0]] if standards else '产品'}检测（演示）"))
     voucher_id = service.decide_application(db, op, application.id, ApplicationDecisionIn(
         approve=True)).voucher_id
     made = 0
     if listings:
         [order] = orders.create_request(db, cp, RequestIn(
-            org_id=company_org, product="储能电池包（演示）", standards=listings[0].standards,
+            org_id=company_org, product=f"{product_of[standards[0]]}（演示）",
+            standards=listings[0].standards,
             target_markets=["CN", "EU"], quantity=2, institution_ids=[inst.id]))
         orders.act(db, lp, order.id, ActionIn(action="quote", amount_fen=560_000))
         orders.act(db, cp, order.id, ActionIn(action="accept", voucher_id=voucher_id,
@@ -96,7 +106,8 @@ def seed_market(db: Session) -> int:
         for step in ("receive_sample", "start_testing"):
             orders.act(db, lp, order.id, ActionIn(action=step))
         orders.create_request(db, cp, RequestIn(
-            org_id=company_org, product="便携式电源（演示）", standards=listings[-1].standards,
+            org_id=company_org, product=f"{product_of[standards[len(listings) - 1]]}（演示）",
+            standards=listings[-1].standards,
             quantity=1, institution_ids=[inst.id]))
         made = 2
     return made

@@ -133,7 +133,7 @@ def seed(
     sectors = sorted(by_sector)
     numbers_used: set[str] = set(db.scalars(select(Institution.credit_code)))
     first_seq = next_seq(db)
-    demo_lab_org = demo_cb_org = None
+    demo_lab_org = demo_cb_org = battery_lab_org = None
 
     with factory(n_institutions, "institutions") as advance:
         for i in range(n_institutions):
@@ -157,6 +157,10 @@ def seed(
                 "kind": org_kind.value, "created_at": utcnow()})
             if demo_lab_org is None and org_kind is OrgKind.lab and size != "small":
                 demo_lab_org = org_id
+            # The demo company makes batteries: its lab, where there is one, tests them.
+            if battery_lab_org is None and org_kind is OrgKind.lab and size != "small" \
+                    and "batteries" in focus:
+                battery_lab_org = org_id
             if demo_cb_org is None and org_kind is OrgKind.certification_body:
                 demo_cb_org = org_id
             lat, lon = CENTRES[district]
@@ -211,6 +215,7 @@ def seed(
                 _flush(db, pending)
             advance(1)
     _flush(db, pending)
+    demo_lab_org = battery_lab_org or demo_lab_org
     counts["scope lines"] = db.scalar(select(func.count()).select_from(ScopeLine)) or 0
 
     # Named demo users inside one lab and one certification body.
