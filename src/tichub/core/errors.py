@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tichub.core.messages import Msg
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -100,15 +102,17 @@ def invalid(field_name: str, message: str, row: int | None = None) -> Problem:
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "Not found", detail=f"{what} not found")
+    """``what`` as people call it: a ``Msg`` where it is shown to them."""
+    return Problem(404, "Not found", detail=Msg("{what} not found", what=what))
 
 
-def forbidden(detail: str = "You may not do this") -> Problem:
-    return Problem(403, "Forbidden", detail=detail)
+def forbidden(detail: str | None = None) -> Problem:
+    return Problem(403, "Forbidden", detail=detail or Msg("You may not do this"))
 
 
-def unauthorized(detail: str = "Sign in or send an API token") -> Problem:
-    return Problem(401, "Unauthorized", detail=detail)
+def unauthorized(detail: str | None = None) -> Problem:
+    return Problem(401, "Unauthorized",
+                   detail=detail or Msg("Sign in, or send an API token (API clients)"))
 
 
 def conflict(field_name: str, message: str) -> Problem:
@@ -116,7 +120,9 @@ def conflict(field_name: str, message: str) -> Problem:
                    errors=[FieldError(field_name, message)])
 
 
-def overloaded(retry_after: int, detail: str = "the server is busy") -> Problem:
+def overloaded(retry_after: int, detail: str | None = None) -> Problem:
     """503 with Retry-After: the server could not take the request now, and did nothing."""
-    return Problem(503, "Service unavailable", detail=f"{detail}; try again in "
-                   f"{retry_after} s", retry_after=retry_after)
+    detail = detail or Msg("the server is busy")
+    return Problem(503, "Service unavailable",
+                   detail=Msg("{why}; try again in {seconds} s", why=detail, seconds=retry_after),
+                   retry_after=retry_after)
