@@ -133,7 +133,9 @@ def _problem_for_page(request: Request, problem: Problem) -> Response:
     locale = request_locale(request, request.app.state.settings.default_locale)
     tr = translations(locale)
     body = {"status": problem.status, "title": tr.gettext(problem.title),
-            "detail": translate(problem.detail, locale) if problem.detail else "",
+            # With field errors, the detail only repeats them with the fields' names.
+            "detail": translate(problem.detail, locale)
+            if problem.detail and not problem.errors else "",
             "errors": [{"field": e.field, "row": e.row,
                         "label": translate(fields.label(e.field), locale)
                         if fields.label(e.field) else "",
