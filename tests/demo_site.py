@@ -51,17 +51,8 @@ def seeded(base: Path, template: Path) -> Path:
         work = base / "demo-site.seeding.db"
         shutil.copy(template, work)
         app = create_app(settings_for(work))
-        from tichub.demo.carbon import seed_carbon
-        from tichub.demo.market import seed_market
-        from tichub.demo.pt import seed_pt
-        from tichub.demo.reports import seed_reports
-
         with app.state.sessionmaker() as db:
-            demo.seed(db, scale=SCALE, seed=2027)
-            seed_pt(db, app.state.log, seed=2027)
-            seed_market(db)
-            seed_carbon(db, app.state.log)
-            seed_reports(db, app.state.log, seed=2027)
+            demo.seed_everything(db, app.state.log, scale=SCALE, rng_seed=2027)
         app.state.engine.dispose()
         work.rename(seeded_db)
     return seeded_db
