@@ -273,7 +273,8 @@ def access(
         if not principal.authenticated:
             raise errors.unauthorized()
         if not principal.has_scope(policy.scope):
-            raise errors.forbidden(Msg("this API token lacks the scope {scope}", scope=policy.scope or ""))
+            raise errors.forbidden(Msg("this API token lacks the scope {scope}",
+                                       scope=policy.scope or ""))
         if policy.kinds and not principal.is_operator and not any(
             principal.is_kind(k) for k in policy.kinds
         ):
