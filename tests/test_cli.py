@@ -229,6 +229,10 @@ def test_demo_seed_shows_progress_on_stderr_and_its_result_on_stdout(tichub, db)
                         r"\d+ PT rounds, \d+ orders, \d+ footprint studies, \d+ reports in the log",
                         line)
     assert "institutions" in result.stderr and "100%" in result.stderr
+    # Every phase has its bar: no silent seconds after the directory.
+    for phase in ("proficiency testing", "marketplace", "carbon footprints",
+                  "reports and the log"):
+        assert phase in result.stderr, result.stderr
     quiet = tichub("demo", "seed", "--if-empty", "--no-progress")
     assert (quiet.exit_code, _lines(quiet.stdout), quiet.stderr) == (
         0, ["demo data already present"], "")

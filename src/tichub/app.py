@@ -21,13 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tichub import __version__
 from tichub.core import fields
-from tichub.core.auth import ANONYMOUS, policy_of
+from tichub.core.auth import ANONYMOUS, SESSION_COOKIE, Policy, policy_of
 from tichub.core.config import Settings, get_settings
 from tichub.core.db import RETRY_AFTER, is_locked, make_engine, make_sessionmaker
 from tichub.core.errors import PROBLEM_JSON, Problem, field_errors, overloaded
 from tichub.core.i18n import request_locale, translations
 from tichub.core.limits import DEFAULT_BODY, BodyLimits, InFlight, body_limit_of, too_large
-from tichub.core.messages import translate
+from tichub.core.messages import Msg, translate
 from tichub.core.middleware import FORM_HEADER, HeadersAndCsrf
 from tichub.core.web import WEB_DIR, render
 
@@ -133,7 +133,9 @@ def _problem_for_page(request: Request, problem: Problem) -> Response:
     locale = request_locale(request, request.app.state.settings.default_locale)
     tr = translations(locale)
     body = {"status": problem.status, "title": tr.gettext(problem.title),
-            "detail": translate(problem.detail, locale) if problem.detail else "",
+            # With field errors, the detail only repeats them with the fields' names.
+            "detail": translate(problem.detail, locale)
+            if problem.detail and not problem.errors else "",
             "errors": [{"field": e.field, "row": e.row,
                         "label": translate(fields.label(e.field), locale)
                         if fields.label(e.field) else "",
@@ -183,9 +185,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             return response
         titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
                   401: "Unauthorized", 403: "Forbidden"}
+        details = {404: Msg("There is no page at this address"),
+                   405: Msg("This address does not take that kind of request")}
+        detail = details.get(exc.status_code) or str(exc.detail or "")
         return _problem_response(request, Problem(exc.status_code,
-                                                  titles.get(exc.status_code, "Error"),
-                                                  str(exc.detail or "")))
+                                                  titles.get(exc.status_code, "Error"), detail))
 
     # The safety net, for what the use cases did not check. A constraint the database
     # enforced is still a conflict with stored data, not a server fault.
@@ -200,14 +204,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, OperationalError) and not is_locked(exc):
             return await on_error(request, exc)
         log.warning("%s %s: overloaded: %s", request.method, request.url.path, exc)
-        return _problem_response(request, overloaded(RETRY_AFTER, "the database is busy"))
+        return _problem_response(request, overloaded(RETRY_AFTER, Msg("the database is busy")))
 
     # Starlette gives the Exception handler to ServerErrorMiddleware, which answers with it and
     # then re-raises for the server to see; the body says nothing of the internals.
     async def on_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return _problem_response(request, Problem(500, "Internal error",
-                                                  "the server failed; the fault is logged"))
+        return _problem_response(request, Problem(
+            500, "Internal error", Msg("the server failed; the fault is logged")))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
@@ -218,15 +222,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_error)
 
 
-def _constraint(exc: IntegrityError) -> str:
+def _constraint(exc: IntegrityError) -> Msg:
     """Which constraint refused the change, never the values (they may be others' data)."""
     name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)  # PostgreSQL
     if name:
-        return f"the change conflicts with stored data (constraint {name})"
+        return Msg("the change conflicts with stored data ({which})", which=name)
     first = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
     if "constraint failed" in first:  # SQLite names the columns only
-        return f"the change conflicts with stored data ({first})"
-    return "the change conflicts with stored data"
+        return Msg("the change conflicts with stored data ({which})", which=first)
+    return Msg("the change conflicts with stored data")
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -254,11 +258,33 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
     return [r for r in [*routes, *app.routes] if isinstance(r, APIRoute)]
 
 
+# API clients send a token; the pages' own calls ride on the session cookie (and then
+# need the CSRF header for writes).
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiToken": {"type": "http", "scheme": "bearer", "bearerFormat": "tichub_…",
+                 "description": "An API token (`tichub token create`, or the API), "
+                                "sent as `Authorization: Bearer tichub_…`; its scopes bound "
+                                "what it may do."},
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                      "description": "The browser session set by signing in at /login; "
+                                     "writes also need the X-CSRF-Token header."},
+}
+
+
+def _security(policy: Policy) -> list[dict[str, list[str]]]:
+    """Who may call, in OpenAPI's terms: anyone (the empty requirement first: a credential
+    is optional), or either credential."""
+    if policy.who == "public":
+        return [{}, {"apiToken": []}, {"sessionCookie": []}]
+    return [{"apiToken": []}, {"sessionCookie": []}]
+
+
 def _openapi_with_access(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
                          routes=app.routes)
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     for route in api_routes(app):
         if not route.include_in_schema:
             continue
@@ -268,6 +294,7 @@ def _openapi_with_access(app: FastAPI) -> dict[str, Any]:
             op = schema["paths"].get(route.path_format, {}).get(method.lower())
             if op is not None and policies:
                 op["x-access"] = policies[0].describe()
+                op["security"] = _security(policies[0])
             if op is not None and method not in ("GET", "HEAD"):
                 op["x-body-limit"] = route.max_body_size or DEFAULT_BODY  # bytes
     app.openapi_schema = schema

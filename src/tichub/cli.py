@@ -212,21 +212,10 @@ def demo_seed(
         if if_empty and demo.has_data(db):
             typer.echo("demo data already present")
             return
-        counts = demo.seed(db, scale=scale, seed=seed, progress=bars(progress))
-        from tichub.demo.reports import seed_reports
         from tichub.reports.service import Log
 
-        log = Log.from_settings(get_settings())
-        from tichub.demo.pt import seed_pt
-
-        counts["PT rounds"] = seed_pt(db, log, seed=seed)
-        from tichub.demo.market import seed_market
-
-        counts["orders"] = seed_market(db)
-        from tichub.demo.carbon import seed_carbon
-
-        counts["footprint studies"] = seed_carbon(db, log)
-        counts["reports in the log"] = seed_reports(db, log, seed=seed)
+        counts = demo.seed_everything(db, Log.from_settings(get_settings()), scale=scale,
+                                      rng_seed=seed, progress=bars(progress))
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
 
 

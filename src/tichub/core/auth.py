@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tichub.core import errors
 from tichub.core.db import write_wait
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import ApiToken, OrgKind, Role, User, WebSession
 from tichub.core.security import csrf_token, same, sha256_hex
 
@@ -99,9 +100,9 @@ def require(principal: Principal, role: Role, *, org: str | None, scope: str | N
     if not principal.authenticated:
         raise errors.unauthorized()
     if not principal.has_scope(scope):
-        raise errors.forbidden(f"this API token lacks the scope {scope}")
+        raise errors.forbidden(Msg("this API token lacks the scope {scope}", scope=scope or ""))
     if not can(principal, role, org=org, scope=scope):
-        raise errors.forbidden("you do not hold the role this needs in that organisation")
+        raise errors.forbidden(Msg("you do not hold the role this needs in that organisation"))
 
 
 def require_member(principal: Principal, role: Role, *, org: str,
@@ -112,7 +113,7 @@ def require_member(principal: Principal, role: Role, *, org: str,
     require(principal, role, org=org, scope=scope)
     held = principal.roles.get(org)
     if held is None or held.rank < role.rank:
-        raise errors.forbidden("only the organisation's own members may act in its name")
+        raise errors.forbidden(Msg("only the organisation's own members may act in its name"))
 
 
 # --- resolving the caller -------------------------------------------------------------
@@ -157,13 +158,13 @@ def principal_from_api_token(db: Session, token: str) -> Principal:
     row = db.scalar(select(ApiToken).where(ApiToken.secret_hash == sha256_hex(secret)))
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
-        raise errors.unauthorized("the API token is unknown, revoked or expired")
+        raise errors.unauthorized(Msg("the API token is unknown, revoked or expired"))
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
-        raise errors.unauthorized("the API token's user is disabled")
+        raise errors.unauthorized(Msg("the API token's user is disabled"))
     # The membership may have been withdrawn since the token was made.
     if not any(m.org_id == row.org_id for m in user.memberships):
-        raise errors.unauthorized("the API token's user no longer belongs to its organisation")
+        raise errors.unauthorized(Msg("the API token's user no longer belongs to its organisation"))
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         _note_use(db, row, now)
     return Principal(**_principal_for_user(user, only_org=row.org_id),
@@ -229,7 +230,7 @@ async def check_csrf(request: Request) -> None:
     expected = csrf_token(request.app.state.secret_key, nonce) if nonce else ""
     if not expected or not sent or not same(sent, expected):
         raise errors.Problem(403, "CSRF check failed",
-                             detail="reload the page and try again (missing or stale CSRF token)")
+                             detail=Msg("The page had expired. Reload it and try again."))
 
 
 # --- route policies -------------------------------------------------------------------
@@ -272,19 +273,29 @@ def access(
         if not principal.authenticated:
             raise errors.unauthorized()
         if not principal.has_scope(policy.scope):
-            raise errors.forbidden(f"this API token lacks the scope {policy.scope}")
+            raise errors.forbidden(Msg("this API token lacks the scope {scope}",
+                                       scope=policy.scope or ""))
         if policy.kinds and not principal.is_operator and not any(
             principal.is_kind(k) for k in policy.kinds
         ):
-            raise errors.forbidden("this is for " + ", ".join(k.value for k in policy.kinds))
+            raise errors.forbidden(Msg("this is only for members of: {kinds}",
+                                       kinds=_either(policy.kinds)))
         if policy.role is not None and not principal.is_operator and not principal.orgs_with(
             policy.role
         ):
-            raise errors.forbidden(f"this needs the {policy.role.value} role")
+            raise errors.forbidden(Msg("this needs the role: {role}", role=policy.role))
         return principal
 
     dependency.tichub_policy = policy  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def _either(kinds: tuple[OrgKind, ...]) -> Msg | OrgKind:
+    """Organisation kinds as people read them: "laboratory or certification body"."""
+    out: Msg | OrgKind = kinds[0]
+    for kind in kinds[1:]:
+        out = Msg("{first} or {second}", first=out, second=kind)
+    return out
 
 
 def policy_of(call: Callable[..., Any]) -> Policy | None:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tichub.core.messages import Msg
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -74,8 +76,42 @@ def field_errors(details: Iterable[Mapping[str, Any]], row: int | None = None,
         named = WHOLE_MODEL_CHECK.match(msg)
         if named:
             loc, msg = [*loc, named[1]], named[2]
-        out.append(FieldError(".".join(loc) or "request", msg, at))
+        out.append(FieldError(".".join(loc) or "request",
+                              msg if named else _in_words(e, msg), at))
     return out
+
+
+def _in_words(error: Mapping[str, Any], english: str) -> str:
+    """Pydantic's usual complaints as messages people read in their language; others (the
+    models' own checks) as they are."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    simple = {
+        "missing": Msg("is required"),
+        "int_parsing": Msg("must be a whole number"),
+        "int_from_float": Msg("must be a whole number"),
+        "float_parsing": Msg("must be a number"),
+        "decimal_parsing": Msg("must be a number"),
+        "bool_parsing": Msg("must be yes or no"),
+        "date_parsing": Msg("must be a date (YYYY-MM-DD)"),
+        "date_from_datetime_parsing": Msg("must be a date (YYYY-MM-DD)"),
+        "datetime_parsing": Msg("must be a date and time"),
+        "datetime_from_date_parsing": Msg("must be a date and time"),
+        "enum": Msg("is not one of the choices"),
+        "literal_error": Msg("is not one of the choices"),
+        "string_type": Msg("must be text"),
+        "list_type": Msg("must be a list"),
+    }
+    if kind in simple:
+        return simple[kind]
+    bounds = {"string_too_short": Msg("must have at least {n} characters",
+                                      n=ctx.get("min_length")),
+              "string_too_long": Msg("must have at most {n} characters", n=ctx.get("max_length")),
+              "greater_than_equal": Msg("must be at least {n}", n=ctx.get("ge")),
+              "greater_than": Msg("must be more than {n}", n=ctx.get("gt")),
+              "less_than_equal": Msg("must be at most {n}", n=ctx.get("le")),
+              "less_than": Msg("must be less than {n}", n=ctx.get("lt"))}
+    return bounds.get(kind, english)
 
 
 def _malformed_json(error: Mapping[str, Any], body: Any) -> str:
@@ -100,15 +136,17 @@ def invalid(field_name: str, message: str, row: int | None = None) -> Problem:
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "Not found", detail=f"{what} not found")
+    """``what`` as people call it: a ``Msg`` where it is shown to them."""
+    return Problem(404, "Not found", detail=Msg("{what} not found", what=what))
 
 
-def forbidden(detail: str = "You may not do this") -> Problem:
-    return Problem(403, "Forbidden", detail=detail)
+def forbidden(detail: str | None = None) -> Problem:
+    return Problem(403, "Forbidden", detail=detail or Msg("You may not do this"))
 
 
-def unauthorized(detail: str = "Sign in or send an API token") -> Problem:
-    return Problem(401, "Unauthorized", detail=detail)
+def unauthorized(detail: str | None = None) -> Problem:
+    return Problem(401, "Unauthorized",
+                   detail=detail or Msg("Sign in, or send an API token (API clients)"))
 
 
 def conflict(field_name: str, message: str) -> Problem:
@@ -116,7 +154,9 @@ def conflict(field_name: str, message: str) -> Problem:
                    errors=[FieldError(field_name, message)])
 
 
-def overloaded(retry_after: int, detail: str = "the server is busy") -> Problem:
+def overloaded(retry_after: int, detail: str | None = None) -> Problem:
     """503 with Retry-After: the server could not take the request now, and did nothing."""
-    return Problem(503, "Service unavailable", detail=f"{detail}; try again in "
-                   f"{retry_after} s", retry_after=retry_after)
+    detail = detail or Msg("the server is busy")
+    return Problem(503, "Service unavailable",
+                   detail=Msg("{why}; try again in {seconds} s", why=detail, seconds=retry_after),
+                   retry_after=retry_after)

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tichub.core.errors import FieldError, Problem, overloaded
+from tichub.core.messages import Msg
 
 MiB = 1024 * 1024
 # JSON and form posts. The largest legitimate ones beside the batch are a product model
@@ -58,7 +59,7 @@ def body_limit_of(scope: Scope, default: int) -> int:
 
 def too_large(limit: int, *, of: str = "this route's limit") -> Problem:
     return Problem(413, "Content too large", f"body: the request body is larger than {of}, "
-                   f"{limit} bytes", [FieldError("body", f"is larger than {limit} bytes")])
+                   f"{limit} bytes", [FieldError("body", Msg("is larger than {n} bytes", n=limit))])
 
 
 class BodyLimits:

@@ -10,7 +10,7 @@ import smtplib
 import threading
 from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tichub.core import errors
@@ -53,6 +53,40 @@ def mark_read(db: Session, principal: Principal, notification_id: str) -> Notifi
         n.read_at = utcnow()
         db.commit()
     return n
+
+
+def my_inbox(db: Session, principal: Principal, limit: int = 100) -> list[Notification]:
+    """The notifications of every organisation the user belongs to, newest first."""
+    orgs = list(principal.roles)
+    if not orgs:
+        return []
+    for org in orgs:
+        require_member(principal, Role.viewer, org=org, scope=SCOPE)
+    return list(db.scalars(select(Notification).where(Notification.org_id.in_(orgs))
+                           .order_by(Notification.at.desc(), Notification.id.desc())
+                           .limit(limit)))
+
+
+def unread_count(db: Session, principal: Principal) -> int:
+    """How many of the user's organisations' notifications are unread: one indexed count,
+    run for the header of every page."""
+    if not principal.roles:
+        return 0
+    return db.scalar(select(func.count()).select_from(Notification).where(
+        Notification.org_id.in_(list(principal.roles)), Notification.read_at.is_(None))) or 0
+
+
+def mark_all_read(db: Session, principal: Principal) -> int:
+    """Marks every unread notification of the user's organisations read; returns how many."""
+    orgs = list(principal.roles)
+    for org in orgs:
+        require_member(principal, Role.viewer, org=org, scope=SCOPE)
+    if not orgs:
+        return 0
+    done = db.execute(update(Notification).where(
+        Notification.org_id.in_(orgs), Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.commit()
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def _recipients(db: Session, org_id: str) -> list[str]:

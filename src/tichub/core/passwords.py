@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from tichub.core.messages import Msg
+
 MIN_PASSWORD_LENGTH = 12
 # Fewer distinct characters than this is a repetition ("aaaaaaaaaaaa", "abababababab"),
 # which 800-63B names among the values to refuse.
@@ -27,14 +29,14 @@ def common_passwords() -> frozenset[str]:
 def password_fault(password: str, email: str = "") -> str | None:
     """Why ``password`` may not be set for the account ``email``, or None if it may."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must have at least {MIN_PASSWORD_LENGTH} characters"
+        return Msg("must have at least {n} characters", n=MIN_PASSWORD_LENGTH)
     if len(set(password)) < MIN_DISTINCT_CHARACTERS:
-        return f"must have at least {MIN_DISTINCT_CHARACTERS} different characters"
+        return Msg("must have at least {n} different characters", n=MIN_DISTINCT_CHARACTERS)
     lowered = password.lower()
     if lowered in common_passwords():
-        return "is one of the most common passwords; choose another"
+        return Msg("is one of the most common passwords; choose another")
     email = email.strip().lower()
     local = email.split("@", 1)[0]
     if email and (email in lowered or (len(local) >= MIN_LOCAL_PART and local in lowered)):
-        return "must not contain the e-mail address"
+        return Msg("must not contain the e-mail address")
     return None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tichub.core import audit, errors, throttle
 from tichub.core.auth import SCOPES, TOKEN_PREFIX, Principal, require
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import (
     ApiToken,
     AuditEvent,
@@ -175,6 +176,34 @@ def end_session(db: Session, token: str) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         db.commit()
+
+
+def change_password(db: Session, principal: Principal, *, current: str, new: str, again: str,
+                    keep_session: str | None = None) -> User:
+    """Sets a new password after checking the current one; ends the user's other sessions
+    (a stolen session must not outlive the password change) and their API tokens stay."""
+    user = db.get(User, principal.user_id) if principal.user_id else None
+    if user is None or principal.token_id is not None:
+        raise errors.forbidden(Msg("Change your password in the browser, signed in."))
+    if not verify_password(user.password_hash, current):
+        raise errors.invalid("current_password", Msg("is not your current password"))
+    if fault := password_fault(new, user.email):
+        raise errors.invalid("new_password", fault)
+    if new != again:
+        raise errors.invalid("new_password_again", Msg("does not match the new password"))
+    if new == current:
+        raise errors.invalid("new_password", Msg("is the same as the current password"))
+    user.password_hash = hash_password(new)
+    kept = sha256_hex(keep_session) if keep_session else ""
+    now = utcnow()
+    for row in db.scalars(select(WebSession).where(WebSession.user_id == user.id,
+                                                   WebSession.revoked_at.is_(None))):
+        if row.token_hash != kept:
+            row.revoked_at = now
+    audit.record(db, action="user.password_changed", object_type="user", object_id=user.id,
+                 actor_user_id=user.id, org_id=None, data={})
+    db.commit()
+    return user
 
 
 def create_token(

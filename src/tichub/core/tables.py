@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from tichub.core import errors
 from tichub.core.errors import FieldError
+from tichub.core.messages import Msg
 from tichub.core.schemas import text_fault
 
 MAX_ROWS = 200_000
@@ -24,7 +25,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise errors.invalid("file", "is neither UTF-8 nor GB18030 text")
+    raise errors.invalid("file", Msg("is neither UTF-8 nor GB18030 text"))
 
 
 Columns = dict[str, tuple[str, ...]]
@@ -41,7 +42,7 @@ def _map_header(header: list[str], columns: Columns, required: tuple[str, ...]) 
     if missing:
         raise errors.Problem(422, "Invalid input", detail="the header row lacks "
                              + ", ".join(missing),
-                             errors=[FieldError(f, "column missing from the header row", 1)
+                             errors=[FieldError(f, Msg("column missing from the header row"), 1)
                                      for f in missing])
     return mapping
 
@@ -51,7 +52,7 @@ def _rows(
 ) -> tuple[list[Row], list[FieldError]]:
     header = next(table, None)
     if header is None:
-        raise errors.invalid("file", "is empty")
+        raise errors.invalid("file", Msg("is empty"))
     # A sheet pads every row to its widest one: the header ends at its last named column.
     width = max((i + 1 for i, h in enumerate(header) if (h or "").strip()), default=0)
     mapping = _map_header(header[:width], columns, required)
@@ -74,7 +75,7 @@ def _rows(
             continue
         rows.append((n, values))
         if len(rows) > MAX_ROWS:
-            raise errors.invalid("file", f"has more than {MAX_ROWS} rows")
+            raise errors.invalid("file", Msg("has more than {n} rows", n=MAX_ROWS))
     return rows, errs
 
 
@@ -89,7 +90,8 @@ def _guarded(
             n += 1
             yield cells
     except catch as exc:
-        raise errors.invalid("file", f"cannot be read as {what} ({exc})", n + 1) from None
+        raise errors.invalid("file", Msg("cannot be read as {what} ({why})", what=what,
+                                         why=str(exc)), n + 1) from None
 
 
 def read_table(
@@ -100,7 +102,8 @@ def read_table(
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise errors.invalid("file", f"is not a readable Excel workbook ({exc})") from None
+            raise errors.invalid("file", Msg("is not a readable Excel workbook ({why})",
+                                             why=str(exc))) from None
         sheet = wb.worksheets[0]
         table = ([("" if v is None else str(v)) for v in row]
                  for row in sheet.iter_rows(values_only=True))
@@ -108,4 +111,4 @@ def read_table(
     if filename.lower().endswith((".csv", ".txt")) or not filename:
         reader = csv.reader(io.StringIO(_decode(data)))
         return _rows(_guarded(reader, (csv.Error,), "CSV"), columns, required)
-    raise errors.invalid("file", "must be .csv or .xlsx")
+    raise errors.invalid("file", Msg("must be .csv or .xlsx"))

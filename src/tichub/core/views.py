@@ -6,14 +6,22 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from tichub.core import errors, service
+from tichub.core import errors, fields, notify, service
 from tichub.core.auth import DB, SESSION_COOKIE, Public, SignedIn
+from tichub.core.flash import flash
+from tichub.core.messages import Msg
 from tichub.core.throttle import Throttled
-from tichub.core.web import render
+from tichub.core.web import WEB_DIR, render
 
 router = APIRouter(include_in_schema=False)
+
+fields.register({
+    "current_password": Msg("Current password"),
+    "new_password": Msg("New password"),
+    "new_password_again": Msg("New password again"),
+})
 
 
 def _safe_next(target: str | None) -> str:
@@ -75,3 +83,49 @@ def logout(request: Request, db: DB, principal: SignedIn) -> RedirectResponse:
 def account(request: Request, db: DB, principal: SignedIn) -> HTMLResponse:
     orgs = [(org, principal.roles[org.id]) for org in service.my_organisations(db, principal)]
     return render(request, "account.html", principal, orgs=orgs)
+
+
+@router.post("/account/password", response_model=None)
+def change_password(
+    request: Request, db: DB, principal: SignedIn,
+    current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = "",
+    new_password_again: Annotated[str, Form()] = "",
+) -> Response:
+    service.change_password(db, principal, current=current_password, new=new_password,
+                            again=new_password_again,
+                            keep_session=request.cookies.get(SESSION_COOKIE))
+    return flash(request, RedirectResponse("/account", status_code=303),
+                 Msg("Password changed. Your other sessions were signed out."))
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications(request: Request, db: DB, principal: SignedIn) -> HTMLResponse:
+    items = notify.my_inbox(db, principal)
+    names = service.organisation_names(db, {n.org_id for n in items})
+    return render(request, "notifications.html", principal, items=items, org_names=names,
+                  several_orgs=len(principal.roles) > 1)
+
+
+@router.post("/notifications/read-all", response_model=None)
+def read_all(request: Request, db: DB, principal: SignedIn) -> Response:
+    count = notify.mark_all_read(db, principal)
+    return flash(request, RedirectResponse("/notifications", status_code=303),
+                 Msg("All notifications marked read ({count})", count=count))
+
+
+@router.post("/notifications/{notification_id}/read", response_model=None)
+def read_one(request: Request, notification_id: str, db: DB, principal: SignedIn) -> Response:
+    n = notify.mark_read(db, principal, notification_id)
+    # Reading a notification usually means going where it points.
+    target = n.link if n.link.startswith("/") and not n.link.startswith("//") else "/notifications"
+    if request.query_params.get("stay"):
+        target = "/notifications"
+    return flash(request, RedirectResponse(target, status_code=303),
+                 Msg("Notification marked read"))
+
+
+@router.get("/favicon.ico", response_model=None)
+def favicon(principal: Public) -> Response:
+    # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
+    return FileResponse(WEB_DIR / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})

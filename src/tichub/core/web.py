@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 
-from tichub.core import fields
+from tichub.core import fields, notify
 from tichub.core import flash as flashes
 from tichub.core.auth import CSRF_COOKIE, CSRF_FIELD, Principal
 from tichub.core.i18n import LOCALE_COOKIE, request_locale, translations
 from tichub.core.ids import BEIJING
-from tichub.core.messages import translate
+from tichub.core.messages import Msg, translate
 from tichub.core.security import csrf_token
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -35,6 +36,7 @@ def templates_for(locale: str) -> Jinja2Templates:
     # {{ value|tr }}: a Msg or an enum member in the reader's language, other text as is.
     t.env.filters["tr"] = lambda value: translate(value, locale)
     t.env.globals["field_label"] = fields.label
+    t.env.globals["is_msg"] = lambda value: isinstance(value, Msg)
     return t
 
 
@@ -70,6 +72,7 @@ def render(
         locale=locale,
         csrf=csrf_token(request.app.state.secret_key, csrf_nonce(request)),
         flash=translate(flashed, locale) if flashed is not None else None,
+        unread=_unread(request, principal),
     )
     response = templates_for(locale).TemplateResponse(
         request, name, context, status_code=status_code)
@@ -79,6 +82,17 @@ def render(
         response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax",
                             httponly=True)
     return response
+
+
+def _unread(request: Request, principal: Principal) -> int:
+    """The header's unread-notifications badge; a page must not fail for want of it."""
+    if not principal.authenticated or not principal.roles:
+        return 0
+    try:
+        with request.app.state.sessionmaker() as db:
+            return notify.unread_count(db, principal)
+    except SQLAlchemyError:  # the badge is a hint; the page matters more
+        return 0
 
 
 def html_to_pdf(html: str) -> bytes:

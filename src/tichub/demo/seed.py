@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -80,6 +81,30 @@ DEMO_USERS = [
 DEMO_LAB_USERS = [("lab@demo.tichub.cn", "检测机构管理员 Lab admin", Role.admin),
                   ("lab-editor@demo.tichub.cn", "检测机构编辑 Lab editor", Role.editor)]
 DEMO_CB_USER = ("cb@demo.tichub.cn", "认证机构管理员 CB admin", Role.admin)
+
+
+def seed_everything(db: Session, log: Any, *, scale: float = 1.0, rng_seed: int = 2027,
+                    progress: ProgressFactory | None = None) -> dict[str, int]:
+    """The whole demo: the directory, then PT, the marketplace, carbon and the reports'
+    log, each phase with its own progress bar (none of them is silent for seconds)."""
+    from tichub.demo.carbon import seed_carbon
+    from tichub.demo.market import seed_market
+    from tichub.demo.pt import seed_pt
+    from tichub.demo.reports import seed_reports
+
+    factory = progress or bars(show=False)
+    counts = seed(db, scale=scale, seed=rng_seed, progress=factory)
+    phases: list[tuple[str, str, Callable[[], int]]] = [
+        ("PT rounds", "proficiency testing", lambda: seed_pt(db, log, seed=rng_seed)),
+        ("orders", "marketplace", lambda: seed_market(db)),
+        ("footprint studies", "carbon footprints", lambda: seed_carbon(db, log)),
+        ("reports in the log", "reports and the log", lambda: seed_reports(db, log, seed=rng_seed)),
+    ]
+    for key, label, run in phases:
+        with factory(1, label) as advance:
+            counts[key] = run()
+            advance(1)
+    return counts
 
 
 def has_data(db: Session) -> bool:
@@ -322,3 +347,4 @@ def _flush(db: Session, pending: dict[str, list[dict[str, Any]]]) -> None:
         if rows:
             db.execute(insert(model.__table__), rows)
     db.commit()
+

@@ -219,3 +219,19 @@
       });
   });
 })();
+
+// The header's menu button, shown at narrow widths: opens and closes the nav; the user
+// menu (a <details>) closes when one clicks elsewhere.
+(function () {
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-nav-toggle]");
+    if (button) {
+      var open = button.closest("header").classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
+    document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
+      if (!d.contains(e.target)) d.removeAttribute("open");
+    });
+  });
+})();
