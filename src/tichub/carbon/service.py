@@ -188,7 +188,7 @@ def factor_versions(db: Session, principal: Principal, key: str) -> list[Emissio
 def core_factor(row: EmissionFactor) -> fp.Factor:
     return fp.Factor(
         key=row.key, version=row.version, unit=row.unit, basis=row.basis,
-        name=row.name_en or row.name_zh,
+        name=row.name_en or row.name_zh, name_zh=row.name_zh,
         gases=tuple(fp.GasAmount(g["gas"], g["category"], float(g["amount"]))
                     for g in row.gases),
         uncertainty=_uncertainty(row.uncertainty))
@@ -358,7 +358,12 @@ def compute_study(db: Session, principal: Principal, model_id: str, data: Comput
             "basis": root.basis, "boundary": root.boundary,
             "by_stage": result.by_stage, "by_category": result.by_category,
             "by_gas": result.by_gas, "by_process": result.by_process,
-            "primary_share": result.primary_share, "warnings": result.warnings,
+            "primary_share": result.primary_share,
+            # English for API clients; the notices' data lets pages say it in their language.
+            "warnings": [str(w) for w in result.warnings],
+            "notices": [n.as_json() for n in result.notices],
+            "factor_names": {f.label: {"en": f.shown("en"), "zh": f.shown("zh")}
+                             for f in factors.values() if f.label in result.factors},
             "contributions": [c.__dict__ for c in result.contributions],
             "links": [link.__dict__ for link in result.links],
         },
