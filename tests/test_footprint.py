@@ -208,7 +208,8 @@ def test_a_product_that_contains_itself_is_refused() -> None:
 
 def test_stages_outside_the_boundary_are_refused() -> None:
     gate = Model(**{**MOTOR.__dict__, "boundary": "cradle_to_gate"})
-    with pytest.raises(fp.FootprintError, match=r"lies outside the system boundary \(cradle to gate\)"):
+    with pytest.raises(fp.FootprintError,
+                       match=r"lies outside the system boundary \(cradle to gate\)"):
         fp.compute("motor", {**MODELS, "motor": gate}, FACTORS)
 
 

@@ -9,12 +9,14 @@ company, regulators and the operator.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tichub.carbon.footprint import BOUNDARY_LABELS
 from tichub.carbon.label import Label
 from tichub.carbon.models import ReviewMessage, Study, StudyStatus
 from tichub.carbon.schemas import CHECKS, ChecklistIn, DecisionIn, MessageIn
@@ -22,6 +24,7 @@ from tichub.carbon.service import SCOPE, get_study
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require_member
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, InstitutionKind
@@ -195,8 +198,6 @@ def _certify(db: Session, principal: Principal, log: Any, study: Study, data: De
     company = db.get(Organisation, study.org_id)
     number = _certificate_number(db, inst, today)
     declared = study.results.get("declared", {})
-    value = f"{study.total:.4g} kg CO2e per {declared.get('amount', 1):g} " \
-            f"{declared.get('unit', '')}"
     # Set before registering: register() commits, and the study must change with it.
     study.status = StudyStatus.certified
     study.certificate_number = number
@@ -208,8 +209,10 @@ def _certify(db: Session, principal: Principal, log: Any, study: Study, data: De
         product=(root.get("product") or root.get("name") or study.title)[:300],
         standards=[root.get("standard") or "ISO 14067:2018"], issued_on=today,
         valid_until=data.valid_until,
-        conclusion=f"carbon footprint {value} ({study.results.get('boundary', '')}, "
-                   f"GWP100 {study.results.get('basis', '')})")])[0]
+        conclusion=str(conclusion(study.total, float(declared.get("amount", 1)),
+                                  str(declared.get("unit", "")),
+                                  str(study.results.get("boundary", "")),
+                                  str(study.results.get("basis", "")))))])[0]
     study.certificate_record_id = receipt.record_id
 
 
@@ -240,3 +243,42 @@ def label_of(db: Session, number: str, base_url: str) -> Label:
         valid_until=study.valid_until,
         issuer=(inst.name_en or inst.name_zh) if inst else "",
         verify_url=qr.verify_url(base_url, number, record.leaf_hash))
+
+
+# --- the certificate's conclusion, as the public record keeps it and as pages say it -------
+
+# Units people read in words; symbols (kg, t, kWh) read the same in both languages.
+UNIT_LABELS = {"piece": MsgC("unit", "piece"), "pcs": MsgC("unit", "piece")}
+
+
+def unit_label(unit: str) -> Msg | str:
+    return UNIT_LABELS.get(unit, unit)
+
+
+def conclusion(total: float, amount: float, unit: str, boundary: str, basis: str) -> Msg:
+    """The certificate's conclusion. The public record stores its English (signed into the
+    transparency log, so its form never changes once written); pages rebuild the Msg from
+    that text with ``conclusion_msg`` and show it in the reader's language."""
+    return Msg("carbon footprint {value} kg CO2e per {amount} {unit} ({boundary}, GWP100, "
+               "IPCC {basis})", value=f"{total:.4g}", amount=f"{amount:g}",
+               unit=unit_label(unit), boundary=BOUNDARY_LABELS.get(boundary, boundary),
+               basis=basis)
+
+
+# This module's forms of the stored English: today's, and the one before issue 13
+# ("… per 1 piece (cradle_to_gate, GWP100 AR6)").
+_CONCLUSION = re.compile(
+    r"^carbon footprint (?P<value>\S+) kg CO2e per (?P<amount>\S+) (?P<unit>.+?) "
+    r"\((?P<boundary>cradle[ _]to[ _](?:gate|grave)), GWP100,? (?:IPCC )?(?P<basis>AR\d+)\)$")
+
+
+def conclusion_msg(text: str) -> Msg | str:
+    """A stored carbon-label conclusion as a Msg, for ``{{ …|tr }}``; other text as it is."""
+    m = _CONCLUSION.match(text or "")
+    if m is None:
+        return text
+    try:
+        total, amount = float(m["value"]), float(m["amount"])
+    except ValueError:
+        return text
+    return conclusion(total, amount, m["unit"], m["boundary"].replace(" ", "_"), m["basis"])

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -237,7 +237,9 @@ class Uncertain:
 def _convert(amount: float, unit: str, to: str, where: str) -> float:
     try:
         return amount * units.factor(unit, to)
-    except units.UnitError as exc:
+    except units.UnitError:
+        # Any unit error here comes down to this for the person modelling (core.units
+        # words its own messages for developers).
         raise FootprintError(where, Msg("{unit} cannot be converted to {to}", unit=unit,
                                         to=to)) from None
 

@@ -19,6 +19,7 @@ from tichub.core import audit, errors, tables, units
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 
 SCOPE = "carbon:write"
@@ -236,7 +237,16 @@ def _check_model(db: Session, data: ModelIn) -> None:
         try:
             fp.check_model(_core_model("new", data.model_dump(), data.processes))
         except fp.FootprintError as exc:
-            raise errors.invalid(exc.where, exc.message) from None
+            raise _refused(exc) from None
+
+
+def _refused(exc: fp.FootprintError) -> errors.Problem:
+    """A model the footprint refuses. ``where`` is a field's name or a place in the model
+    (a process, an input): a place is no form's field, so the message names it too."""
+    if isinstance(exc.where, Msg):
+        return errors.invalid(exc.where, Msg("{where}: {message}", where=exc.where,
+                                             message=exc.message))
+    return errors.invalid(exc.where, exc.message)
 
 
 def _core_model(key: str, data: dict[str, Any], processes: Sequence[ProcessIn | dict[str, Any]]
@@ -348,7 +358,7 @@ def compute_study(db: Session, principal: Principal, model_id: str, data: Comput
         run = fp.simulate(root.id, models, factors, data.iterations, data.seed) \
             if data.iterations else None
     except fp.FootprintError as exc:
-        raise errors.invalid(exc.where, exc.message) from None
+        raise _refused(exc) from None
     study = Study(
         org_id=root.org_id, model_id=root.id, title=data.title or root.name,
         models=snapshots, factors=result.factors, total=result.total,
