@@ -56,9 +56,7 @@ KIND_NAMES = {"material": Msg("material"), "energy": Msg("energy"),
 UNCERTAINTY_NAMES = {"fixed": Msg("fixed"), "lognormal": Msg("lognormal"),
                      "normal": Msg("normal"), "triangular": Msg("triangular"),
                      "uniform": Msg("uniform"), "pedigree": Msg("pedigree matrix")}
-CHECK_NAMES = {"boundary": Msg("System boundary"), "cut_off": Msg("Cut-off rule"),
-               "data_quality": Msg("Data quality"), "allocation": Msg("Allocation"),
-               "general": Msg("General")}
+CHECK_NAMES = certification.CHECK_LABELS
 VERDICT_NAMES = {"pending": Msg("pending"), "conforms": Msg("conforms"),
                  "finding": Msg("finding"), "not_applicable": Msg("not applicable")}
 
