@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import skip_or_fail
-from helpers import credit_code, live_server, make_account
-from helpers import PASSWORD
+from helpers import PASSWORD, credit_code, live_server, make_account
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 from tichub.app import create_app
 from tichub.carbon import cbam_service
