@@ -97,7 +97,8 @@ def test_submit_review_question_answer_certify(client, db, world) -> None:  # ty
         "decision": "certify", "valid_until": "2029-12-31"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "checklist"
-    assert "cut_off, data_quality, allocation" in r.json()["errors"][0]["message"]
+    message = r.json()["errors"][0]["message"]
+    assert message.endswith("still open: Cut-off rule, Data quality, Allocation")
     assert db.scalar(select(func.count()).select_from(ReportRecord)) == 0
 
     r = client.post(f"/api/carbon/studies/{sid}/messages", headers=cb, json={

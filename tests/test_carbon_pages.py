@@ -118,7 +118,15 @@ def test_wizard_results_and_certification(client, db, world) -> None:  # type: i
     assert post(client, f"{study_url}/checklist", csrf, allocation_verdict="finding",
                 **checks).status_code == 303
     r = post(client, f"{study_url}/decision", csrf, decision="certify", valid_until="2029-12-31")
-    assert r.status_code == 422 and "allocation" in r.text
+    assert r.status_code == 422 and "still open: Allocation" in r.text
+    # Sent by the page's script, the refusal comes back in the reader's language, beside
+    # the field, naming the item as people call it.
+    client.get(study_url + "?lang=zh")
+    r = client.post(f"{study_url}/decision", data={"csrf_token": csrf, "decision": "certify",
+                                                   "valid_until": "2029-12-31"},
+                    headers={"X-TICHub-Form": "1"}, follow_redirects=False)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].endswith("尚未完成：分配")
     assert post(client, f"{study_url}/messages", csrf, topic="allocation",
                 text="Is anything allocated?").status_code == 303
     assert post(client, f"{study_url}/checklist", csrf, allocation_verdict="not_applicable",
