@@ -329,7 +329,8 @@ def _as_date(value: Any, label: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise errors.invalid("file", f"{label} is not a date (YYYY-MM-DD): {value!r}") from None
+        raise errors.invalid("file", Msg("{label} is not a date (YYYY-MM-DD): {value}",
+                                         label=label, value=str(value))) from None
 
 
 def _number(values: dict[str, Any], column: str) -> float | None:
@@ -377,9 +378,10 @@ def read_communication(data: bytes, year: int = FIRST_YEAR) -> CommunicationOut:
     goods, each checked and set against the default value of its country of origin.
     Stores nothing."""
     if not data:
-        raise errors.invalid("file", "is empty")
+        raise errors.invalid("file", Msg("the file is empty"))
     if len(data) > MAX_UPLOAD:
-        raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
+        raise errors.invalid("file", Msg("is larger than {size} MiB",
+                                         size=MAX_UPLOAD // 1024 // 1024))
     try:
         comm = cbam_sheet.read(data)
     except cbam_sheet.SheetError as exc:
@@ -387,7 +389,7 @@ def read_communication(data: bytes, year: int = FIRST_YEAR) -> CommunicationOut:
     start = _as_date(comm.installation.get("Reporting period start"), "Reporting period start")
     end = _as_date(comm.installation.get("Reporting period end"), "Reporting period end")
     if start and end and end < start:
-        raise errors.invalid("file", "the reporting period ends before it starts")
+        raise errors.invalid("file", Msg("the reporting period ends before it starts"))
     raw = str(comm.installation.get("Country") or "").strip().upper()
     country = raw if len(raw) == 2 and raw.isalpha() else None
     definitive = end >= cbam.DEFINITIVE_FROM if end else None

@@ -21,7 +21,7 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
-from tichub.core.messages import Msg, MsgC
+from tichub.core.messages import Msg, MsgC, translate
 from tichub.core.models import Role
 from tichub.core.service import organisation_names as org_names
 from tichub.core.web import render
@@ -424,8 +424,13 @@ async def communication_read(request: Request, principal: SignedIn) -> HTMLRespo
     try:
         comm = await run_in_threadpool(service.read_communication, data, year)
     except errors.Problem as exc:
+        # The page itself is the answer (nothing is stored): the refusal shows on it, in the
+        # reader's language.
+        locale = request_locale(request, request.app.state.settings.default_locale)
+        said = [translate(e.message, locale) for e in exc.errors] or [
+            translate(exc.detail or exc.title, locale)]
         return render(request, "carbon/cbam_communication.html", principal,
-                      status_code=exc.status, comm=None, error=str(exc), years=YEARS,
+                      status_code=exc.status, comm=None, error="; ".join(said), years=YEARS,
                       year=year, filename=name)
     return render(request, "carbon/cbam_communication.html", principal, comm=comm,
                   error=None, years=YEARS, year=year, filename=name)
