@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import api_token, credit_code, make_account
+from tichub.carbon import certification_service as certification
 from tichub.carbon.models import Study
 from tichub.core.models import OrgKind
 from tichub.registry import service as registry
@@ -96,7 +97,8 @@ def test_submit_review_question_answer_certify(client, db, world) -> None:  # ty
         "decision": "certify", "valid_until": "2029-12-31"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "checklist"
-    assert "cut_off, data_quality, allocation" in r.json()["errors"][0]["message"]
+    message = r.json()["errors"][0]["message"]
+    assert message.endswith("still open: Cut-off rule, Data quality, Allocation")
     assert db.scalar(select(func.count()).select_from(ReportRecord)) == 0
 
     r = client.post(f"/api/carbon/studies/{sid}/messages", headers=cb, json={
@@ -127,7 +129,12 @@ def test_submit_review_question_answer_certify(client, db, world) -> None:  # ty
     record = db.scalar(select(ReportRecord).where(ReportRecord.number == number))
     assert record is not None and record.kind.value == "carbon_label_certificate"
     # 12 kWh × 0.5500 kg/kWh (East China grid 2023, starter set)
-    assert "6.6 kg CO2e per 1 piece" in record.public["conclusion"]
+    stored = record.public["conclusion"]
+    assert stored == "carbon footprint 6.6 kg CO2e per 1 piece (cradle to gate, GWP100, IPCC AR6)"
+    # Pages say it in the reader's words, from the stored English.
+    shown = certification.conclusion_msg(stored)
+    assert shown.localize("zh") == "碳足迹 6.6 kg CO2e，每 1 件（从摇篮到大门，GWP100，IPCC AR6）"
+    assert shown.localize("en") == stored
     # The review is over: no more questions, no second decision.
     assert client.post(f"/api/carbon/studies/{sid}/messages", headers=cb, json={
         "text": "one more"}).status_code == 409
@@ -194,3 +201,13 @@ def test_withdrawn_then_sent_elsewhere(client, db, world) -> None:  # type: igno
                     json={"institution_id": world["rival_inst"]})
     assert r.status_code == 200 and r.json()["cb_institution_id"] == world["rival_inst"]
     assert client.get(f"/api/carbon/studies/{sid}", headers=auth(world["cb"])).status_code == 404
+
+
+def test_conclusions_stored_before_issue_13_are_said_in_people_s_words() -> None:
+    old = "carbon footprint 412 kg CO2e per 1 piece (cradle_to_gate, GWP100 AR6)"
+    assert certification.conclusion_msg(old).localize("zh") == \
+        "碳足迹 412 kg CO2e，每 1 件（从摇篮到大门，GWP100，IPCC AR6）"
+    assert certification.conclusion_msg(old).localize("en") == \
+        "carbon footprint 412 kg CO2e per 1 piece (cradle to gate, GWP100, IPCC AR6)"
+    # Anything else (a lab's own conclusion) is shown as written.
+    assert certification.conclusion_msg("合格") == "合格"

@@ -91,10 +91,15 @@ def test_wizard_results_and_certification(client, db, world) -> None:  # type: i
     assert w["signed"] == pytest.approx([0, 6.6, 0, 53.06, 0, total])
     assert w["base"] == pytest.approx([0, 0, 6.6, 6.6, total, 0])
     s = chart(page, "sankey")
+    # Nodes are named as people know them: factors by name, the model's processes by theirs.
+    east = "East China regional average electricity CO2 emission factor"
+    national = "China national average electricity CO2 emission factor"
     assert {(k["source"], k["target"], round(k["value"], 6)) for k in s["links"]} == {
-        ("factor cn.electricity.2023.east_grid@1", "YE3 motor / Assembly", 6.6),
-        ("factor cn.electricity.2023.national@1", "YE3 motor / Use phase", 53.06),
-        ("YE3 motor / Assembly", "YE3 motor / Use phase", 6.6)}
+        (east, "Assembly", 6.6), (national, "Use phase", 53.06),
+        ("Assembly", "Use phase", 6.6)}
+    assert {n["name"] for n in s["nodes"]} == {east, national, "Assembly", "Use phase"}
+    zh_sankey = chart(client.get(study_url + "?lang=zh").text, "sankey")
+    assert "华东区域电力平均二氧化碳排放因子" in {n["name"] for n in zh_sankey["nodes"]}
     h = chart(page, "histogram")
     assert sum(h["values"]) == 400
     assert client.get(f"{study_url}/contributions.csv").text.count("\n") == 3
@@ -113,7 +118,15 @@ def test_wizard_results_and_certification(client, db, world) -> None:  # type: i
     assert post(client, f"{study_url}/checklist", csrf, allocation_verdict="finding",
                 **checks).status_code == 303
     r = post(client, f"{study_url}/decision", csrf, decision="certify", valid_until="2029-12-31")
-    assert r.status_code == 422 and "allocation" in r.text
+    assert r.status_code == 422 and "still open: Allocation" in r.text
+    # Sent by the page's script, the refusal comes back in the reader's language, beside
+    # the field, naming the item as people call it.
+    client.get(study_url + "?lang=zh")
+    r = client.post(f"{study_url}/decision", data={"csrf_token": csrf, "decision": "certify",
+                                                   "valid_until": "2029-12-31"},
+                    headers={"X-TICHub-Form": "1"}, follow_redirects=False)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].endswith("尚未完成：分配")
     assert post(client, f"{study_url}/messages", csrf, topic="allocation",
                 text="Is anything allocated?").status_code == 303
     assert post(client, f"{study_url}/checklist", csrf, allocation_verdict="not_applicable",

@@ -166,7 +166,9 @@ def test_precursors_carbon_prices_and_a_communication_read_back(client, db, firm
     bad = screws_form(acc.org.id) | {"processes-0-uses": "PP9=1"}
     r = post(client, "/carbon/cbam/installations", csrf, bad)
     assert r.status_code == 422
-    assert "processes.0.uses.0.source" in r.text and "no process or precursor" in r.text
+    # The fault is named as the form names it, not by its path, in the reader's language.
+    assert "processes.0.uses.0.source" not in r.text
+    assert "生产过程及其货物第 1 行" in r.text and "没有代码为 PP9 的过程或前体" in r.text
     assert re.search(r'name="processes-0-uses" value="PP9=1"[^>]*aria-invalid="true"', r.text)
     assert db.scalar(select(func.count()).select_from(CbamInstallation)) == 0
 
@@ -216,7 +218,7 @@ def test_a_json_document_can_be_uploaded_instead(client, db, firm) -> None:  # t
     assert "0.8500" in row and "0.0300" in row and "1.430" in row
     broken = post(client, "/carbon/cbam/installations", csrf, {"org_id": acc.org.id},
                   files={"document": ("doc.json", b"{not json", "application/json")})
-    assert broken.status_code == 422 and "is not a JSON document" in broken.text
+    assert broken.status_code == 422 and "不是 JSON 文档" in broken.text
 
 
 def test_another_company_cannot_see_or_change_the_installation(app, db, client, firm) -> None:  # type: ignore[no-untyped-def]

@@ -177,3 +177,16 @@ def test_demo_carbon_footprint_certified_and_queued(client, app) -> None:  # typ
     assert "Q235B" in client.get("/carbon/reviews").text
     label = client.get(f"/api/carbon/labels/{motor.certificate_number}.svg")
     assert label.status_code == 200 and b"No. " + motor.certificate_number.encode() in label.content
+    # Named in Chinese, as the Chinese demo's people would name them.
+    processes = [p["name"] for p in motor.models[motor.model_id]["processes"]]
+    assert processes == ["机座与端盖", "机加工、装配与试验"]
+    # One CBAM installation with a good, its emissions and a result: no blank form.
+    from tichub.carbon.models import CbamInstallation
+
+    with app.state.sessionmaker() as db:
+        (inst,) = db.query(CbamInstallation).all()
+    client.cookies.clear()
+    sign_in(client, "company@demo.tichub.cn", demo.DEMO_PASSWORD)
+    assert "示范电机公司钢板加工线" in client.get("/carbon/cbam").text
+    page = client.get(f"/carbon/cbam/installations/{inst.id}").text
+    assert 'data-testid="good-P1"' in page and "2.1947" in page

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from tichub.carbon.cbam import clean_cn
 from tichub.core.errors import FieldError
+from tichub.core.messages import Msg
 from tichub.core.schemas import InputModel
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -69,10 +70,13 @@ class SourceStreamIn(InputModel):
         # Each method needs its own factor; a zero there is almost always a forgotten cell.
         needed = {"combustion": ("ncv", "ef"), "process": ("ef",),
                   "mass_balance": ("carbon_content",)}[self.method]
-        out = [_fault((*at, name), f"must be positive for the {self.method} method")
+        method = {"combustion": Msg("Combustion"), "process": Msg("Process emissions"),
+                  "mass_balance": Msg("Mass balance")}[self.method]
+        out = [_fault((*at, name), Msg("must be positive for the method: {method}",
+                                       method=method))
                for name in needed if getattr(self, name) <= 0]
         if self.activity < 0 and self.method != "mass_balance":
-            out.append(_fault((*at, "activity"), "only a mass-balance output is negative"))
+            out.append(_fault((*at, "activity"), Msg("only a mass-balance output is negative")))
         return out
 
 
@@ -180,13 +184,15 @@ class InstallationDoc(InputModel):
         document instead of at the field's own path."""
         out = [f for i, s in enumerate(self.streams) for f in s.faults(("streams", i))]
         if self.period_end < self.period_start:
-            out.append(_fault(("period_end",), "the reporting period ends before it starts"))
+            out.append(_fault(("period_end",),
+                              Msg("the reporting period ends before it starts")))
         seen: dict[str, str] = {}
         keyed = [("processes", i, p.key) for i, p in enumerate(self.processes)] + [
             ("precursors", i, p.key) for i, p in enumerate(self.precursors)]
         for kind, i, key in keyed:
             if key in seen:
-                out.append(_fault((kind, i, "key"), f"{key} is already the key of {seen[key]}"))
+                out.append(_fault((kind, i, "key"), Msg("{key} is already the key of another "
+                                                        "process or precursor", key=key)))
             else:
                 seen[key] = f"{kind}.{i}"
         processes = {p.key for p in self.processes}
@@ -195,16 +201,16 @@ class InstallationDoc(InputModel):
             for j, use in enumerate(p.uses):
                 if use.source not in processes | precursors:
                     out.append(_fault(("processes", i, "uses", j, "source"),
-                                      f"no process or precursor {use.source!r}"))
+                                      Msg("no process or precursor {key}", key=use.source)))
             if p.direct is None and (len(self.processes) > 1 or not self.streams):
                 out.append(_fault(("processes", i, "direct"),
-                                  "give the emissions attributed to this process (only a "
-                                  "single process takes the source streams' total)"))
+                                  Msg("give the emissions attributed to this process (only a "
+                                      "single process takes the source streams' total)")))
         goods = {clean_cn(p.cn) for p in self.processes}
         for i, price in enumerate(self.carbon_prices):
             if clean_cn(price.cn) not in goods:
                 out.append(_fault(("carbon_prices", i, "cn"),
-                                  "is not the CN code of a good the installation makes"))
+                                  Msg("is not the CN code of a good the installation makes")))
         return out
 
 

@@ -34,6 +34,7 @@ from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 
 SCOPE = "carbon:write"
@@ -49,9 +50,8 @@ def default_table() -> tuple[cbam.DefaultValue, ...]:
 
 
 def refused(faults: list[FieldError]) -> errors.Problem:
-    more = f" (+{len(faults) - 1} more)" if len(faults) > 1 else ""
-    return errors.Problem(422, "Invalid input", detail=f"{faults[0].field}: "
-                          f"{faults[0].message}{more}", errors=faults)
+    return errors.Problem(422, "Invalid input", detail=Msg("{count} error(s)",
+                                                           count=len(faults)), errors=faults)
 
 
 # --- the document and the core -------------------------------------------------------------
@@ -100,8 +100,8 @@ def check(doc: InstallationDoc) -> None:
     for key, (i, level) in made.items():
         if used.get(key, 0.0) > level:
             faults.append(FieldError(f"processes.{i}.activity_level",
-                                     f"the processes use {used[key]:g} t of this good, more "
-                                     "than it makes"))
+                                     Msg("the processes use {mass} t of this good, more "
+                                         "than it makes", mass=f"{used[key]:g}")))
     if faults:
         raise refused(faults)
     _compute(core_installation(doc))
@@ -158,7 +158,7 @@ def get_installation(db: Session, principal: Principal, installation_id: str
     exist."""
     row = db.get(CbamInstallation, installation_id)
     if row is None or not can(principal, Role.viewer, org=row.org_id):
-        raise errors.not_found("CBAM installation")
+        raise errors.Problem(404, "Not found", detail=Msg("No such CBAM installation"))
     return row
 
 
@@ -176,7 +176,7 @@ def update_installation(db: Session, principal: Principal, installation_id: str,
     row = get_installation(db, principal, installation_id)
     require_member(principal, Role.editor, org=row.org_id, scope=SCOPE)
     if data.org_id != row.org_id:
-        raise errors.invalid("org_id", "an installation stays with its organisation")
+        raise errors.invalid("org_id", Msg("an installation stays with its organisation"))
     check(data)
     row.name = data.name
     row.data = _stored(data)
@@ -329,7 +329,8 @@ def _as_date(value: Any, label: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise errors.invalid("file", f"{label} is not a date (YYYY-MM-DD): {value!r}") from None
+        raise errors.invalid("file", Msg("{label} is not a date (YYYY-MM-DD): {value}",
+                                         label=label, value=str(value))) from None
 
 
 def _number(values: dict[str, Any], column: str) -> float | None:
@@ -377,9 +378,10 @@ def read_communication(data: bytes, year: int = FIRST_YEAR) -> CommunicationOut:
     goods, each checked and set against the default value of its country of origin.
     Stores nothing."""
     if not data:
-        raise errors.invalid("file", "is empty")
+        raise errors.invalid("file", Msg("the file is empty"))
     if len(data) > MAX_UPLOAD:
-        raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
+        raise errors.invalid("file", Msg("is larger than {size} MiB",
+                                         size=MAX_UPLOAD // 1024 // 1024))
     try:
         comm = cbam_sheet.read(data)
     except cbam_sheet.SheetError as exc:
@@ -387,7 +389,7 @@ def read_communication(data: bytes, year: int = FIRST_YEAR) -> CommunicationOut:
     start = _as_date(comm.installation.get("Reporting period start"), "Reporting period start")
     end = _as_date(comm.installation.get("Reporting period end"), "Reporting period end")
     if start and end and end < start:
-        raise errors.invalid("file", "the reporting period ends before it starts")
+        raise errors.invalid("file", Msg("the reporting period ends before it starts"))
     raw = str(comm.installation.get("Country") or "").strip().upper()
     country = raw if len(raw) == 2 and raw.isalpha() else None
     definitive = end >= cbam.DEFINITIVE_FROM if end else None

@@ -19,6 +19,9 @@ from tichub.carbon.models import CbamInstallation
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
+from tichub.core.flash import flash
+from tichub.core.i18n import request_locale
+from tichub.core.messages import Msg, MsgC, translate
 from tichub.core.models import Role
 from tichub.core.service import organisation_names as org_names
 from tichub.core.web import render
@@ -41,6 +44,70 @@ NUMBERS = {"latitude", "longitude", "activity", "ncv", "ef", "carbon_content", "
            "waste_gas_exported", "electricity_produced", "see_direct", "see_indirect",
            "electricity_mwh_per_t", "price_per_t", "covered_t_per_t", "rebate_t_per_t",
            "fx_to_eur"}
+# Where a refusal points, as the form names it (the catalogue holds the form's own words).
+SECTION_LABELS = {"streams": Msg("Source streams"),
+                  "processes": Msg("Production processes and their goods"),
+                  "precursors": Msg("Purchased precursors"),
+                  "carbon_prices": Msg("Carbon prices due in the country of origin")}
+IDENTITY_LABELS = {"name": Msg("Installation name"),
+                   "name_en": Msg("Name in English (for importers)"),
+                   "country": Msg("Country (ISO code)"), "city": Msg("City"),
+                   "address": Msg("Address"), "unlocode": Msg("UN/LOCODE"),
+                   "economic_activity": Msg("Economic activity"), "latitude": Msg("Latitude"),
+                   "longitude": Msg("Longitude"), "period_start": Msg("Reporting period start"),
+                   "period_end": Msg("Reporting period end"), "org_id": Msg("Organisation"),
+                   "document": Msg("Or upload the document")}
+COLUMN_LABELS = {
+    "streams": {"name": MsgC("source stream", "Name"), "method": Msg("Method"),
+                "activity": Msg("Activity data"), "unit": Msg("Unit"),
+                "ncv": Msg("NCV (GJ/t)"), "ef": Msg("Emission factor"),
+                "carbon_content": Msg("Carbon content (t C/t)"),
+                "oxidation": Msg("Oxidation factor"), "conversion": Msg("Conversion factor"),
+                "biomass": Msg("Biomass fraction")},
+    "processes": {"key": Msg("Key"), "name": Msg("Good (product name)"), "cn": Msg("CN code"),
+                  "route": Msg("Production route"),
+                  "activity_level": Msg("Activity level (t produced)"),
+                  "direct": Msg("Attributed direct emissions (t CO2e)"),
+                  "electricity_mwh": Msg("Electricity consumed (MWh)"),
+                  "electricity_ef": Msg("Electricity emission factor (t CO2/MWh)"),
+                  "electricity_ef_source": Msg("Source of the electricity factor"),
+                  "heat_imported": Msg("Heat imported (t CO2e)"),
+                  "heat_exported": Msg("Heat exported (t CO2e)"),
+                  "waste_gas_imported": Msg("Waste gas imported (t CO2e)"),
+                  "waste_gas_exported": Msg("Waste gas exported (t CO2e)"),
+                  "electricity_produced": Msg("Electricity produced (t CO2e)"),
+                  "uses": Msg("Precursors consumed")},
+    "precursors": {"key": Msg("Key"), "name": MsgC("precursor", "Name"), "cn": Msg("CN code"),
+                   "country": Msg("Country"), "see_direct": Msg("SEE direct"),
+                   "see_indirect": Msg("SEE indirect"),
+                   "electricity_mwh_per_t": Msg("Electricity (MWh/t)"),
+                   "electricity_ef": Msg("Electricity factor (t CO2/MWh)"),
+                   "default": Msg("Default values")},
+    "carbon_prices": {"cn": Msg("CN code"), "instrument": MsgC("carbon pricing", "Instrument"),
+                      "legal_reference": Msg("Legal reference"), "currency": Msg("Currency"),
+                      "price_per_t": Msg("Price per t CO2e"),
+                      "covered_t_per_t": Msg("Covered (t CO2e/t)"),
+                      "rebate_t_per_t": Msg("Rebated or free (t CO2e/t)"),
+                      "fx_to_eur": Msg("Rate to EUR")}}
+
+
+def _place(field: str, locale: str) -> str:
+    """A refusal's field as people find it on the form: "Source streams, row 2: NCV"; no
+    raw path is shown (an unknown one names its section only)."""
+    parts = field.split(".")
+    if parts[0] in IDENTITY_LABELS:
+        return IDENTITY_LABELS[parts[0]].localize(locale)
+    if parts[0] not in SECTION_LABELS:
+        return ""
+    where = SECTION_LABELS[parts[0]]
+    if len(parts) < 2 or not parts[1].isdigit():
+        return where.localize(locale)
+    column = COLUMN_LABELS[parts[0]].get(parts[2]) if len(parts) > 2 else None
+    row = Msg("{section}, row {row}", section=where, row=int(parts[1]) + 1)
+    return (Msg("{place}: {column}", place=row, column=column) if column else row
+            ).localize(locale)
+
+
 USE_ITEM = re.compile(r"^\s*([^=:：\s]+)\s*[=:：]?\s*(.*?)\s*$")
 
 
@@ -135,11 +202,14 @@ def _form_page(request: Request, db: Session, principal: Principal, doc: dict[st
                unused: dict[str, int] | None = None, add: str = "",
                problem: errors.Problem | None = None, status_code: int = 200) -> HTMLResponse:
     blanks = {s: max(1, (unused or {}).get(s, 0)) + (1 if s == add else 0) for s in SECTIONS}
+    locale = request_locale(request, request.app.state.settings.default_locale)
     return render(request, "carbon/cbam_form.html", principal, status_code=status_code,
                   doc=_display(doc), row=row, org_id=org_id or (row.org_id if row else ""),
                   orgs=_editor_orgs(db, principal), blanks=blanks,
                   error=str(problem) if problem else None,
                   faults=problem.errors if problem else [],
+                  places={e.field: _place(e.field, locale) for e in problem.errors}
+                  if problem else {},
                   bad=_marked(problem))
 
 
@@ -155,8 +225,8 @@ def _marked(problem: errors.Problem | None) -> set[str]:
 
 def _invalid(exc: ValidationError) -> errors.Problem:
     faults = errors.field_errors(exc.errors())
-    return errors.Problem(422, "Invalid input", detail=f"{len(faults)} error(s)",
-                          errors=faults)
+    return errors.Problem(422, "Invalid input", detail=Msg("{count} error(s)",
+                                                           count=len(faults)), errors=faults)
 
 
 # --- list and default values ---------------------------------------------------------------
@@ -221,11 +291,12 @@ async def _save(request: Request, db: Session, principal: Principal,
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _form_page(request, db, principal, doc, row=row, org_id=org_id,
                               unused=unused, status_code=422, problem=errors.invalid(
-                                  "document", f"is not a JSON document ({exc})"))
+                                  "document", Msg("is not a JSON document ({reason})",
+                                                  reason=str(exc))))
         if not isinstance(loaded, dict):
             return _form_page(request, db, principal, doc, row=row, org_id=org_id,
                               unused=unused, status_code=422, problem=errors.invalid(
-                                  "document", "is not a JSON object of at most 5 MiB"))
+                                  "document", Msg("is not a JSON object of at most 5 MiB")))
         doc = loaded
 
     def save() -> str:
@@ -244,7 +315,9 @@ async def _save(request: Request, db: Session, principal: Principal,
         db.rollback()
         return _form_page(request, db, principal, doc, row=row, org_id=org_id, unused=unused,
                           problem=exc, status_code=exc.status)
-    return RedirectResponse(f"/carbon/cbam/installations/{saved}", status_code=303)
+    return flash(request, RedirectResponse(f"/carbon/cbam/installations/{saved}",
+                                           status_code=303),
+                 Msg("Installation saved and its embedded emissions computed"))
 
 
 @router.post("/carbon/cbam/installations", response_model=None,
@@ -257,7 +330,7 @@ async def create(request: Request, db: DB, principal: SignedIn) -> Response:
 def _editable(db: Session, principal: Principal, installation_id: str) -> CbamInstallation:
     row = service.get_installation(db, principal, installation_id)
     if not service.may_edit(principal, row):
-        raise errors.forbidden("only the installation's organisation's editors change it")
+        raise errors.forbidden(Msg("only the installation's organisation's editors change it"))
     return row
 
 
@@ -351,8 +424,13 @@ async def communication_read(request: Request, principal: SignedIn) -> HTMLRespo
     try:
         comm = await run_in_threadpool(service.read_communication, data, year)
     except errors.Problem as exc:
+        # The page itself is the answer (nothing is stored): the refusal shows on it, in the
+        # reader's language.
+        locale = request_locale(request, request.app.state.settings.default_locale)
+        said = [translate(e.message, locale) for e in exc.errors] or [
+            translate(exc.detail or exc.title, locale)]
         return render(request, "carbon/cbam_communication.html", principal,
-                      status_code=exc.status, comm=None, error=str(exc), years=YEARS,
+                      status_code=exc.status, comm=None, error="; ".join(said), years=YEARS,
                       year=year, filename=name)
     return render(request, "carbon/cbam_communication.html", principal, comm=comm,
                   error=None, years=YEARS, year=year, filename=name)

@@ -9,19 +9,22 @@ company, regulators and the operator.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tichub.carbon.footprint import BOUNDARY_LABELS
 from tichub.carbon.label import Label
 from tichub.carbon.models import ReviewMessage, Study, StudyStatus
 from tichub.carbon.schemas import CHECKS, ChecklistIn, DecisionIn, MessageIn
-from tichub.carbon.service import SCOPE, get_study
+from tichub.carbon.service import SCOPE, get_study, not_found
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require_member
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, InstitutionKind
@@ -29,6 +32,19 @@ from tichub.registry.models import Institution, InstitutionKind
 OPEN = (StudyStatus.submitted, StudyStatus.in_review, StudyStatus.questions)
 # What a certified study may carry on each checklist item.
 PASSING = {"conforms", "not_applicable"}
+# The checklist's items (and a question's topics) as people call them.
+CHECK_LABELS = {"boundary": Msg("System boundary"), "cut_off": Msg("Cut-off rule"),
+                "data_quality": Msg("Data quality"), "allocation": Msg("Allocation"),
+                "general": Msg("General")}
+
+
+def _listed(items: list[Msg]) -> Msg | str:
+    """Several labels as one message parameter, each translated where it is shown."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return Msg("{first}, {rest}", first=items[0], rest=_listed(items[1:]))
 
 
 def is_reviewer(principal: Principal, study: Study, role: Role = Role.viewer) -> bool:
@@ -43,16 +59,18 @@ def submit(db: Session, principal: Principal, study_id: str, institution_id: str
     study = get_study(db, principal, study_id)
     require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
     if study.status not in (StudyStatus.draft, StudyStatus.withdrawn):
-        raise errors.conflict("status", f"the study is {study.status.value}; only a draft or "
-                              "withdrawn study can be submitted")
+        raise errors.conflict("status", Msg("the study is {status}; only a draft or "
+                                            "withdrawn study can be submitted",
+                                            status=study.status))
     try:
         inst = registry.get_institution(db, principal, institution_id)
     except errors.Problem:
-        raise errors.invalid("institution_id", "no such institution") from None
+        raise errors.invalid("institution_id", Msg("no such institution")) from None
     if inst.kind is not InstitutionKind.certification_body:
-        raise errors.invalid("institution_id", "is not a certification body")
+        raise errors.invalid("institution_id", Msg("is not a certification body"))
     if inst.org_id == study.org_id:
-        raise errors.invalid("institution_id", "a company cannot certify its own footprint")
+        raise errors.invalid("institution_id",
+                             Msg("a company cannot certify its own footprint"))
     study.status = StudyStatus.submitted
     study.cb_org_id = inst.org_id
     study.cb_institution_id = inst.id
@@ -70,8 +88,8 @@ def withdraw(db: Session, principal: Principal, study_id: str) -> Study:
     study = get_study(db, principal, study_id)
     require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
     if study.status not in OPEN:
-        raise errors.conflict("status", f"the study is {study.status.value}; only a study under "
-                              "review can be withdrawn")
+        raise errors.conflict("status", Msg("the study is {status}; only a study under "
+                                            "review can be withdrawn", status=study.status))
     study.status = StudyStatus.withdrawn
     audit.record(db, action="carbon.study.withdrawn", object_type="carbon_study",
                  object_id=study.id, actor_user_id=principal.user_id, org_id=study.org_id)
@@ -83,7 +101,7 @@ def review_queue(db: Session, principal: Principal, org_id: str,
                  status: StudyStatus | None = None) -> list[Study]:
     """Studies sent to the body: open ones first, oldest submission first."""
     if not can(principal, Role.viewer, org=org_id):
-        raise errors.forbidden("you are not a member of that certification body")
+        raise errors.forbidden(Msg("you are not a member of that certification body"))
     stmt = select(Study).where(Study.cb_org_id == org_id, Study.status != StudyStatus.draft)
     stmt = stmt.where(Study.status == status) if status else stmt.where(Study.status.in_(OPEN))
     return list(db.scalars(stmt.order_by(Study.submitted_at)))
@@ -93,9 +111,11 @@ def _as_reviewer(db: Session, principal: Principal, study_id: str) -> Study:
     study = get_study(db, principal, study_id)
     require_member(principal, Role.editor, org=study.cb_org_id or "", scope=SCOPE)
     if not is_reviewer(principal, study, Role.editor):
-        raise errors.forbidden("only the certification body the study was sent to reviews it")
+        raise errors.forbidden(Msg("only the certification body the study was sent to "
+                                   "reviews it"))
     if study.status not in OPEN:
-        raise errors.conflict("status", f"the study is {study.status.value}; the review is over")
+        raise errors.conflict("status", Msg("the study is {status}; the review is over",
+                                            status=study.status))
     return study
 
 
@@ -121,7 +141,8 @@ def post_message(db: Session, principal: Principal, study_id: str, data: Message
     (back to the body)."""
     study = get_study(db, principal, study_id)
     if study.status not in OPEN:
-        raise errors.conflict("status", f"the study is {study.status.value}; the review is over")
+        raise errors.conflict("status", Msg("the study is {status}; the review is over",
+                                            status=study.status))
     if is_reviewer(principal, study, Role.editor) and principal.has_scope(SCOPE):
         org_id, study.status = study.cb_org_id or "", StudyStatus.questions
     else:
@@ -162,12 +183,13 @@ def decide(db: Session, principal: Principal, log: Any, study_id: str, data: Dec
         open_items = [c for c in CHECKS
                       if (study.checklist or {}).get(c, {}).get("verdict") not in PASSING]
         if open_items:
-            raise errors.invalid("checklist", "before certifying, every item must conform or "
-                                 "not apply; still open: " + ", ".join(open_items))
+            raise errors.invalid("checklist", Msg(
+                "before certifying, every item must conform or not apply; still open: {items}",
+                items=_listed([CHECK_LABELS[c] for c in open_items])))
         _certify(db, principal, log, study, data)
     else:
         if not data.note.strip():
-            raise errors.invalid("note", "say why the study is rejected")
+            raise errors.invalid("note", Msg("say why the study is rejected"))
         study.status = StudyStatus.rejected
     study.decided_at = utcnow()
     study.decision_note = data.note
@@ -186,17 +208,17 @@ def _certify(db: Session, principal: Principal, log: Any, study: Study, data: De
 
     inst = db.get(Institution, study.cb_institution_id)
     if inst is None:
-        raise errors.conflict("institution_id", "the certification body is no longer registered")
+        raise errors.conflict("institution_id",
+                              Msg("the certification body is no longer registered"))
     today = utcnow().date()
     valid_from = data.valid_from or today
     if data.valid_until is None or data.valid_until <= valid_from:
-        raise errors.invalid("valid_until", "comes after the day the certificate takes effect")
+        raise errors.invalid("valid_until",
+                             Msg("comes after the day the certificate takes effect"))
     root = study.models.get(study.model_id, {})
     company = db.get(Organisation, study.org_id)
     number = _certificate_number(db, inst, today)
     declared = study.results.get("declared", {})
-    value = f"{study.total:.4g} kg CO2e per {declared.get('amount', 1):g} " \
-            f"{declared.get('unit', '')}"
     # Set before registering: register() commits, and the study must change with it.
     study.status = StudyStatus.certified
     study.certificate_number = number
@@ -208,8 +230,10 @@ def _certify(db: Session, principal: Principal, log: Any, study: Study, data: De
         product=(root.get("product") or root.get("name") or study.title)[:300],
         standards=[root.get("standard") or "ISO 14067:2018"], issued_on=today,
         valid_until=data.valid_until,
-        conclusion=f"carbon footprint {value} ({study.results.get('boundary', '')}, "
-                   f"GWP100 {study.results.get('basis', '')})")])[0]
+        conclusion=str(conclusion(study.total, float(declared.get("amount", 1)),
+                                  str(declared.get("unit", "")),
+                                  str(study.results.get("boundary", "")),
+                                  str(study.results.get("basis", "")))))])[0]
     study.certificate_record_id = receipt.record_id
 
 
@@ -218,7 +242,7 @@ def certified_by_number(db: Session, number: str) -> Study:
     study = db.scalar(select(Study).where(Study.certificate_number == number,
                                           Study.status == StudyStatus.certified))
     if study is None:
-        raise errors.not_found("carbon-label certificate")
+        raise not_found(Msg("No such carbon-label certificate"))
     return study
 
 
@@ -240,3 +264,42 @@ def label_of(db: Session, number: str, base_url: str) -> Label:
         valid_until=study.valid_until,
         issuer=(inst.name_en or inst.name_zh) if inst else "",
         verify_url=qr.verify_url(base_url, number, record.leaf_hash))
+
+
+# --- the certificate's conclusion, as the public record keeps it and as pages say it -------
+
+# Units people read in words; symbols (kg, t, kWh) read the same in both languages.
+UNIT_LABELS = {"piece": MsgC("unit", "piece"), "pcs": MsgC("unit", "piece")}
+
+
+def unit_label(unit: str) -> Msg | str:
+    return UNIT_LABELS.get(unit, unit)
+
+
+def conclusion(total: float, amount: float, unit: str, boundary: str, basis: str) -> Msg:
+    """The certificate's conclusion. The public record stores its English (signed into the
+    transparency log, so its form never changes once written); pages rebuild the Msg from
+    that text with ``conclusion_msg`` and show it in the reader's language."""
+    return Msg("carbon footprint {value} kg CO2e per {amount} {unit} ({boundary}, GWP100, "
+               "IPCC {basis})", value=f"{total:.4g}", amount=f"{amount:g}",
+               unit=unit_label(unit), boundary=BOUNDARY_LABELS.get(boundary, boundary),
+               basis=basis)
+
+
+# This module's forms of the stored English: today's, and the one before issue 13
+# ("… per 1 piece (cradle_to_gate, GWP100 AR6)").
+_CONCLUSION = re.compile(
+    r"^carbon footprint (?P<value>\S+) kg CO2e per (?P<amount>\S+) (?P<unit>.+?) "
+    r"\((?P<boundary>cradle[ _]to[ _](?:gate|grave)), GWP100,? (?:IPCC )?(?P<basis>AR\d+)\)$")
+
+
+def conclusion_msg(text: str) -> Msg | str:
+    """A stored carbon-label conclusion as a Msg, for ``{{ …|tr }}``; other text as it is."""
+    m = _CONCLUSION.match(text or "")
+    if m is None:
+        return text
+    try:
+        total, amount = float(m["value"]), float(m["amount"])
+    except ValueError:
+        return text
+    return conclusion(total, amount, m["unit"], m["boundary"].replace(" ", "_"), m["basis"])

@@ -32,12 +32,14 @@ def waterfall(by_stage: dict[str, float], labels: dict[str, str], total_label: s
             "signed": [v for _, v in steps] + [running]}
 
 
-def sankey(links: list[dict[str, Any]], contributions: list[dict[str, Any]]) -> dict[str, Any]:
+def sankey(links: list[dict[str, Any]], contributions: list[dict[str, Any]],
+           names: dict[str, str] | None = None) -> dict[str, Any]:
     """Flows of CO2e from factors and supplying processes into their consumers (``links``),
     and from direct emissions into the process that emits them (which ``links`` lack: they
     have no supplier). ECharts draws only acyclic graphs with positive flows: credits
     (negative) and a link that would close a loop are left out (the tables beside the chart
-    carry them)."""
+    carry them). ``names`` shows nodes by the names people know (a factor's name, not its
+    key); a name that two nodes would share leaves the second as it is."""
     flows = [{"source": f"{c['input']} ({c['process']})", "target": c.get("node") or
               c["process"], "co2e": c["co2e"]} for c in contributions if c["kind"] == "emission"]
     kept: list[dict[str, Any]] = []
@@ -61,8 +63,16 @@ def sankey(links: list[dict[str, Any]], contributions: list[dict[str, Any]]) -> 
             continue
         reach.setdefault(source, set()).add(target)
         kept.append({"source": source, "target": target, "value": value})
-    nodes = sorted({n for k in kept for n in (k["source"], k["target"])})
-    return {"kind": "sankey", "nodes": [{"name": n} for n in nodes], "links": kept}
+    raw = sorted({n for k in kept for n in (k["source"], k["target"])})
+    shown: dict[str, str] = {}
+    taken: set[str] = set()
+    for n in raw:
+        name = (names or {}).get(n, n)
+        shown[n] = name if name not in taken else n
+        taken.add(shown[n])
+    for k in kept:
+        k["source"], k["target"] = shown[k["source"]], shown[k["target"]]
+    return {"kind": "sankey", "nodes": [{"name": shown[n]} for n in raw], "links": kept}
 
 
 def histogram(hist: dict[str, list[float]], unit: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -31,6 +32,7 @@ from tichub.carbon import gwp
 from tichub.carbon.lca import LCA, Distribution, MonteCarlo, SingularSystem, variance_shares
 from tichub.carbon.uncertainty import Uncertainty
 from tichub.core import units
+from tichub.core.messages import Msg
 
 STAGES = ("raw_materials", "production", "distribution", "use", "end_of_life")
 BOUNDARIES = {"cradle_to_gate": STAGES[:2], "cradle_to_grave": STAGES}
@@ -41,6 +43,12 @@ CATEGORIES = ("fossil", "biogenic", "biogenic_removal", "dluc", "land_management
 EXCLUDING_BIOGENIC = ("fossil", "dluc", "land_management", "aircraft")
 INPUT_KINDS = ("material", "energy", "transport", "waste", "service")
 ALLOCATIONS = ("physical", "economic", "system_expansion")
+# What people call them, on pages and in messages (the keys above are the data's).
+STAGE_LABELS = {"raw_materials": Msg("Raw materials"), "production": Msg("Production"),
+                "distribution": Msg("Distribution"), "use": Msg("Use"),
+                "end_of_life": Msg("End of life")}
+BOUNDARY_LABELS = {"cradle_to_gate": Msg("cradle to gate"),
+                   "cradle_to_grave": Msg("cradle to grave")}
 
 
 CERTAIN = Uncertainty()
@@ -50,6 +58,7 @@ class FootprintError(ValueError):
     """A model that cannot be computed; ``where`` names the place at fault."""
 
     def __init__(self, where: str, message: str) -> None:
+        # Both are Msg where people may read them (a str in English for API clients).
         super().__init__(f"{where}: {message}")
         self.where = where
         self.message = message
@@ -70,11 +79,49 @@ class Factor:
     gases: tuple[GasAmount, ...]
     basis: str = ""  # the GWP basis of CO2e amounts, as the source states it
     uncertainty: Uncertainty = CERTAIN
-    name: str = ""
+    name: str = ""  # in English where the library has it
+    name_zh: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.key}@{self.version}"
+
+    def shown(self, locale: str = "en") -> str:
+        """The factor as people know it: its name in ``locale`` (the key only if nameless)."""
+        if locale == "zh":
+            return self.name_zh or self.name or self.key
+        return self.name or self.name_zh or self.key
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reader of the result should know, once per cause however many processes
+    share it: today, emission factors that state CO2e on another IPCC report's GWP100 values
+    than the study's (their CO2e cannot be reweighted, so it counts as stated)."""
+
+    cause: str  # "basis"
+    factor_basis: str
+    study_basis: str
+    factors: tuple[tuple[str, str, str], ...]  # (label, English name, Chinese name)
+
+    def message(self, locale: str = "en") -> Msg:
+        names = "、".join(zh or en or label for label, en, zh in self.factors) \
+            if locale == "zh" else "; ".join(en or zh or label for label, en, zh in self.factors)
+        return Msg("{names}: CO2e stated with IPCC {factor_basis} GWP100 values, while the "
+                   "study uses {study_basis}. A CO2e amount cannot be reweighted, so these "
+                   "inputs count as stated; the total usually differs by a few per cent at "
+                   "most from a calculation wholly on {study_basis}.",
+                   names=names, factor_basis=self.factor_basis, study_basis=self.study_basis)
+
+    def as_json(self) -> dict[str, object]:
+        return {"cause": self.cause, "factor_basis": self.factor_basis,
+                "study_basis": self.study_basis, "factors": [list(f) for f in self.factors]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Notice:
+        return cls(str(data.get("cause", "basis")), str(data.get("factor_basis", "")),
+                   str(data.get("study_basis", "")),
+                   tuple((str(a), str(b), str(c)) for a, b, c in data.get("factors") or ()))
 
 
 @dataclass(frozen=True)
@@ -161,7 +208,12 @@ class Footprint:
     links: list[Link]  # CO2e carried from each supplier to each consumer, for a Sankey
     primary_share: float  # share of the total from primary data
     factors: list[str]  # "key@version" of every factor used
-    warnings: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Msg]:
+        """The notices in English, for API clients and logs."""
+        return [n.message() for n in self.notices]
 
     @property
     def excluding_biogenic(self) -> float:
@@ -185,51 +237,63 @@ class Uncertain:
 def _convert(amount: float, unit: str, to: str, where: str) -> float:
     try:
         return amount * units.factor(unit, to)
-    except units.UnitError as exc:
-        raise FootprintError(where, str(exc)) from None
+    except units.UnitError:
+        # Any unit error here comes down to this for the person modelling (core.units
+        # words its own messages for developers).
+        raise FootprintError(where, Msg("{unit} cannot be converted to {to}", unit=unit,
+                                        to=to)) from None
 
 
 def check_model(model: Model) -> None:
     """Refuses a model whose own parts do not fit together (before any factor is read)."""
     if model.declared_amount <= 0:
-        raise FootprintError("declared_amount", "the declared unit's amount must be positive")
+        raise FootprintError("declared_amount",
+                             Msg("the declared unit's amount must be positive"))
     if model.boundary not in BOUNDARIES:
-        raise FootprintError("boundary", f"unknown boundary {model.boundary!r}")
+        raise FootprintError("boundary", Msg("unknown system boundary {boundary}",
+                                             boundary=model.boundary))
     keys = [p.key for p in model.processes]
     if len(set(keys)) != len(keys):
-        raise FootprintError("processes", "two processes share a key")
+        raise FootprintError("processes", Msg("two processes share a key"))
     if model.reference not in keys:
-        raise FootprintError("reference", f"no process {model.reference!r} in the model")
+        raise FootprintError("reference", Msg("the model has no process {key}",
+                                              key=model.reference))
     for p in model.processes:
-        where = f"process {p.name}"
+        where = Msg("process {name}", name=p.name)
         if p.stage not in STAGES:
-            raise FootprintError(where, f"unknown stage {p.stage!r}")
+            raise FootprintError(where, Msg("unknown life-cycle stage {stage}", stage=p.stage))
         if p.stage not in BOUNDARIES[model.boundary]:
-            raise FootprintError(where, f"stage {p.stage} lies outside the {model.boundary} "
-                                 "boundary")
+            raise FootprintError(where, Msg(
+                "the {stage} stage lies outside the system boundary ({boundary})",
+                stage=STAGE_LABELS[p.stage], boundary=BOUNDARY_LABELS[model.boundary]))
         if p.output_amount <= 0:
-            raise FootprintError(where, "a process must make a positive amount of its product")
+            raise FootprintError(where, Msg("a process must make a positive amount of its "
+                                            "product"))
         _convert(1.0, p.output_unit, p.output_unit, where)
         if p.allocation not in ALLOCATIONS:
-            raise FootprintError(where, f"unknown allocation {p.allocation!r}")
+            raise FootprintError(where, Msg("unknown allocation {allocation}",
+                                            allocation=p.allocation))
         for i in p.inputs:
-            at = f"{where}, input {i.name}"
+            at = Msg("process {name}, input {input}", name=p.name, input=i.name)
             sources = [x for x in (i.factor, i.process, i.model, i.gas) if x]
             if len(sources) != 1:
-                raise FootprintError(at, "an input comes from exactly one of: an emission "
-                                     "factor, a process, a product model, or is a direct emission")
+                raise FootprintError(at, Msg("an input comes from exactly one of: an emission "
+                                             "factor, a process, a product model, or is a "
+                                             "direct emission"))
             if i.process and i.process not in keys:
-                raise FootprintError(at, f"no process {i.process!r} in the model")
+                raise FootprintError(at, Msg("the model has no process {key}", key=i.process))
             if i.gas:
                 if i.category not in CATEGORIES:
-                    raise FootprintError(at, f"unknown emission category {i.category!r}")
+                    raise FootprintError(at, Msg("unknown origin of emission {category}",
+                                                 category=i.category))
                 if i.gas not in gwp.GASES:
                     _unknown_gas(at, i.gas)
         _allocation_share(p)
 
 
 def _unknown_gas(where: str, gas: str) -> None:
-    raise FootprintError(where, f"unknown greenhouse gas {gas!r}; one of {', '.join(gwp.GASES)}")
+    raise FootprintError(where, Msg("unknown greenhouse gas {gas}; one of {gases}", gas=gas,
+                                    gases=", ".join(gwp.GASES)))
 
 
 def _allocation_share(p: Process) -> float:
@@ -238,19 +302,22 @@ def _allocation_share(p: Process) -> float:
         if p.allocation == "system_expansion":
             for c in p.coproducts:
                 if not c.displaces:
-                    raise FootprintError(f"process {p.name}, co-product {c.name}",
-                                         "system expansion needs what the co-product displaces")
+                    raise FootprintError(
+                    Msg("process {name}, co-product {coproduct}", name=p.name,
+                        coproduct=c.name),
+                    Msg("system expansion needs what the co-product displaces"))
         return 1.0
     if p.allocation == "physical":
         main, others = p.output_mass_kg, [c.mass_kg for c in p.coproducts]
-        what = "mass"
+        needs = Msg("physical allocation needs the mass of the product and of every "
+                    "co-product")
     else:
         main = p.output_price * p.output_amount
         others = [c.price * c.amount for c in p.coproducts]
-        what = "price"
+        needs = Msg("economic allocation needs the price of the product and of every "
+                    "co-product")
     if main <= 0 or any(o < 0 for o in others):
-        raise FootprintError(f"process {p.name}", f"{p.allocation} allocation needs the "
-                             f"{what} of the product and of every co-product")
+        raise FootprintError(Msg("process {name}", name=p.name), needs)
     return main / (main + sum(others))
 
 
@@ -264,7 +331,8 @@ def model_order(root: str, models: Mapping[str, Model]) -> list[str]:
         if key in graph:
             continue
         if key not in models:
-            raise FootprintError(f"model {key}", "no such product model")
+            raise FootprintError(Msg("product model {key}", key=key),
+                                 Msg("no such product model"))
         used = {i.model for p in models[key].processes for i in p.inputs if i.model}
         graph[key] = used
         todo.extend(used)
@@ -272,7 +340,8 @@ def model_order(root: str, models: Mapping[str, Model]) -> list[str]:
         return list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         names = " → ".join(models[k].name for k in exc.args[1])
-        raise FootprintError("sub-assemblies", f"a product contains itself: {names}") from None
+        raise FootprintError("sub-assemblies", Msg("a product contains itself: {names}",
+                                                   names=names)) from None
 
 
 @dataclass
@@ -292,7 +361,15 @@ class _System:
     leaves: list[tuple[int, int, int, float, Contribution]] = field(default_factory=list)
     edges: list[tuple[int, int, float]] = field(default_factory=list)  # supplier, consumer, amount
     factors_used: dict[str, Factor] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    off_basis: dict[str, Factor] = field(default_factory=dict)  # key → factor on another basis
+    basis: str = "AR6"  # the root model's
+
+    def notices(self) -> list[Notice]:
+        by_basis: dict[str, list[Factor]] = {}
+        for f in self.off_basis.values():
+            by_basis.setdefault(f.basis, []).append(f)
+        return [Notice("basis", b, self.basis, tuple((f.label, f.name, f.name_zh) for f in fs))
+                for b, fs in sorted(by_basis.items())]
 
     def column(self, label: str) -> int:
         self.labels.append(label)
@@ -305,7 +382,7 @@ class _System:
 def _factor_column(sys: _System, key: str, factors: Mapping[str, Factor], basis: str,
                    where: str) -> tuple[int, Factor]:
     if key not in factors:
-        raise FootprintError(where, f"no emission factor {key!r} in the library")
+        raise FootprintError(where, Msg("no emission factor {key} in the library", key=key))
     f = factors[key]
     if key not in sys.factor_col:
         col = sys.column(f"factor {f.label}")
@@ -314,20 +391,20 @@ def _factor_column(sys: _System, key: str, factors: Mapping[str, Factor], basis:
         sys.tech.append((col, col, 1.0))
         for g in f.gases:
             if g.gas not in gwp.GASES:
-                _unknown_gas(f"factor {f.label}", g.gas)
+                _unknown_gas(Msg("emission factor {name}", name=f.shown()), g.gas)
             row = sys.flow(g.gas, g.category)
             sys.bio.append((row, col, g.amount))
             if f.uncertainty.varies and g.amount:
                 sys.uncertain.append(("b", row, col, f.uncertainty, f"factor {f.label}"))
         if f.basis and f.basis != basis and any(g.gas == "CO2e" for g in f.gases):
-            sys.warnings.append(f"factor {f.label} states CO2e on {f.basis}, the study {basis}")
+            sys.off_basis[key] = f
     return sys.factor_col[key], f
 
 
 def build(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
           ) -> tuple[_System, int]:
     order = model_order(root, models)
-    sys = _System()
+    sys = _System(basis=models[root].basis)
     for mkey in order:
         for p in models[mkey].processes:
             sys.index[(mkey, p.key)] = sys.column(f"{models[mkey].name} / {p.name}")
@@ -339,9 +416,9 @@ def build(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
             col = sys.index[(mkey, p.key)]
             share = _allocation_share(p)
             sys.tech.append((col, col, p.output_amount))
-            where = f"{m.name} / process {p.name}"
             for i in p.inputs:
-                at = f"{where}, input {i.name}"
+                at = Msg("{model} / process {name}, input {input}", model=m.name, name=p.name,
+                         input=i.name)
                 amount = i.amount * share
                 template = Contribution(process=p.name, stage=p.stage, input=i.name,
                                         kind="emission" if i.gas else i.kind,
@@ -356,7 +433,7 @@ def build(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
                         sys.leaves.append((col, -1, row, kg, template))
                     continue
                 if i.factor:
-                    supplier, f = _factor_column(sys, i.factor, factors, m.basis, at)
+                    supplier, f = _factor_column(sys, i.factor, factors, sys.basis, at)
                     qty = _convert(amount, i.unit, f.unit, at)
                 elif i.process:
                     supplier = sys.index[(mkey, i.process)]
@@ -373,8 +450,9 @@ def build(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
                 if mkey == root and not i.process:
                     sys.leaves.append((col, supplier, -1, qty, template))
             for c in p.coproducts if p.allocation == "system_expansion" else ():
-                at = f"{where}, co-product {c.name}"
-                supplier, f = _factor_column(sys, c.displaces or "", factors, m.basis, at)
+                at = Msg("{model} / process {name}, co-product {coproduct}", model=m.name,
+                         name=p.name, coproduct=c.name)
+                supplier, f = _factor_column(sys, c.displaces or "", factors, sys.basis, at)
                 qty = _convert(c.amount, c.unit, f.unit, at)
                 # The displaced product is not made elsewhere: a credit, a negative input.
                 sys.tech.append((supplier, col, qty))
@@ -403,7 +481,7 @@ def _lca(sys: _System, basis: str) -> LCA:
         raise FootprintError("processes", _singular_reason(sys, a)) from None
 
 
-def _singular_reason(sys: _System, a: sparse.csc_matrix) -> str:
+def _singular_reason(sys: _System, a: sparse.csc_matrix) -> Msg:
     """Names the loop (or the process) that leaves the system unsolvable."""
     off = sparse.coo_matrix(a)
     keep = off.row != off.col
@@ -414,9 +492,10 @@ def _singular_reason(sys: _System, a: sparse.csc_matrix) -> str:
     loops = [[sys.labels[i] for i in np.flatnonzero(labels == k)]
              for k in np.flatnonzero(sizes > 1)]
     if loops:
-        return ("the system cannot be solved: these processes supply one another and make "
-                "nothing net — " + "; ".join(" ⇄ ".join(loop) for loop in loops))
-    return "the system cannot be solved: a process makes nothing of its product"
+        return Msg("the system cannot be solved: these processes supply one another and "
+                   "make nothing net — {loops}",
+                   loops="; ".join(" ⇄ ".join(loop) for loop in loops))
+    return Msg("the system cannot be solved: a process makes nothing of its product")
 
 
 def _system(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
@@ -433,7 +512,7 @@ def _system(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor
 
 
 # Amounts and factors are finite, but their products can still pass a double's range.
-NOT_FINITE = "the amounts are too large: the footprint is not a finite number"
+NOT_FINITE = Msg("the amounts are too large: the footprint is not a finite number")
 
 
 def compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor]
@@ -460,8 +539,8 @@ def _compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Facto
     # Factors' supply may be negative (a displaced product's credit); processes' may not.
     made = result.supply[list(sys.index.values())]
     if np.any(made < -1e-9 * np.abs(made).max(initial=1.0)):
-        raise FootprintError("processes", "the system makes negative amounts of a product: "
-                             "a loop takes back more than it gives")
+        raise FootprintError("processes", Msg("the system makes negative amounts of a "
+                                              "product: a loop takes back more than it gives"))
     h = lca.intensities()
     flows = list(sys.flows)
     by_category = dict.fromkeys(CATEGORIES, 0.0)
@@ -490,7 +569,7 @@ def _compute(root: str, models: Mapping[str, Model], factors: Mapping[str, Facto
         by_process=by_process, contributions=contributions, links=links,
         primary_share=primary / total if total else 0.0,
         factors=sorted(f.label for f in sys.factors_used.values()),
-        warnings=sys.warnings)
+        notices=sys.notices())
 
 
 def simulate(root: str, models: Mapping[str, Model], factors: Mapping[str, Factor],

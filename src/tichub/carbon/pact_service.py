@@ -30,6 +30,7 @@ from tichub.carbon.schemas import FactorIn, ImportSummary
 from tichub.core import audit, errors
 from tichub.core.auth import ANONYMOUS, Principal, can, require, require_member
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.security import hash_password, new_secret, sha256_hex, verify_password
 from tichub.core.service import organisation_names
@@ -234,7 +235,7 @@ def share_study(db: Session, principal: Principal, study_id: str, shared: bool,
     require_member(principal, Role.editor, org=study.org_id, scope=SCOPE)
     if shared:
         if study.status is StudyStatus.withdrawn:
-            raise errors.invalid("shared", "a withdrawn study is not shared")
+            raise errors.invalid("shared", Msg("a withdrawn study is not shared"))
         try:  # v3 is what every footprint must be expressible in
             pact.footprint_v3(footprint_in(db, study, domain))
         except pact.PactError as exc:
@@ -279,7 +280,7 @@ def create_client(db: Session, principal: Principal, org_id: str, name: str
     require_member(principal, Role.admin, org=org_id, scope=SCOPE)
     name = name.strip()
     if not name:
-        raise errors.invalid("name", "say whose system this is")
+        raise errors.invalid("name", Msg("say whose system this is"))
     secret = new_secret()
     row = PactClient(org_id=org_id, name=name[:200], client_id="pact-" + secrets.token_hex(12),
                      secret_hash=hash_password(secret), created_by=principal.user_id)
@@ -302,7 +303,7 @@ def revoke_client(db: Session, principal: Principal, client_row_id: str) -> Pact
     row = db.get(PactClient, client_row_id) or db.scalar(
         select(PactClient).where(PactClient.client_id == client_row_id))
     if row is None or not can(principal, Role.viewer, org=row.org_id):
-        raise errors.not_found("PACT client")
+        raise errors.Problem(404, "Not found", detail=Msg("No such PACT client"))
     require_member(principal, Role.admin, org=row.org_id, scope=SCOPE)
     if not row.revoked:
         row.revoked = True
@@ -614,13 +615,14 @@ def factor_key(org_id: str, summary: pact.PactSummary) -> str:
 
 def _basis(summary: pact.PactSummary) -> str:
     if not summary.basis:
-        raise errors.invalid("pcf.ipccCharacterizationFactors", "missing: the GWP basis (AR5 "
-                             "or AR6) of the footprint's CO2e is needed")
+        raise errors.invalid("pcf.ipccCharacterizationFactors", Msg(
+            "missing: the GWP basis (AR5 or AR6) of the footprint's CO2e is needed"))
     for basis in ("AR6", "AR5"):
         if basis in summary.basis:
             return basis
-    raise errors.invalid("pcf.ipccCharacterizationFactors", "TICHub keeps CO2e on AR5 or AR6; "
-                         "the footprint states " + ", ".join(summary.basis))
+    raise errors.invalid("pcf.ipccCharacterizationFactors", Msg(
+        "the platform keeps CO2e on IPCC AR5 or AR6; the footprint states {basis}",
+        basis=", ".join(summary.basis)))
 
 
 def import_footprint(db: Session, principal: Principal, org_id: str, doc: Any

@@ -13,6 +13,8 @@ from tichub.carbon import pact_service as service
 from tichub.carbon.pact_api import MAX_UPLOAD, domain_of, import_bytes, pact_base
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, SignedIn
+from tichub.core.flash import flash
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.service import organisation_names
 from tichub.core.web import render
@@ -59,9 +61,11 @@ def create_client(request: Request, db: DB, principal: SignedIn,
 
 
 @router.post("/carbon/pact/clients/{client_id}/revoke", response_model=None)
-def revoke_client(client_id: str, db: DB, principal: SignedIn) -> Response:
+def revoke_client(client_id: str, request: Request, db: DB, principal: SignedIn) -> Response:
     row = service.revoke_client(db, principal, client_id)
-    return RedirectResponse(f"/carbon/pact?org_id={row.org_id}", status_code=303)
+    return flash(request, RedirectResponse(f"/carbon/pact?org_id={row.org_id}",
+                                           status_code=303),
+                 Msg("Access revoked: that system can no longer pull footprints"))
 
 
 @router.post("/carbon/pact/import", response_class=HTMLResponse,
@@ -72,7 +76,8 @@ async def import_footprint(
 ) -> HTMLResponse:
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise errors.invalid("file", f"is larger than {MAX_UPLOAD // 1024 // 1024} MiB")
+        raise errors.invalid("file", Msg("is larger than {size} MiB",
+                                         size=MAX_UPLOAD // 1024 // 1024))
     result = import_bytes(db, principal, org_id, data)
     return _page(request, db, principal, org_id, imported=result)
 
@@ -81,6 +86,7 @@ async def import_footprint(
 def share_study(study_id: str, request: Request, db: DB, principal: SignedIn,
                 shared: Annotated[str, Form()] = "1") -> Response:
     """The study page's share switch: ``shared`` = 1 shares, 0 stops sharing."""
-    service.share_study(db, principal, study_id, shared not in ("0", "false", "off", ""),
-                        domain_of(request))
-    return RedirectResponse(f"/carbon/studies/{study_id}", status_code=303)
+    share = shared not in ("0", "false", "off", "")
+    service.share_study(db, principal, study_id, share, domain_of(request))
+    return flash(request, RedirectResponse(f"/carbon/studies/{study_id}", status_code=303),
+                 Msg("Shared over PACT") if share else Msg("No longer shared over PACT"))

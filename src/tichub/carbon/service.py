@@ -19,6 +19,7 @@ from tichub.core import audit, errors, tables, units
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.errors import FieldError
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 
 SCOPE = "carbon:write"
@@ -74,7 +75,8 @@ def _factor_rows(rows: list[tables.Row]) -> tuple[list[tuple[int, FactorIn]], li
                             "amount": r.get("amount", "")} for _, r in members])
         for m, r in members[1:]:
             if r.get("unit") and r["unit"] != first.get("unit"):
-                faults.append(FieldError("unit", f"differs from row {n} of factor {key}", m))
+                faults.append(FieldError("unit", Msg("differs from row {row} of factor {key}",
+                                                     row=n, key=key), m))
         try:
             factor = FactorIn.model_validate(data)
             units.check(factor.unit)
@@ -82,7 +84,7 @@ def _factor_rows(rows: list[tables.Row]) -> tuple[list[tuple[int, FactorIn]], li
             faults += errors.field_errors(exc.errors(), n)
             continue
         except units.UnitError as exc:
-            faults.append(FieldError("unit", str(exc), n))
+            faults.append(FieldError("unit", _unknown_unit(factor.unit, exc), n))
             continue
         out.append((n, factor))
     return out, faults
@@ -97,7 +99,8 @@ def _same(row: EmissionFactor, f: FactorIn) -> bool:
 def _owner_check(principal: Principal, org_id: str | None) -> None:
     if org_id is None:
         if not principal.is_operator:
-            raise errors.forbidden("only the platform's operator changes the public library")
+            raise errors.forbidden(Msg("only the platform's operator changes the public "
+                                       "library"))
         require(principal, Role.admin, org=None, scope=SCOPE)
     else:
         require_member(principal, Role.editor, org=org_id, scope=SCOPE)
@@ -110,7 +113,7 @@ def save_factors(db: Session, principal: Principal, factors: Sequence[tuple[int 
     _owner_check(principal, org_id)
     keys = [f.key for _, f in factors]
     if len(set(keys)) != len(keys):
-        raise errors.invalid("key", "appears twice")
+        raise errors.invalid("key", Msg("a factor's key appears twice"))
     current = {r.key: r for r in db.scalars(select(EmissionFactor).where(
         EmissionFactor.key.in_(keys), EmissionFactor.current.is_(True)))}
     faults = []
@@ -118,7 +121,8 @@ def save_factors(db: Session, principal: Principal, factors: Sequence[tuple[int 
     for row_no, f in factors:
         old = current.get(f.key)
         if old is not None and old.org_id != org_id:
-            faults.append(FieldError("key", f"{f.key} belongs to another library", row_no))
+            faults.append(FieldError("key", Msg("{key} belongs to another library",
+                                                key=f.key), row_no))
             continue
         if old is not None and _same(old, f):
             unchanged += 1
@@ -129,7 +133,8 @@ def save_factors(db: Session, principal: Principal, factors: Sequence[tuple[int 
                 EmissionFactor.id == old.id, EmissionFactor.current.is_(True)).values(
                 current=False))
             if getattr(claimed, "rowcount", 0) != 1:
-                raise errors.conflict("key", f"{f.key} changed meanwhile; import again")
+                raise errors.conflict("key", Msg("{key} changed meanwhile; import again",
+                                                 key=f.key))
             versions += 1
         else:
             added += 1
@@ -138,8 +143,8 @@ def save_factors(db: Session, principal: Principal, factors: Sequence[tuple[int 
                               org_id=org_id, created_by=principal.user_id))
     if faults:
         db.rollback()
-        raise errors.Problem(422, "Factors refused", detail=f"{len(faults)} error(s); nothing "
-                             "was stored", errors=faults)
+        raise errors.Problem(422, "Factors refused", detail=Msg(
+            "{count} error(s); nothing was stored", count=len(faults)), errors=faults)
     audit.record(db, action="carbon.factors.imported", object_type="carbon_factors",
                  object_id=org_id or "public", actor_user_id=principal.user_id, org_id=org_id,
                  data={"added": added, "new_versions": versions, "unchanged": unchanged})
@@ -153,8 +158,9 @@ def import_factors(db: Session, principal: Principal, filename: str, data: bytes
     rows, faults = tables.read_table(filename, data, FACTOR_COLUMNS, FACTOR_REQUIRED)
     factors, more = _factor_rows(rows)
     if faults or more:
-        raise errors.Problem(422, "Factors refused", detail=f"{len(faults + more)} error(s); "
-                             "nothing was stored", errors=faults + more)
+        raise errors.Problem(422, "Factors refused", detail=Msg(
+            "{count} error(s); nothing was stored", count=len(faults + more)),
+            errors=faults + more)
     return save_factors(db, principal, [(n, f) for n, f in factors], org_id)
 
 
@@ -181,14 +187,14 @@ def factor_versions(db: Session, principal: Principal, key: str) -> list[Emissio
     rows = list(db.scalars(select(EmissionFactor).where(
         EmissionFactor.key == key, _visible(principal)).order_by(EmissionFactor.version.desc())))
     if not rows:
-        raise errors.not_found("emission factor")
+        raise not_found(Msg("No such emission factor"))
     return rows
 
 
 def core_factor(row: EmissionFactor) -> fp.Factor:
     return fp.Factor(
         key=row.key, version=row.version, unit=row.unit, basis=row.basis,
-        name=row.name_en or row.name_zh,
+        name=row.name_en or row.name_zh, name_zh=row.name_zh,
         gases=tuple(fp.GasAmount(g["gas"], g["category"], float(g["amount"]))
                     for g in row.gases),
         uncertainty=_uncertainty(row.uncertainty))
@@ -213,17 +219,29 @@ def factors_for(db: Session, org_id: str, keys: Iterable[str]) -> dict[str, fp.F
 
 # --- product models --------------------------------------------------------------------------
 
+def not_found(message: Msg) -> errors.Problem:
+    """404 whose detail pages translate (errors.not_found builds its sentence in English)."""
+    return errors.Problem(404, "Not found", detail=message)
+
+
+def _unknown_unit(unit: str, exc: units.UnitError) -> Msg:
+    """core.units explains to developers; people need the unit and examples."""
+    return Msg("{unit} is not a unit the platform knows (for example: piece, kg, t, kWh, "
+               "t*km)", unit=unit)
+
+
 def _check_model(db: Session, data: ModelIn) -> None:
     """What a model's own fields can tell: units, references, stages, allocation."""
     for i, p in enumerate(data.processes):
         try:
             units.check(p.output_unit)
         except units.UnitError as exc:
-            raise errors.invalid(f"processes.{i}.output_unit", str(exc)) from None
+            raise errors.invalid(f"processes.{i}.output_unit",
+                                 _unknown_unit(p.output_unit, exc)) from None
     try:
         units.check(data.declared_unit)
     except units.UnitError as exc:
-        raise errors.invalid("declared_unit", str(exc)) from None
+        raise errors.invalid("declared_unit", _unknown_unit(data.declared_unit, exc)) from None
     for i, p in enumerate(data.processes):
         for j, inp in enumerate(p.inputs):
             if inp.model is None:
@@ -231,12 +249,21 @@ def _check_model(db: Session, data: ModelIn) -> None:
             sub = db.get(ProductModel, inp.model)
             if sub is None or sub.org_id != data.org_id:
                 raise errors.invalid(f"processes.{i}.inputs.{j}.model",
-                                     "no such product model of the organisation")
+                                     Msg("no such product model of the organisation"))
     if data.processes:
         try:
             fp.check_model(_core_model("new", data.model_dump(), data.processes))
         except fp.FootprintError as exc:
-            raise errors.invalid(exc.where, exc.message) from None
+            raise _refused(exc) from None
+
+
+def _refused(exc: fp.FootprintError) -> errors.Problem:
+    """A model the footprint refuses. ``where`` is a field's name or a place in the model
+    (a process, an input): a place is no form's field, so the message names it too."""
+    if isinstance(exc.where, Msg):
+        return errors.invalid(exc.where, Msg("{where}: {message}", where=exc.where,
+                                             message=exc.message))
+    return errors.invalid(exc.where, exc.message)
 
 
 def _core_model(key: str, data: dict[str, Any], processes: Sequence[ProcessIn | dict[str, Any]]
@@ -276,7 +303,7 @@ def update_model(db: Session, principal: Principal, model_id: str, data: ModelIn
     row = get_model(db, principal, model_id)
     require_member(principal, Role.editor, org=row.org_id, scope=SCOPE)
     if data.org_id != row.org_id:
-        raise errors.invalid("org_id", "a model stays with its organisation")
+        raise errors.invalid("org_id", Msg("a model stays with its organisation"))
     _check_model(db, data)
     for k, v in data.model_dump().items():
         setattr(row, k, v)
@@ -288,7 +315,7 @@ def update_model(db: Session, principal: Principal, model_id: str, data: ModelIn
 def get_model(db: Session, principal: Principal, model_id: str) -> ProductModel:
     row = db.get(ProductModel, model_id)
     if row is None or not can(principal, Role.viewer, org=row.org_id):
-        raise errors.not_found("product model")
+        raise not_found(Msg("No such product model"))
     return row
 
 
@@ -310,8 +337,9 @@ def _reached(db: Session, root: ProductModel) -> dict[str, ProductModel]:
                 if sub_id and sub_id not in found:
                     sub = db.get(ProductModel, sub_id)
                     if sub is None or sub.org_id != root.org_id:
-                        raise errors.invalid("model", f"{m.name} uses a product model that is "
-                                             "not the organisation's")
+                        raise errors.invalid("model", Msg(
+                            "{name} uses a product model that is not the organisation's",
+                            name=m.name))
                     found[sub_id] = sub
                     todo.append(sub)
     return found
@@ -348,7 +376,7 @@ def compute_study(db: Session, principal: Principal, model_id: str, data: Comput
         run = fp.simulate(root.id, models, factors, data.iterations, data.seed) \
             if data.iterations else None
     except fp.FootprintError as exc:
-        raise errors.invalid(exc.where, exc.message) from None
+        raise _refused(exc) from None
     study = Study(
         org_id=root.org_id, model_id=root.id, title=data.title or root.name,
         models=snapshots, factors=result.factors, total=result.total,
@@ -358,7 +386,12 @@ def compute_study(db: Session, principal: Principal, model_id: str, data: Comput
             "basis": root.basis, "boundary": root.boundary,
             "by_stage": result.by_stage, "by_category": result.by_category,
             "by_gas": result.by_gas, "by_process": result.by_process,
-            "primary_share": result.primary_share, "warnings": result.warnings,
+            "primary_share": result.primary_share,
+            # English for API clients; the notices' data lets pages say it in their language.
+            "warnings": [str(w) for w in result.warnings],
+            "notices": [n.as_json() for n in result.notices],
+            "factor_names": {f.label: {"en": f.shown("en"), "zh": f.shown("zh")}
+                             for f in factors.values() if f.label in result.factors},
             "contributions": [c.__dict__ for c in result.contributions],
             "links": [link.__dict__ for link in result.links],
         },
@@ -380,7 +413,7 @@ def get_study(db: Session, principal: Principal, study_id: str) -> Study:
     if row is None or not (can(principal, Role.viewer, org=row.org_id) or (
             row.cb_org_id and row.status is not StudyStatus.draft
             and can(principal, Role.viewer, org=row.cb_org_id))):
-        raise errors.not_found("footprint study")
+        raise not_found(Msg("No such footprint study"))
     return row
 
 

@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tichub.carbon import cbam_service, pact_service, service
 from tichub.carbon import certification_service as certification
-from tichub.carbon import pact_service, service
+from tichub.carbon.cbam_schemas import InstallationIn
 from tichub.carbon.schemas import (
     CHECKS,
     CheckIn,
@@ -72,67 +73,90 @@ COMPANY_FACTORS = [
 
 def _stator(org_id: str) -> dict[str, Any]:
     return {
-        "org_id": org_id, "name": "定子组件 Stator (YE3-132M)", "product": "Stator YE3-132M",
+        "org_id": org_id, "name": "YE3-132M 定子组件", "product": "YE3-132M 定子",
         "category": "motor", "declared_unit": "piece", "mass_kg": 24.0,
         "boundary": "cradle_to_gate", "standard": "GB/T 24067-2024",
-        "cut_off": "Inputs under 1 % of mass and of emissions left out (varnish, labels).",
+        "cut_off": "质量和排放均低于 1 % 的输入（绝缘漆、标签）未计入。",
         "processes": [{
-            "key": "stator", "name": "Lamination stamping and winding", "stage": "production",
+            "key": "stator", "name": "冲片与绕线", "stage": "production",
             "output_amount": 1, "output_unit": "piece", "inputs": [
-                {"name": "electrical steel", "amount": 19.5, "unit": "kg", "kind": "material",
+                {"name": "电工钢片", "amount": 19.5, "unit": "kg", "kind": "material",
                  "factor": "demo.steel.hot_rolled.cbam_default_cn"},
-                {"name": "copper winding wire", "amount": 5.2, "unit": "kg",
+                {"name": "漆包铜线", "amount": 5.2, "unit": "kg",
                  "kind": "material", "factor": "demo.copper_wire.supplier"},
-                {"name": "stamping and winding power", "amount": 14, "unit": "kWh",
+                {"name": "冲片与绕线用电", "amount": 14, "unit": "kWh",
                  "kind": "energy", "factor": "cn.electricity.2023.east_grid", "primary": True,
                  "uncertainty": {"kind": "lognormal", "gsd": 1.05}}]}]}
 
 
 def _motor(org_id: str, stator_id: str) -> dict[str, Any]:
     return {
-        "org_id": org_id, "name": "YE3-132M-4 三相异步电动机 (7.5 kW)",
-        "product": "YE3-132M-4 motor, 7.5 kW, IE3", "category": "motor", "cn_code": "850152",
+        "org_id": org_id, "name": "YE3-132M-4 三相异步电动机（7.5 kW）",
+        "product": "YE3-132M-4 电动机，7.5 kW，IE3", "category": "motor", "cn_code": "850152",
         "declared_unit": "piece", "mass_kg": 68.0, "boundary": "cradle_to_gate",
         "standard": "GB/T 24067-2024", "geography": "CN",
         "period_start": "2025-01-01", "period_end": "2025-12-31",
-        "functional_unit": "one 7.5 kW IE3 three-phase induction motor at the factory gate",
-        "cut_off": "Inputs under 1 % of mass and of emissions left out (varnish, labels).",
+        "functional_unit": "出厂时的一台 7.5 kW IE3 三相异步电动机",
+        "cut_off": "质量和排放均低于 1 % 的输入（绝缘漆、标签）未计入。",
         "reference": "assembly",
         "processes": [
-            {"key": "housing", "name": "Housing and end shields", "stage": "raw_materials",
+            {"key": "housing", "name": "机座与端盖", "stage": "raw_materials",
              "output_amount": 1, "output_unit": "piece", "inputs": [
-                 {"name": "housing steel", "amount": 28, "unit": "kg", "kind": "material",
+                 {"name": "机座用钢", "amount": 28, "unit": "kg", "kind": "material",
                   "factor": "demo.steel.hot_rolled.cbam_default_cn"},
-                 {"name": "rotor cage aluminium", "amount": 3.6, "unit": "kg",
+                 {"name": "转子铸铝", "amount": 3.6, "unit": "kg",
                   "kind": "material", "factor": "demo.aluminium.unwrought.cbam_default_cn"}]},
-            {"key": "assembly", "name": "Machining, assembly and test", "stage": "production",
+            {"key": "assembly", "name": "机加工、装配与试验", "stage": "production",
              "output_amount": 1, "output_unit": "piece", "inputs": [
-                 {"name": "stator", "amount": 1, "unit": "piece", "kind": "material",
+                 {"name": "定子组件", "amount": 1, "unit": "piece", "kind": "material",
                   "model": stator_id},
-                 {"name": "housing", "amount": 1, "unit": "piece", "kind": "material",
+                 {"name": "机座与端盖", "amount": 1, "unit": "piece", "kind": "material",
                   "process": "housing"},
-                 {"name": "machining, assembly and test power", "amount": 22, "unit": "kWh",
+                 {"name": "机加工、装配与试验用电", "amount": 22, "unit": "kWh",
                   "kind": "energy", "factor": "cn.electricity.2023.east_grid", "primary": True,
                   "uncertainty": {"kind": "lognormal", "gsd": 1.05}},
-                 {"name": "forklift diesel", "amount": 0.4, "unit": "kg", "kind": "energy",
+                 {"name": "叉车柴油", "amount": 0.4, "unit": "kg", "kind": "energy",
                   "factor": "ipcc2006.combustion.gas_diesel_oil.per_kg", "primary": True},
-                 {"name": "inbound steel haulage", "amount": 25.0, "unit": "t*km",
+                 {"name": "钢材进厂运输", "amount": 25.0, "unit": "t*km",
                   "kind": "transport", "factor": "uk.desnz.2025.freight.hgv_diesel.tkm"}]}]}
 
 
 def _plate(org_id: str) -> dict[str, Any]:
     return {
-        "org_id": org_id, "name": "热轧钢板 Q235B（外购加工）", "product": "Q235B plate, 10 mm",
+        "org_id": org_id, "name": "Q235B 热轧钢板（外购钢卷加工）",
+        "product": "Q235B 热轧钢板，10 mm",
         "category": "steel", "cn_code": "7208", "declared_amount": 1, "declared_unit": "t",
         "mass_kg": 1000.0, "standard": "ISO 14067:2018", "reference": "cutting",
         "period_start": "2025-01-01", "period_end": "2025-12-31",
-        "processes": [{"key": "cutting", "name": "Cutting and levelling", "stage": "production",
+        "processes": [{"key": "cutting", "name": "开卷、矫平与剪切", "stage": "production",
                        "output_amount": 1, "output_unit": "t", "inputs": [
-                           {"name": "coil", "amount": 1.02, "unit": "t", "kind": "material",
+                           {"name": "热轧钢卷", "amount": 1.02, "unit": "t", "kind": "material",
                             "factor": "demo.steel.hot_rolled.cbam_default_cn"},
-                           {"name": "line power", "amount": 35, "unit": "kWh",
+                           {"name": "生产线用电", "amount": 35, "unit": "kWh",
                             "kind": "energy", "factor": "cn.electricity.2023.east_grid",
                             "primary": True}]}]}
+
+
+def cbam_installation(org_id: str, year: int) -> dict[str, Any]:
+    """The plate line as a CBAM installation, for its exports of steel plate to the EU: last
+    year's reporting period, its natural gas, its electricity, and the purchased coil with
+    the mill's declared values (made up for the demo: the form comes filled in)."""
+    return {
+        "org_id": org_id, "name": "示范电机公司钢板加工线", "name_en":
+            "Demo Motor Co. steel plate line", "country": "CN", "city": "上海",
+        "unlocode": "CNSHA", "economic_activity": "钢板开卷、矫平与剪切",
+        "period_start": f"{year}-01-01", "period_end": f"{year}-12-31",
+        # 150 t of natural gas × 48 GJ/t × 56.1 t CO2/TJ (IPCC 2006 defaults) = 403.9 t CO2
+        "streams": [{"name": "天然气（矫平加热）", "method": "combustion", "activity": 150,
+                     "ncv": 48, "ef": 56.1}],
+        "precursors": [{"key": "PP1", "name": "热轧钢卷（外购，钢厂声明值）", "cn": "7208 38 00",
+                        "country": "CN", "see_direct": 2.05, "electricity_mwh_per_t": 0.12,
+                        "electricity_ef": 0.5306}],
+        "processes": [{"key": "P1", "name": "Q235B 热轧钢板", "cn": "7208 51 20",
+                       "route": "", "activity_level": 20_000, "electricity_mwh": 700,
+                       "electricity_ef": 0.5306,
+                       "electricity_ef_source": "全国电网平均排放因子 2023（生态环境部）",
+                       "uses": [{"source": "PP1", "mass": 20_400}]}]}
 
 
 def seed_carbon(db: Session, log: Any) -> int:
@@ -150,7 +174,9 @@ def seed_carbon(db: Session, log: Any) -> int:
     study = service.compute_study(db, firm, motor.id, ComputeIn(
         title="YE3-132M-4 电动机碳足迹 2026", iterations=2000, seed=7))
     queued = service.compute_study(db, firm, plate.id, ComputeIn(
-        title="Q235B 钢板碳足迹", iterations=1000, seed=7))
+        title="Q235B 热轧钢板碳足迹", iterations=1000, seed=7))
+    cbam_service.create_installation(db, firm, InstallationIn.model_validate(
+        cbam_installation(org_id, utcnow().year - 1)))
     if cb is None:
         return 2
     reviewer, cb_org = cb

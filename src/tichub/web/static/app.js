@@ -30,13 +30,17 @@
     };
   }
   // A footprint's stages, each stacked on the running sum: {labels, base, values, signed}.
+  // On a phone the stage names wrap under their bars instead of slanting past the edge.
   function waterfall(spec) {
+    var narrow = window.innerWidth < 600;
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
                  formatter: function (p) { var i = p[0].dataIndex;
                    return p[0].name + ": " + spec.signed[i].toPrecision(4) + " kg CO2e"; } },
-      grid: { left: 56, right: 10, top: 20, bottom: 60 },
-      xAxis: { type: "category", data: spec.labels, axisLabel: { rotate: 20 } },
+      grid: { left: 56, right: 10, top: 28, bottom: narrow ? 48 : 60 },
+      xAxis: { type: "category", data: spec.labels,
+               axisLabel: narrow ? { interval: 0, width: 52, overflow: "break", fontSize: 10 }
+                                 : { interval: 0, rotate: 20 } },
       yAxis: { type: "value", name: "kg CO2e" },
       series: [
         { type: "bar", stack: "w", silent: true, data: spec.base,
@@ -48,14 +52,24 @@
       ]
     };
   }
-  // CO2e flowing from suppliers to consumers: {nodes, links}.
+  // CO2e flowing from suppliers to consumers: {nodes, links}. Labels sit right of their
+  // node, inside a margin kept free for the last column (so none is clipped), on one line
+  // cut to that width (the tooltip gives the whole name); nodes spaced wider than a line,
+  // so that labels of neighbours do not overlap.
   function sankey(spec) {
+    var narrow = window.innerWidth < 600;
+    var room = narrow ? 96 : 170;
     return {
       tooltip: { trigger: "item", valueFormatter: function (v) {
         return v.toPrecision(4) + " kg CO2e"; } },
-      series: [{ type: "sankey", data: spec.nodes, links: spec.links, nodeGap: 10,
-                 emphasis: { focus: "adjacency" }, lineStyle: { color: "gradient", curveness: 0.5 },
-                 label: { fontSize: 11 } }]
+      series: [{ type: "sankey", data: spec.nodes, links: spec.links,
+                 left: 4, right: room, top: 8, bottom: 8,
+                 nodeWidth: narrow ? 10 : 14, nodeGap: narrow ? 18 : 14,
+                 layoutIterations: 64, draggable: false,
+                 emphasis: { focus: "adjacency" },
+                 lineStyle: { color: "gradient", curveness: 0.5, opacity: 0.35 },
+                 label: { position: "right", fontSize: narrow ? 10 : 11, width: room - 8,
+                          overflow: "truncate", lineHeight: 13 } }]
     };
   }
   // Monte Carlo outcomes: {labels (bin centres), values (counts), unit}.
@@ -71,14 +85,18 @@
     };
   }
   // CBAM: actual against default values, two series per good:
-  // {labels, actual, default, actual_name, default_name}.
+  // {labels, actual, default, actual_name, default_name}. Goods' names wrap under their bars.
   function cbam(spec) {
+    var narrow = window.innerWidth < 600;
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 48, right: 10, top: 36, bottom: 64 },
+      grid: { left: 48, right: 10, top: narrow ? 52 : 36, bottom: 64 },
       xAxis: { type: "category", data: spec.labels,
-               axisLabel: { interval: 0, rotate: spec.labels.length > 3 ? 20 : 0 } },
+               axisLabel: narrow || spec.labels.length > 3
+                 ? { interval: 0, width: Math.max(60, 280 / spec.labels.length),
+                     overflow: "break", fontSize: 10 }
+                 : { interval: 0 } },
       yAxis: { type: "value", name: "t CO2e/t" },
       series: [
         { name: spec.actual_name, type: "bar", data: spec.actual, itemStyle: { color: "#2563eb" } },
