@@ -121,6 +121,18 @@
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
+  // A phone turned sideways, a window resized: charts follow their box's new width.
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      if (!window.echarts) return;
+      document.querySelectorAll("[data-chart]").forEach(function (el) {
+        var chart = echarts.getInstanceByDom(el);
+        if (chart) chart.resize();
+      });
+    }, 150);
+  });
 })();
 
 // What the templates would otherwise say in inline handlers, which the CSP refuses.
