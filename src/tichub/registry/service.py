@@ -14,6 +14,7 @@ from tichub.core.auth import Principal, can, require
 from tichub.core.db import PATIENT, Base, table, write_wait
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.pagination import PageParams
 from tichub.registry import credit_code, search, search_index, standards
@@ -589,8 +590,9 @@ def signatory_faults(
     for i, raw in enumerate(names):
         name = " ".join(raw.split())
         if not any(r.name == name and r.authorised_on(on) for r in rows):
-            faults.append(FieldError(f"signatories.{i}", f"{name} was not an authorised "
-                                     f"signatory of the issuer on {on.isoformat()}"))
+            faults.append(FieldError(f"signatories.{i}", Msg(
+                "{name} was not an authorised signatory of the issuer on {date}",
+                name=name, date=on.isoformat())))
     return faults
 
 def accreditation_faults(
@@ -606,10 +608,10 @@ def accreditation_faults(
              and (q.issued_on is None or q.issued_on <= on)]
     label = kind.value.upper()
     if not valid:
-        held = ", ".join(f"{qualification_label(q)} ({q.effective_status(on).value})"
-                         for q in quals) or "none"
-        return [FieldError("marks", f"the issuer held no valid {label} qualification on "
-                                    f"{on.isoformat()} (held: {held})")]
+        held = ", ".join(qualification_label(q) for q in quals)
+        return [FieldError("marks", Msg(
+            "the issuer held no valid {kind} qualification on {date} (held: {held})",
+            kind=label, date=on.isoformat(), held=held or "–"))]
     faults = []
     for i, raw in enumerate(standards):
         parsed, err = check_standard(raw)
@@ -622,6 +624,7 @@ def accreditation_faults(
         if parsed.year is not None:
             q = q.where(ScopeLine.std_year == parsed.year)
         if db.scalar(q.limit(1)) is None:
-            faults.append(FieldError(f"standards.{i}", f"{parsed.display} is outside the "
-                                                       f"issuer's {label} scope"))
+            faults.append(FieldError(f"standards.{i}", Msg(
+                "{standard} is outside the issuer's {kind} scope", standard=parsed.display,
+                kind=label)))
     return faults

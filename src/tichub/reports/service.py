@@ -24,6 +24,7 @@ from tichub.core.config import Settings
 from tichub.core.db import Base, table
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, today, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
@@ -66,6 +67,10 @@ from tichub.reports.schemas import (
 )
 
 STATE_ID = 1
+# The dates a record carries, as a refusal names them to people.
+DATE_LABELS = {"sample_received_on": Msg("the sample's receipt"),
+               "tested_from": Msg("the start of testing"),
+               "tested_to": Msg("the end of testing"), "issued_on": Msg("the issue date")}
 NOT_SIGNED_BY_ISSUER = "not_signed_by_issuer"
 BATCH = 5_000  # entries per integration transaction
 MARK_KINDS = {"CMA": QualificationKind.cma, "CNAS": QualificationKind.cnas,
@@ -125,12 +130,14 @@ def _date_faults(data: RecordIn, row: int | None) -> list[FieldError]:
     known = [(name, d) for name, d in chain if d is not None]
     for (a, da), (b, db_) in pairwise(known):
         if db_ < da:
-            faults.append(FieldError(b, f"is before {a} ({da.isoformat()})", row))
+            faults.append(FieldError(b, Msg("is before {field} ({date})", field=DATE_LABELS[a],
+                                            date=da.isoformat()), row))
     for name, d in known:
         if d > today():
-            faults.append(FieldError(name, "is in the future", row))
+            faults.append(FieldError(name, Msg("is in the future"), row))
     if data.valid_until and data.issued_on and data.valid_until < data.issued_on:
-        faults.append(FieldError("valid_until", "is before issued_on", row))
+        faults.append(FieldError("valid_until", Msg("is before {field}",
+                                                    field=DATE_LABELS["issued_on"]), row))
     return faults
 
 
@@ -213,7 +220,8 @@ def _prepare(
         standards = tuple(data.standards)
         for mark in sorted(set(data.marks)):
             kind = MARK_KINDS[mark]
-            faults += [FieldError(f.field, f"{mark}: {f.message}", row) for f in batch.checked(
+            faults += [FieldError(f.field, Msg("{mark}: {message}", mark=mark,
+                                               message=f.message), row) for f in batch.checked(
                 ("marks", inst.id, kind, standards, on),
                 lambda kind=kind: registry.accreditation_faults(  # type: ignore[misc]
                     db, inst.id, kind, standards, on))]
@@ -224,12 +232,14 @@ def _prepare(
     else:
         refers_to = batch.issued.get((inst.id, data.number))
         if refers_to is None:
-            faults.append(FieldError("number", f"no document {data.number} issued by this "
-                                               "institution is registered", row))
+            faults.append(FieldError("number", Msg(
+                "no document {number} issued by this institution is registered",
+                number=data.number), row))
         if data.event is RecordEvent.amended and data.replacement and \
                 (inst.id, data.replacement) not in batch.issued:
-            faults.append(FieldError("replacement", f"register {data.replacement} as issued "
-                                                    "before the amendment that names it", row))
+            faults.append(FieldError("replacement", Msg(
+                "register {number} as issued before the amendment that names it",
+                number=data.replacement), row))
     if faults:
         raise errors.Problem(422, "Record refused", detail="; ".join(
             f"{f.field}: {f.message}" for f in faults), errors=faults)
@@ -1018,4 +1028,46 @@ def issued_record(db: Session, institution_id: str, number: str) -> ReportRecord
     if latest in (RecordEvent.withdrawn, RecordEvent.revoked, RecordEvent.amended,
                   RecordEvent.suspended):
         return None
+    return record
+
+
+# --- a lab's own documents (its pages) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class OwnDocument:
+    """A document an organisation issued, with its status now (the latest event about it)."""
+
+    record: ReportRecord
+    status: str  # as STATUS_AFTER names it: valid, amended, withdrawn, …
+    replacement: str | None
+
+
+def own_documents(db: Session, principal: Principal, limit: int = 200) -> list[OwnDocument]:
+    """The documents the principal's organisations issued (as editors), newest first; a
+    document's later events (amended, withdrawn, …) give its status."""
+    orgs = principal.orgs_with(Role.editor)
+    if not orgs:
+        return []
+    issued = list(db.scalars(select(ReportRecord).where(
+        ReportRecord.org_id.in_(orgs), ReportRecord.event == RecordEvent.issued)
+        .order_by(ReportRecord.registered_at.desc(), ReportRecord.id.desc()).limit(limit)))
+    latest: dict[str, ReportRecord] = {}
+    if issued:
+        for event in db.scalars(select(ReportRecord).where(
+                ReportRecord.refers_to_id.in_([r.id for r in issued]))
+                .order_by(ReportRecord.registered_at, ReportRecord.id)):
+            latest[event.refers_to_id or ""] = event
+    out = []
+    for record in issued:
+        last = latest.get(record.id)
+        status = STATUS_AFTER[last.event] if last is not None else "valid"
+        out.append(OwnDocument(record, status, last.public.get("replacement")
+                               if last is not None and status == "amended" else None))
+    return out
+
+
+def own_record(db: Session, principal: Principal, record_id: str) -> ReportRecord:
+    """A record of the principal's organisation, for its editors' pages."""
+    record = get_record(db, record_id)
+    require(principal, Role.editor, org=record.org_id, scope="reports:write")
     return record

@@ -17,11 +17,13 @@ from starlette.datastructures import FormData, UploadFile
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public
 from tichub.core.web import render
-from tichub.reports import numbers, qr, service
+from tichub.reports import issuing, numbers, qr, service
 from tichub.reports.models import RecordEvent
 from tichub.reports.schemas import RecordOut, Verdict
 
 router = APIRouter(include_in_schema=False)
+# The lab's own pages (register, amend, withdraw) are served with the public ones.
+router.include_router(issuing.router)
 
 MAX_PDF = 50 * 1024 * 1024
 CHUNK = 1024 * 1024
