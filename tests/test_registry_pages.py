@@ -58,6 +58,27 @@ def test_the_institution_page_has_contact_details_and_a_quote_button(client, db)
     assert "<dd>lab</dd>" not in mine
 
 
+def test_the_institution_page_shows_its_phone_e_mail_and_website(client, db) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from pydantic import ValidationError
+
+    from tichub.registry import service as registry
+    from tichub.registry.schemas import InstitutionPatch
+
+    acc = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, acc, name="甲检测", serial=1)
+    registry.update_institution(db, acc.principal(db), inst, InstitutionPatch(
+        phone="021 5555 0101", email="service@jia.example.cn", website="https://jia.example.cn"))
+    page = client.get(f"/institutions/{inst}").text
+    assert '<a href="tel:02155550101">021 5555 0101</a>' in page and "电话" in page
+    assert 'href="mailto:service@jia.example.cn"' in page
+    assert 'href="https://jia.example.cn"' in page and "网站" in page
+    api = client.get(f"/api/registry/institutions/{inst}").json()
+    assert api["phone"] == "021 5555 0101" and api["website"] == "https://jia.example.cn"
+    with pytest.raises(ValidationError):  # never a javascript: link on the page
+        InstitutionPatch(website="javascript:alert(1)")
+
+
 def test_the_home_page_shows_each_section_with_a_live_figure(client, db) -> None:  # type: ignore[no-untyped-def]
     acc = make_account(db, "lab@example.com")
     make_institution(db, acc, name="甲检测", serial=1)

@@ -166,3 +166,18 @@ def test_another_labs_record_is_not_shown(client, db, lab) -> None:  # type: ign
     sign_in(client, "other@lab.cn")
     assert client.get(f"/reports/records/{record.id}", headers=PAGE).status_code == 403
     assert "R-PAGE-0020" not in client.get("/reports/mine", headers=PAGE).text
+
+
+def test_a_withdrawal_sent_twice_is_registered_once(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    _register(client, lab, "R-PAGE-0030")
+    record = db.scalar(select(ReportRecord).where(ReportRecord.number == "R-PAGE-0030"))
+    assert record is not None
+    key = re.search(r'name="key" value="([^"]+)"', client.get("/reports/mine").text)
+    assert key is not None
+    for _ in range(2):
+        r = client.post(f"/reports/records/{record.id}/withdraw", headers=FORM, data={
+            "csrf_token": lab["token"], "reason": "重复", "key": key.group(1)})
+        assert r.status_code == 200, r.text
+    count = db.scalar(select(func.count()).select_from(ReportRecord)
+                      .where(ReportRecord.refers_to_id == record.id))
+    assert count == 1

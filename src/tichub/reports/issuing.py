@@ -221,7 +221,7 @@ def _store(db: Session, principal: Principal, record_id: str, pdf: bytes | None)
 def my_reports(request: Request, db: DB, principal: Editor) -> HTMLResponse:
     """The documents the editor's organisations issued, with amend and withdraw."""
     return render(request, "reports/mine.html", principal,
-                  documents=service.own_documents(db, principal))
+                  documents=service.own_documents(db, principal), key=new_id())
 
 
 @router.get("/reports/records/{record_id}", response_class=HTMLResponse)

@@ -736,7 +736,7 @@ def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
 def get_record(db: Session, record_id: str) -> ReportRecord:
     record = db.get(ReportRecord, record_id)
     if record is None:
-        raise errors.not_found("record")
+        raise errors.Problem(404, "Not found", detail=Msg("record not found"))
     return record
 
 
@@ -746,8 +746,9 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
     record = get_record(db, record_id)
     latest = latest_checkpoint(db)
     if record.log_index is None or latest is None or latest.size <= record.log_index:
-        raise errors.Problem(409, "Not yet in the log", detail="the record is queued; its "
-                             "proof is ready once the next batch is integrated (about a second)")
+        raise errors.Problem(409, "Not yet in the log", detail=Msg(
+            "the record is queued; its proof is ready once the next batch is integrated "
+            "(about a second)"))
     chosen = latest
     if witnessed > 0:
         found = db.scalar(select(LogCheckpoint).join(
@@ -984,15 +985,15 @@ def store_pdf(db: Session, principal: Principal, record_id: str, data: bytes) ->
     record = get_record(db, record_id)
     require(principal, Role.editor, org=record.org_id, scope="reports:write")
     if record.pdf_sha256 is None:
-        raise errors.invalid("pdf", "the record names no PDF hash: register one with it")
+        raise errors.invalid("pdf", Msg("the record names no PDF hash: register one with it"))
     if len(data) > MAX_PDF_BYTES:
         raise errors.Problem(413, "Invalid input", f"pdf: larger than "
                              f"{MAX_PDF_BYTES // (1024 * 1024)} MB",
-                             [FieldError("pdf", "is too large")])
+                             [FieldError("pdf", Msg("is too large"))])
     if not data.startswith(b"%PDF-"):
-        raise errors.invalid("pdf", "is not a PDF file")
+        raise errors.invalid("pdf", Msg("is not a PDF file"))
     if hashlib.sha256(data).hexdigest() != record.pdf_sha256:
-        raise errors.invalid("pdf", "its SHA-256 is not the one registered for the record")
+        raise errors.invalid("pdf", Msg("its SHA-256 is not the one registered for the record"))
     row = db.get(ReportPdf, record_id) or ReportPdf(record_id=record_id)
     row.data, row.uploaded_by, row.uploaded_at = data, principal.user_id, utcnow()
     db.add(row)
@@ -1008,7 +1009,8 @@ def get_pdf(db: Session, principal: Principal, record_id: str) -> tuple[ReportRe
     require(principal, Role.viewer, org=record.org_id, scope="reports:read")
     row = db.get(ReportPdf, record_id)
     if row is None:
-        raise errors.not_found("the record's PDF (its issuer did not store it)")
+        raise errors.Problem(404, "Not found", detail=Msg(
+            "the record's PDF not found (its issuer did not store it)"))
     return record, row.data
 
 
