@@ -52,7 +52,8 @@ def check_credit_code(value: str, row: int | None = None) -> tuple[str | None, F
     try:
         return credit_code.validate(value), None
     except credit_code.CreditCodeError as exc:
-        return None, FieldError("credit_code", str(exc), row)
+        # The exception's own message, a Msg: str() would make it plain English.
+        return None, FieldError("credit_code", exc.args[0], row)
 
 
 def check_district(value: str, row: int | None = None) -> tuple[str | None, FieldError | None]:
@@ -70,7 +71,7 @@ def check_standard(
     try:
         return standards.parse(value), None
     except standards.StandardNumberError as exc:
-        return None, FieldError("standard", str(exc), row)
+        return None, FieldError("standard", exc.args[0], row)
 
 
 def check_lengths(

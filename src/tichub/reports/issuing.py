@@ -111,6 +111,8 @@ def _said(error: dict[str, Any]) -> Msg:
     text = str(error.get("msg", ""))
     if "issue date" in text:
         return Msg("a document issued has an issue date")
+    if "empty" in text:
+        return Msg("is required")
     if "character" in text:
         return Msg("holds an invisible or control character that no document number has: "
                    "retype it")

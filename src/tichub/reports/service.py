@@ -539,7 +539,8 @@ def status_proof(db: Session, number: str) -> StatusProof:
     for _ in range(3):
         latest = latest_checkpoint(db)
         if latest is None:
-            raise errors.not_found("checkpoint (the log is empty)")
+            raise errors.Problem(404, "Not found", detail=Msg(
+                "checkpoint not found (the log is empty)"))
         if statusmap.root_in(Checkpoint.parse(split(latest.note)[0])) is None:
             raise errors.Problem(409, "No status map yet", detail="the log's latest "
                                  "checkpoint predates the status map; the next one carries it")
@@ -599,7 +600,8 @@ def latest_checkpoint(db: Session) -> LogCheckpoint | None:
 def checkpoint_at(db: Session, size: int) -> LogCheckpoint:
     found = db.get(LogCheckpoint, size)
     if found is None:
-        raise errors.not_found(f"checkpoint of size {size}")
+        raise errors.Problem(404, "Not found", detail=Msg(
+            "checkpoint of size {size} not found", size=size))
     return found
 
 
@@ -611,7 +613,8 @@ def checkpoint_sizes(db: Session, since: int = 0, limit: int = 1000) -> list[int
 def consistency(db: Session, old_size: int, new_size: int) -> list[bytes]:
     latest = latest_checkpoint(db)
     if latest is None or not 0 <= old_size <= new_size <= latest.size:
-        raise errors.invalid("size", f"sizes go from 0 to {latest.size if latest else 0}")
+        raise errors.invalid("size", Msg("sizes go from 0 to {size}",
+                                         size=latest.size if latest else 0))
     return merkle.consistency_proof(tree(db, new_size), old_size, new_size)
 
 
@@ -625,7 +628,7 @@ def tile(db: Session, level: int, index: int, width: int) -> bytes:
     size = latest.size if latest else 0
     have = min(tiles.TILE_WIDTH, tiles.level_width(size, level) - index * tiles.TILE_WIDTH)
     if width > have:
-        raise errors.not_found("tile")
+        raise errors.Problem(404, "Not found", detail=Msg("tile not found"))
     return tile_fetcher(db)(level, index, width)
 
 
@@ -756,8 +759,9 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
             .where(LogCheckpoint.size > record.log_index).group_by(LogCheckpoint.size)
             .having(func.count() >= witnessed).order_by(LogCheckpoint.size.desc()).limit(1))
         if found is None:
-            raise errors.Problem(409, "Not yet witnessed", detail=f"no checkpoint holding "
-                                 f"this record has {witnessed} witness cosignatures yet")
+            raise errors.Problem(409, "Not yet witnessed", detail=Msg(
+                "no checkpoint holding this record has {n} witness cosignatures yet",
+                n=witnessed))
         chosen = found
     proof = merkle.inclusion_proof(tree(db, chosen.size), record.log_index, chosen.size)
     # The map is kept for the latest checkpoint only.
@@ -790,7 +794,8 @@ def _store_org_key(db: Session, principal: Principal, org_id: str, row: OrgKey,
     """Stores a key an organisation registered (names are unique per kind) and audits it."""
     model = type(row)
     if db.scalar(select(model.id).where(model.name == verifier.name)):
-        raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
+        raise errors.conflict("verifier_key", Msg("a key named {name} exists",
+                                                  name=verifier.name))
     row.org_id, row.name, row.verifier_key = org_id, verifier.name, verifier.encode()
     db.add(row)
     db.flush()
@@ -803,8 +808,8 @@ def _store_org_key(db: Session, principal: Principal, org_id: str, row: OrgKey,
 
 def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
     require(principal, Role.admin, org=org_id, scope="accounts:admin")
-    verifier = _org_key(key, COSIGNATURE, "a witness key is a cosignature key (type 0x04): "
-                                          "make one with `tichub witness keygen`")
+    verifier = _org_key(key, COSIGNATURE, Msg("a witness key is a cosignature key (type "
+                                              "0x04): make one with `tichub witness keygen`"))
     return _store_org_key(db, principal, org_id, LogWitness(), verifier, "witness.added",
                           "log_witness")
 
@@ -819,9 +824,10 @@ def add_issuer_key(db: Session, principal: Principal, org_id: str, key: str) -> 
     require(principal, Role.admin, org=org_id, scope="accounts:admin")
     org = db.get(Organisation, org_id)
     if org is None or org.kind not in (OrgKind.lab, OrgKind.certification_body):
-        raise errors.invalid("org_id", "issuer keys belong to labs and certification bodies")
-    verifier = _org_key(key, ED25519, "an issuer key signs statements (type 0x01): make "
-                                      "one with `tichub issuer keygen`")
+        raise errors.invalid("org_id", Msg(
+            "issuer keys belong to labs and certification bodies"))
+    verifier = _org_key(key, ED25519, Msg("an issuer key signs statements (type 0x01): "
+                                          "make one with `tichub issuer keygen`"))
     return _store_org_key(db, principal, org_id, IssuerKey(), verifier, "issuer_key.added",
                           "issuer_key")
 
@@ -837,7 +843,8 @@ def add_cosignature(db: Session, principal: Principal, size: int, line: str) -> 
     name = line.removeprefix("\u2014 ").split(" ", 1)[0]
     witness = db.scalar(select(LogWitness).where(LogWitness.name == name))
     if witness is None:
-        raise errors.invalid("cosignature", f"no witness named {name!r} is registered")
+        raise errors.invalid("cosignature", Msg("no witness named {name} is registered",
+                                                name=repr(name)))
     require(principal, Role.editor, org=witness.org_id, scope="log:cosign")
     body = checkpoint.note[:checkpoint.note.index("\n\n") + 1]
     line = line if line.endswith("\n") else line + "\n"
@@ -879,7 +886,8 @@ class DatabaseReader:
         if latest is None:
             if self.log is not None:
                 return self.log.empty_note
-            raise errors.not_found("checkpoint (the log is empty)")
+            raise errors.Problem(404, "Not found", detail=Msg(
+                "checkpoint not found (the log is empty)"))
         return latest.note
 
     def checkpoint_at(self, size: int) -> str:
