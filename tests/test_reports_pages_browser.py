@@ -95,5 +95,16 @@ def test_register_amend_and_withdraw_in_the_browser(tmp_path: Path,
         expect(page.get_by_test_id("replacement")).to_contain_text("B-2026-0001-A")
         page.goto(f"{url}/verify?number=B-2026-0002")
         expect(page.locator(".verdict-withdrawn")).to_be_visible()
+
+        # Every page of the flow fits a phone's width.
+        receipt = page.locator('tr[data-number="B-2026-0001-A"] a').first
+        page.goto(f"{url}/reports/mine")
+        receipt_url = url + str(receipt.get_attribute("href"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in ("/reports/new", "/reports/mine", receipt_url[len(url):], "/",
+                     f"/institutions/{inst}"):
+            page.goto(url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide at 390 px"
         browser.close()
     db.close()
