@@ -20,7 +20,7 @@ from tichub.registry.models import ScopeLine
 from tichub.registry.search import Interpretation
 
 PER_INSTITUTION = 3
-CANDIDATES = 400  # lines read for a whole page at most: the page stays cheap
+CANDIDATES_EACH = 20  # lines read per institution at most: the page stays cheap
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,14 @@ def matched_lines(db: Session, institution_ids: Sequence[str], interp: Interpret
         conds += [func.lower(col).like(like) for col in (
             ScopeLine.product, ScopeLine.parameter, ScopeLine.product_en,
             ScopeLine.parameter_en, ScopeLine.standard_title)]
-    rows = db.scalars(select(ScopeLine).where(
-        ScopeLine.institution_id.in_(list(institution_ids)), or_(false(), *conds))
-        .order_by(ScopeLine.institution_id, ScopeLine.line_no).limit(CANDIDATES))
+    # The first candidates of each institution, so that a large lab's lines never crowd out
+    # the next result's.
+    ranked = select(ScopeLine.id, func.row_number().over(
+        partition_by=ScopeLine.institution_id, order_by=ScopeLine.line_no).label("n")).where(
+        ScopeLine.institution_id.in_(list(institution_ids)), or_(false(), *conds)).subquery()
+    rows = db.scalars(select(ScopeLine).join(ranked, ranked.c.id == ScopeLine.id)
+                      .where(ranked.c.n <= CANDIDATES_EACH)
+                      .order_by(ScopeLine.institution_id, ScopeLine.line_no))
     pattern = _pattern(words)
     std_pattern = re.compile(re.escape(std.key), re.I) if std is not None else None
     out: dict[str, list[MatchedLine]] = {}
