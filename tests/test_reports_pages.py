@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import make_account, make_institution, sign_in
+from tichub.core.i18n import translations
 from tichub.core.models import OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.schemas import SignatoryIn
@@ -21,6 +22,7 @@ from tichub.reports.models import ReportPdf, ReportRecord
 FORM = {"X-TICHub-Form": "1", "Accept": "application/json"}
 PAGE = {"Accept": "text/html"}
 PDF = b"%PDF-1.7\n% issued through the page\n%%EOF\n"
+PAGE_1_OF_2 = translations("zh").gettext("Page %(page)s of %(pages)s") % {"page": 1, "pages": 2}
 
 
 @pytest.fixture
@@ -181,3 +183,27 @@ def test_a_withdrawal_sent_twice_is_registered_once(client, db, lab) -> None:  #
     count = db.scalar(select(func.count()).select_from(ReportRecord)
                       .where(ReportRecord.refers_to_id == record.id))
     assert count == 1
+
+
+def test_the_list_finds_a_number_and_pages_through_many(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    from tichub.reports import issuing
+
+    for i in range(3):
+        _register(client, lab, f"R-FIND-{i}")
+    _register(client, lab, "R_OTHER-1")
+    # Found however the letters' case is typed, on either database.
+    found = client.get("/reports/mine", params={"number": "r-find"}, headers=PAGE).text
+    assert "共 3 份报告" in found and 'data-number="R_OTHER-1"' not in found
+    # "_" is a character here, not LIKE's wildcard.
+    assert "共 1 份报告" in client.get("/reports/mine", params={"number": "R_"}).text
+    none = client.get("/reports/mine", params={"number": "NOPE", "lang": "en"}).text
+    assert "No report of yours has a number starting with NOPE." in none
+    issuing.PER_PAGE = 2
+    try:
+        first = client.get("/reports/mine?lang=zh", headers=PAGE).text
+        assert PAGE_1_OF_2 in first and 'href="?page=2&number="' in first
+        second = client.get("/reports/mine?page=2", headers=PAGE).text
+        shown = re.findall(r'<tr data-number="([^"]+)"', first + second)
+        assert sorted(shown) == ["R-FIND-0", "R-FIND-1", "R-FIND-2", "R_OTHER-1"]
+    finally:
+        issuing.PER_PAGE = 50

@@ -12,7 +12,7 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from tichub.core.flash import flash
 from tichub.core.ids import new_id
 from tichub.core.messages import Msg, MsgC
 from tichub.core.models import OrgKind, Role
+from tichub.core.pagination import PageNumber
 from tichub.core.web import render
 from tichub.registry import service as registry
 from tichub.reports import idempotency, qr, service
@@ -44,6 +45,7 @@ Editor = Annotated[Principal, access(
     note="editors of the issuing institution's organisation")]
 
 MARKS = ("CMA", "CNAS", "ILAC-MRA")
+PER_PAGE = 50
 MAX_PDF_MB = service.MAX_PDF_BYTES // (1024 * 1024)
 
 fields.register({
@@ -220,10 +222,14 @@ def _store(db: Session, principal: Principal, record_id: str, pdf: bytes | None)
 
 
 @router.get("/reports/mine", response_class=HTMLResponse)
-def my_reports(request: Request, db: DB, principal: Editor) -> HTMLResponse:
+def my_reports(request: Request, db: DB, principal: Editor, page: PageNumber = 1,
+               number: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
     """The documents the editor's organisations issued, with amend and withdraw."""
-    return render(request, "reports/mine.html", principal,
-                  documents=service.own_documents(db, principal), key=new_id())
+    documents, total = service.own_documents(db, principal, (page - 1) * PER_PAGE, PER_PAGE,
+                                             number)
+    return render(request, "reports/mine.html", principal, documents=documents, total=total,
+                  page=page, pages=max(1, -(-total // PER_PAGE)), number=number,
+                  key=new_id())
 
 
 @router.get("/reports/records/{record_id}", response_class=HTMLResponse)

@@ -1052,15 +1052,26 @@ class OwnDocument:
     replacement: str | None
 
 
-def own_documents(db: Session, principal: Principal, limit: int = 200) -> list[OwnDocument]:
-    """The documents the principal's organisations issued (as editors), newest first; a
-    document's later events (amended, withdrawn, …) give its status."""
+def own_documents(db: Session, principal: Principal, offset: int = 0, limit: int = 50,
+                  number: str = "") -> tuple[list[OwnDocument], int]:
+    """A page of the documents the principal's organisations issued (as editors), newest
+    first, and how many there are; ``number`` narrows to numbers starting so. A document's
+    later events (amended, withdrawn, …) give its status."""
     orgs = principal.orgs_with(Role.editor)
     if not orgs:
-        return []
-    issued = list(db.scalars(select(ReportRecord).where(
-        ReportRecord.org_id.in_(orgs), ReportRecord.event == RecordEvent.issued)
-        .order_by(ReportRecord.registered_at.desc(), ReportRecord.id.desc()).limit(limit)))
+        return [], 0
+    where = [ReportRecord.org_id.in_(orgs), ReportRecord.event == RecordEvent.issued]
+    if number.strip():
+        prefix = numbers.lookup_key(number).replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_")
+        # Upper-cased on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does
+        # not, and people type "r-2026" for "R-2026".
+        where.append(func.upper(ReportRecord.number_key).like(prefix.upper() + "%",
+                                                              escape="\\"))
+    total = db.scalar(select(func.count()).select_from(ReportRecord).where(*where)) or 0
+    issued = list(db.scalars(select(ReportRecord).where(*where)
+        .order_by(ReportRecord.registered_at.desc(), ReportRecord.id.desc())
+        .offset(offset).limit(limit)))
     latest: dict[str, ReportRecord] = {}
     if issued:
         for event in db.scalars(select(ReportRecord).where(
@@ -1073,7 +1084,7 @@ def own_documents(db: Session, principal: Principal, limit: int = 200) -> list[O
         status = STATUS_AFTER[last.event] if last is not None else "valid"
         out.append(OwnDocument(record, status, last.public.get("replacement")
                                if last is not None and status == "amended" else None))
-    return out
+    return out, total
 
 
 def own_record(db: Session, principal: Principal, record_id: str) -> ReportRecord:
