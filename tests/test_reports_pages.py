@@ -207,3 +207,16 @@ def test_the_list_finds_a_number_and_pages_through_many(client, db, lab) -> None
         assert sorted(shown) == ["R-FIND-0", "R-FIND-1", "R-FIND-2", "R_OTHER-1"]
     finally:
         issuing.PER_PAGE = 50
+
+
+def test_the_form_sent_again_with_another_number_registers_that_one(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    # The browser's Back after registering, a new number typed: the page's key is reused.
+    first = _register(client, lab, "R-BACK-1", key="one-form")
+    again = _register(client, lab, "R-BACK-2", key="one-form")
+    assert first.status_code == again.status_code == 200
+    assert first.json() != again.json()
+    numbers = set(db.scalars(select(ReportRecord.number)
+                             .where(ReportRecord.number.like("R-BACK-%"))))
+    assert numbers == {"R-BACK-1", "R-BACK-2"}
+    receipt = client.get(again.json()["redirect"], headers=PAGE).text
+    assert "R-BACK-2" in receipt and 'data-testid="signed-receipt"' in receipt

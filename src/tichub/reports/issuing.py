@@ -158,16 +158,23 @@ async def _pdf(form: FormData) -> bytes | None:
 
 
 def _register(request: Request, db: Session, principal: Principal, items: list[RecordIn],
-              key: str, operation: str) -> list[dict[str, Any]]:
-    """Registers under the form's key; a resend of the same form gets the first receipts."""
+              key: str, operation: str) -> tuple[list[dict[str, Any]], str]:
+    """Registers under the form's key; a resend of the same form gets the first receipts.
+    Returns the receipts and the key they are kept under."""
     if not idempotency.KEY.fullmatch(key):
         key = new_id()  # a form without its key still registers, just without the guard
     body = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True)
+    fingerprint = idempotency.fingerprint(operation, body)
+    owner = principal.user_id or ""
+    # The same form sent again after an edit (the browser's Back, then a new number) is a
+    # new registration, not a misused key: it gets a key of its own.
+    kept = db.get(IdempotencyKey, (owner, key))
+    if kept is not None and kept.fingerprint != fingerprint:
+        key = new_id()
     try:
         answer = service.register_once(
             db, principal, request.app.state.log, items,
-            idempotency.Request(principal.user_id or "", key,
-                                idempotency.fingerprint(operation, body)),
+            idempotency.Request(owner, key, fingerprint),
             lambda receipts: json.dumps([r.model_dump(mode="json") for r in receipts]))
     except errors.Problem as exc:
         # "standards.1" is the form's one "standards" input: the refusal sits beside it.
@@ -175,7 +182,7 @@ def _register(request: Request, db: Session, principal: Principal, items: list[R
             fault.field = fault.field.split(".")[0]
         raise
     receipts: list[dict[str, Any]] = json.loads(answer.body)
-    return receipts
+    return receipts, key
 
 
 def _receipt_url(record_id: str, key: str) -> str:
@@ -209,8 +216,8 @@ async def register_report(request: Request, db: DB, principal: Editor) -> Respon
     if pdf is not None:
         data["pdf_sha256"] = hashlib.sha256(pdf).hexdigest()
     record = _record_in(data)
-    key = _text(form, "key")
-    [receipt] = _register(request, db, principal, [record], key, "POST /reports/new")
+    [receipt], key = _register(request, db, principal, [record], _text(form, "key"),
+                               "POST /reports/new")
     _store(db, principal, receipt["record_id"], pdf)
     return flash(request, RedirectResponse(_receipt_url(receipt["record_id"], key), 303),
                  Msg("Report {number} registered in the public log", number=record.number))
@@ -281,9 +288,8 @@ async def amend(request: Request, record_id: str, db: DB, principal: Editor) -> 
         "number": original.number, "kind": original.kind, "event": RecordEvent.amended,
         "institution_id": original.institution_id, "replacement": replacing.number,
         "reason": _text(form, "reason")})
-    key = _text(form, "key")
-    receipts = _register(request, db, principal, [replacing, amendment], key,
-                         f"POST /reports/records/{record_id}/amend")
+    receipts, key = _register(request, db, principal, [replacing, amendment],
+                              _text(form, "key"), f"POST /reports/records/{record_id}/amend")
     _store(db, principal, receipts[0]["record_id"], pdf)
     return flash(request, RedirectResponse(_receipt_url(receipts[0]["record_id"], key), 303),
                  Msg("{old} is amended: {new} replaces it", old=original.number,
