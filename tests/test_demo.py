@@ -100,6 +100,9 @@ def test_demo_reports_verify(client, app) -> None:  # type: ignore[no-untyped-de
     assert check(bundle, app.state.log.verifier.encode()).number == number(1)
     page = client.get(f"/verify?number={number(1)}").text
     assert "DEMO-2026-00001" in page
+    # The demo lab's directory page says how to reach it.
+    lab_page = client.get(f"/institutions/{verdict(1)['history'][0]['institution_id']}").text
+    assert "021-5080 1234" in lab_page and "mailto:service@demo.tichub.cn" in lab_page
 
 
 def test_demo_proficiency_testing(client, app) -> None:  # type: ignore[no-untyped-def]

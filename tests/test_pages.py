@@ -74,7 +74,7 @@ def test_search_page_shows_counts_and_results(client, db) -> None:  # type: igno
     assert '<span class="count">1</span>' in page.text
     # So does the status filter, and the htmx swap (same page, same layout) carries them.
     assert re.search(r'value="valid" >\s*有效 <span class="count">1</span>', page.text)
-    assert re.search(r'value="expired" >\s*过期 <span class="count">0</span>', page.text)
+    assert re.search(r'value="expired" >\s*已过期 <span class="count">0</span>', page.text)
 
 
 def test_the_district_chart_shows_the_results_and_the_filter_all_counts(client, db) -> None:  # type: ignore[no-untyped-def]

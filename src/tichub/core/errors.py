@@ -101,6 +101,11 @@ def _in_words(error: Mapping[str, Any], english: str) -> str:
         "literal_error": Msg("is not one of the choices"),
         "string_type": Msg("must be text"),
         "list_type": Msg("must be a list"),
+        "float_type": Msg("must be a number"),
+        "int_type": Msg("must be a whole number"),
+        "finite_number": Msg("must be a number"),
+        "date_type": Msg("must be a date (YYYY-MM-DD)"),
+        "datetime_type": Msg("must be a date and time"),
     }
     if kind in simple:
         return simple[kind]
@@ -110,7 +115,9 @@ def _in_words(error: Mapping[str, Any], english: str) -> str:
               "greater_than_equal": Msg("must be at least {n}", n=ctx.get("ge")),
               "greater_than": Msg("must be more than {n}", n=ctx.get("gt")),
               "less_than_equal": Msg("must be at most {n}", n=ctx.get("le")),
-              "less_than": Msg("must be less than {n}", n=ctx.get("lt"))}
+              "less_than": Msg("must be less than {n}", n=ctx.get("lt")),
+              "too_short": Msg("needs at least {n}", n=ctx.get("min_length")),
+              "too_long": Msg("takes at most {n}", n=ctx.get("max_length"))}
     return bounds.get(kind, english)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from tichub.core import errors, fields, notify, service
 from tichub.core.auth import DB, SESSION_COOKIE, Public, SignedIn
+from tichub.core.figures import home_figures
 from tichub.core.flash import flash
 from tichub.core.messages import Msg
 from tichub.core.throttle import Throttled
@@ -32,8 +33,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, principal: Public) -> HTMLResponse:
-    return render(request, "home.html", principal)
+def home(request: Request, db: DB, principal: Public) -> HTMLResponse:
+    """The search box, and each section of the platform with a live figure."""
+    return render(request, "home.html", principal, figures=home_figures(db))
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from tichub.core.ids import today
 from tichub.core.models import OrgKind, Role, User
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, QualificationStatus, ScopeLine
-from tichub.registry.schemas import SignatoryIn
+from tichub.registry.schemas import InstitutionPatch, SignatoryIn
 from tichub.reports import service as reports
 from tichub.reports.schemas import RecordIn
 
@@ -49,6 +49,10 @@ def seed_reports(db: Session, log: reports.Log, count: int = 60, seed: int = 202
     # The seeder acts as the demo lab's admin, through the ordinary checks.
     lab = Principal(user_id=user.id, email=user.email, roles={org_id: Role.admin},
                     kinds={org_id: OrgKind.lab})
+    # How clients reach the demo lab, shown on its directory page.
+    registry.update_institution(db, lab, inst.id, InstitutionPatch(
+        phone="021-5080 1234", email="service@demo.tichub.cn",
+        website="https://demo.tichub.cn/lab"))
     for name, title in SIGNATORIES:
         registry.add_signatory(db, lab, inst.id, SignatoryIn(
             name=name, title=title, authorised_from=date(2020, 1, 1)))

@@ -8,6 +8,8 @@ check character. The check character is chosen so that the weighted sum, with we
 
 from __future__ import annotations
 
+from tichub.core.messages import Msg
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -30,13 +32,15 @@ def validate(code: str) -> str:
     """Returns the normalised code or raises ``CreditCodeError`` saying what is wrong."""
     code = normalise(code)
     if len(code) != 18:
-        raise CreditCodeError(f"must have 18 characters, not {len(code)}")
+        raise CreditCodeError(Msg("must have 18 characters, not {n}", n=len(code)))
     bad = sorted({c for c in code if c not in _VALUE})
     if bad:
-        raise CreditCodeError(f"contains characters not allowed in a credit code: {''.join(bad)}")
+        raise CreditCodeError(Msg("contains characters not allowed in a credit code: {chars}",
+                                  chars="".join(bad)))
     if not code[2:8].isdigit():
-        raise CreditCodeError("characters 3 to 8 must be an administrative division code")
+        raise CreditCodeError(Msg("characters 3 to 8 must be an administrative division code"))
     expected = check_character(code[:17])
     if code[17] != expected:
-        raise CreditCodeError(f"check character is {code[17]}, expected {expected}")
+        raise CreditCodeError(Msg("check character is {got}, expected {expected}",
+                                  got=code[17], expected=expected))
     return code

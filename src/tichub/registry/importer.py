@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tichub.core import errors
 from tichub.core.auth import Principal, require
 from tichub.core.errors import FieldError
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.tables import read_table
 from tichub.registry import service
@@ -45,12 +46,13 @@ def import_scope_file(
     by_number = {" ".join(q.number.split()).upper(): q for q in inst.qualifications}
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for n, cells in rows:
-        row_errs = [FieldError(f, "must not be empty", n) for f in REQUIRED if not cells.get(f)]
+        row_errs = [FieldError(f, Msg("must not be empty"), n) for f in REQUIRED
+                    if not cells.get(f)]
         qual = by_number.get(" ".join(cells.get("qualification", "").split()).upper())
         if cells.get("qualification") and qual is None:
-            row_errs.append(FieldError("qualification",
-                                       f"{cells['qualification']!r} is not a qualification of "
-                                       "this institution", n))
+            row_errs.append(FieldError("qualification", Msg(
+                "{number} is not a qualification of this institution",
+                number=repr(cells["qualification"])), n))
         if not row_errs:
             try:
                 line = ScopeLineIn(**{k: v for k, v in cells.items() if k != "qualification"})
@@ -66,6 +68,6 @@ def import_scope_file(
         raise errors.Problem(422, "Import refused", detail=f"{len(errs)} error(s); nothing was "
                              "imported", errors=errs)
     if not grouped:
-        raise errors.invalid("file", "has no scope lines")
+        raise errors.invalid("file", Msg("has no scope lines"))
     # Checked whole before anything is written; then written without holding the writer.
     return service.replace_scopes_staged(db, principal, inst, grouped)

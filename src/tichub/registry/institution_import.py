@@ -15,6 +15,7 @@ from tichub.core import audit, errors
 from tichub.core import service as accounts
 from tichub.core.auth import Principal
 from tichub.core.errors import FieldError
+from tichub.core.messages import Msg
 from tichub.core.models import OrgKind
 from tichub.core.tables import Columns, read_table
 from tichub.registry import search_index, service
@@ -64,8 +65,8 @@ def _enum(cls: type[Any], raw: str, name: str, row: int, errs: list[FieldError],
     try:
         return cls(value)
     except ValueError:
-        errs.append(FieldError(name, f"{raw!r} is not one of "
-                               + ", ".join(m.value for m in cls), row))
+        errs.append(FieldError(name, Msg("{value} is not one of {choices}", value=repr(raw),
+                                         choices=", ".join(m.value for m in cls)), row))
         return None
 
 
@@ -74,7 +75,7 @@ def _flag(raw: str, name: str, row: int, errs: list[FieldError]) -> bool:
     if value in TRUE:
         return True
     if value not in FALSE:
-        errs.append(FieldError(name, f"{raw!r} is not yes/no (是/否)", row))
+        errs.append(FieldError(name, Msg("{value} is not yes/no (是/否)", value=repr(raw)), row))
     return False
 
 
@@ -85,7 +86,8 @@ def _date(raw: str, name: str, row: int, errs: list[FieldError]) -> date | None:
         # Excel cells arrive as "2030-01-01 00:00:00"; CSV as "2030-01-01".
         return datetime.fromisoformat(raw.strip()).date()
     except ValueError:
-        errs.append(FieldError(name, f"{raw!r} is not a date (YYYY-MM-DD)", row))
+        errs.append(FieldError(name, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(raw)),
+                               row))
         return None
 
 
@@ -96,10 +98,10 @@ def _qualification(cells: dict[str, str], n: int, errs: list[FieldError]) -> dic
                  n, errs)
     number = " ".join(cells.get("qualification_number", "").split())
     if not number:
-        errs.append(FieldError("qualification_number", "must not be empty", n))
+        errs.append(FieldError("qualification_number", Msg("must not be empty"), n))
     valid_until = _date(cells.get("valid_until", ""), "valid_until", n, errs)
     if valid_until is None and cells.get("valid_until", "") == "":
-        errs.append(FieldError("valid_until", "must not be empty", n))
+        errs.append(FieldError("valid_until", Msg("must not be empty"), n))
     status = _enum(QualificationStatus, cells.get("qualification_status") or "valid",
                    "qualification_status", n, errs, STATUS_NAMES)
     return {"kind": kind, "number": number, "valid_until": valid_until, "status": status,
@@ -111,7 +113,7 @@ def plan(db: Session, rows: list[tuple[int, dict[str, str]]],
     planned: dict[str, Planned] = {}
     numbers: set[tuple[Any, str]] = set()
     for n, cells in rows:
-        row_errs: list[FieldError] = [FieldError(f, "must not be empty", n)
+        row_errs: list[FieldError] = [FieldError(f, Msg("must not be empty"), n)
                                       for f in REQUIRED if not cells.get(f)]
         code = district = None
         if cells.get("credit_code"):
@@ -125,13 +127,13 @@ def plan(db: Session, rows: list[tuple[int, dict[str, str]]],
             key = (qual["kind"], qual["number"])
             if key in numbers or db.scalar(select(Qualification.id).where(
                     Qualification.kind == qual["kind"], Qualification.number == qual["number"])):
-                row_errs.append(FieldError("qualification_number",
-                                           f"{qual['number']} is already registered", n))
+                row_errs.append(FieldError("qualification_number", Msg(
+                    "{number} is already registered", number=qual["number"]), n))
             numbers.add(key)
         if code and code not in planned:
             if db.scalar(select(Institution.id).where(Institution.credit_code == code)):
-                row_errs.append(FieldError("credit_code", "an institution with this credit "
-                                           "code is already registered", n))
+                row_errs.append(FieldError("credit_code", Msg(
+                    "an institution with this credit code is already registered"), n))
             values = {
                 "name_zh": cells.get("name_zh", ""), "name_en": cells.get("name_en") or None,
                 "credit_code": code, "district": district, "address": cells.get("address", ""),
@@ -160,7 +162,7 @@ def import_institutions_file(
 ) -> int:
     """Registers every institution in the file, each in an organisation of its own."""
     if not principal.is_operator:
-        raise errors.forbidden("only the platform operator imports institutions in bulk")
+        raise errors.forbidden(Msg("only the platform operator imports institutions in bulk"))
     rows, errs = read_table(filename, data, COLUMNS, REQUIRED)
     planned = plan(db, rows, errs)
     if errs:
@@ -168,7 +170,7 @@ def import_institutions_file(
         raise errors.Problem(422, "Import refused", detail=f"{len(errs)} error(s); nothing was "
                              "imported", errors=errs)
     if not planned:
-        raise errors.invalid("file", "has no institutions")
+        raise errors.invalid("file", Msg("has no institutions"))
     for p in planned:
         kind = p.values["kind"]
         org = accounts.create_organisation(

@@ -70,6 +70,10 @@ class Institution(IdMixin, CreatedMixin, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     industrial_park: Mapped[str | None] = mapped_column(String(200))
+    # How a client reaches the institution: shown on its public page.
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
     # Private to the institution's organisation, the regulator and the operator.
     revenue_tier: Mapped[RevenueTier | None] = mapped_column(_enum(RevenueTier, "revenue_tier"))
     specialised: Mapped[bool] = mapped_column(Boolean, default=False)  # 专精特新

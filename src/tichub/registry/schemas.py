@@ -34,6 +34,12 @@ class InstitutionIn(InputModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     industrial_park: str | None = Field(default=None, max_length=_len(Institution.industrial_park))
+    phone: str | None = Field(default=None, max_length=_len(Institution.phone))
+    email: str | None = Field(default=None, max_length=_len(Institution.email),
+                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    website: str | None = Field(default=None, max_length=_len(Institution.website),
+                                pattern=r"^https?://[^\s]+$",
+                                description="http:// or https:// address")
     revenue_tier: RevenueTier | None = None
     specialised: bool = False
     headquarters: bool = False
@@ -49,6 +55,12 @@ class InstitutionPatch(InputModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     industrial_park: str | None = Field(default=None,
                                         max_length=_len(Institution.industrial_park))
+    phone: str | None = Field(default=None, max_length=_len(Institution.phone))
+    email: str | None = Field(default=None, max_length=_len(Institution.email),
+                              pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    website: str | None = Field(default=None, max_length=_len(Institution.website),
+                                pattern=r"^https?://[^\s]+$",
+                                description="http:// or https:// address")
     revenue_tier: RevenueTier | None = None
     specialised: bool | None = None
     headquarters: bool | None = None
@@ -139,6 +151,9 @@ class InstitutionOut(BaseModel):
     latitude: float | None
     longitude: float | None
     industrial_park: str | None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
     specialised: bool
     headquarters: bool
     published: bool

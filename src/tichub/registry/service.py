@@ -14,6 +14,7 @@ from tichub.core.auth import Principal, can, require
 from tichub.core.db import PATIENT, Base, table, write_wait
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.pagination import PageParams
 from tichub.registry import credit_code, search, search_index, standards
@@ -51,14 +52,16 @@ def check_credit_code(value: str, row: int | None = None) -> tuple[str | None, F
     try:
         return credit_code.validate(value), None
     except credit_code.CreditCodeError as exc:
-        return None, FieldError("credit_code", str(exc), row)
+        # The exception's own message, a Msg: str() would make it plain English.
+        return None, FieldError("credit_code", exc.args[0], row)
 
 
 def check_district(value: str, row: int | None = None) -> tuple[str | None, FieldError | None]:
     found = find_district(value)
     if found is None:
         return None, FieldError(
-            "district", f"{value!r} is not one of Shanghai's 16 districts", row)
+            "district", Msg("{value} is not one of Shanghai's 16 districts",
+                            value=repr(value)), row)
     return found.slug, None
 
 
@@ -68,7 +71,7 @@ def check_standard(
     try:
         return standards.parse(value), None
     except standards.StandardNumberError as exc:
-        return None, FieldError("standard", str(exc), row)
+        return None, FieldError("standard", exc.args[0], row)
 
 
 def check_lengths(
@@ -83,7 +86,7 @@ def check_lengths(
         limit = getattr(column.type, "length", None) if column is not None else None
         if isinstance(value, str) and limit and len(value) > limit:
             errs.append(FieldError((fields or {}).get(name, name),
-                                   f"must have at most {limit} characters", row))
+                                   Msg("must have at most {n} characters", n=limit), row))
     return errs
 
 
@@ -107,6 +110,7 @@ def to_out(inst: Institution, principal: Principal) -> InstitutionOut:
         name_en=inst.name_en, credit_code=inst.credit_code, district=inst.district,
         district_zh=d.zh, district_en=d.en, address=inst.address, latitude=inst.latitude,
         longitude=inst.longitude, industrial_park=inst.industrial_park,
+        phone=inst.phone, email=inst.email, website=inst.website,
         specialised=inst.specialised, headquarters=inst.headquarters, published=inst.published,
         revenue_tier=inst.revenue_tier if sees_private(principal, inst) else None,
         qualifications=[qualification_out(q) for q in inst.qualifications],
@@ -123,7 +127,7 @@ def get_institution(db: Session, principal: Principal, institution_id: str) -> I
     inst = db.get(Institution, institution_id)
     # An unpublished institution is private: to outsiders it does not exist.
     if inst is None or (not inst.published and not sees_private(principal, inst)):
-        raise errors.not_found("institution")
+        raise errors.Problem(404, "Not found", detail=Msg("institution not found"))
     return inst
 
 
@@ -206,11 +210,12 @@ def create_institution(
     if org is None:
         raise errors.not_found("organisation")
     if org.kind not in INSTITUTION_ORG_KINDS:
-        raise errors.invalid("org_id", "only labs and certification bodies register institutions")
+        raise errors.invalid("org_id", Msg(
+            "only labs and certification bodies register institutions"))
     values, errs = clean_institution(data)
     _raise_if(errs)
     if db.scalar(select(Institution.id).where(Institution.credit_code == values["credit_code"])):
-        raise errors.conflict("credit_code", "an institution with this credit code exists")
+        raise errors.conflict("credit_code", Msg("an institution with this credit code exists"))
     inst = Institution(org_id=org_id, seq=search_index.next_seq(db), **values)
     db.add(inst)
     db.flush()
@@ -251,10 +256,11 @@ def add_qualification(
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     number = " ".join(data.number.split())
     if data.issued_on and data.issued_on > data.valid_until:
-        raise errors.invalid("valid_until", "is before issued_on")
+        raise errors.invalid("valid_until", Msg("is before the issue date"))
     if db.scalar(select(Qualification.id).where(Qualification.kind == data.kind,
                                                 Qualification.number == number)):
-        raise errors.conflict("number", f"a {data.kind.value} qualification {number} exists")
+        raise errors.conflict("number", Msg("a {kind} qualification {number} exists",
+                                            kind=data.kind.value.upper(), number=number))
     q = Qualification(institution_id=inst.id, kind=data.kind, number=number,
                       issued_on=data.issued_on, valid_until=data.valid_until, status=data.status)
     db.add(q)
@@ -271,7 +277,7 @@ def add_qualification(
 def get_qualification(db: Session, principal: Principal, qualification_id: str) -> Qualification:
     q = db.get(Qualification, qualification_id)
     if q is None:
-        raise errors.not_found("qualification")
+        raise errors.Problem(404, "Not found", detail=Msg("qualification not found"))
     get_institution(db, principal, q.institution_id)
     return q
 
@@ -284,11 +290,12 @@ def update_qualification(
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     number = " ".join(data.number.split())
     if data.issued_on and data.issued_on > data.valid_until:
-        raise errors.invalid("valid_until", "is before issued_on")
+        raise errors.invalid("valid_until", Msg("is before the issue date"))
     if db.scalar(select(Qualification.id).where(Qualification.kind == data.kind,
                                                 Qualification.number == number,
                                                 Qualification.id != q.id)):
-        raise errors.conflict("number", f"a {data.kind.value} qualification {number} exists")
+        raise errors.conflict("number", Msg("a {kind} qualification {number} exists",
+                                            kind=data.kind.value.upper(), number=number))
     before = {"status": q.status.value, "valid_until": q.valid_until.isoformat()}
     q.kind, q.number = data.kind, number
     q.issued_on, q.valid_until, q.status = data.issued_on, data.valid_until, data.status
@@ -305,9 +312,9 @@ def scope_row(line: ScopeLineIn, row: int | None = None) -> tuple[dict[str, Any]
     parsed, err = check_standard(line.standard, row)
     errs = [err] if err else []
     if not line.product.strip():
-        errs.append(FieldError("product", "must not be empty", row))
+        errs.append(FieldError("product", Msg("must not be empty"), row))
     if not line.parameter.strip():
-        errs.append(FieldError("parameter", "must not be empty", row))
+        errs.append(FieldError("parameter", Msg("must not be empty"), row))
     values: dict[str, Any] = {
         "standard": parsed.display if parsed else line.standard,
         "std_key": parsed.key if parsed else "",
@@ -469,13 +476,12 @@ def build_query(
     try:
         kinds_ = [QualificationKind(k) for k in kinds if k]
     except ValueError:
-        raise errors.invalid("kind", "must be one of "
-                             + ", ".join(k.value for k in QualificationKind)) from None
+        raise errors.invalid("kind", Msg("must be one of {choices}", choices=", ".join(
+            k.value.upper() for k in QualificationKind))) from None
     try:
         statuses_ = [QualificationStatus(s) for s in statuses if s]
     except ValueError:
-        raise errors.invalid("status", "must be one of "
-                             + ", ".join(s.value for s in QualificationStatus)) from None
+        raise errors.invalid("status", Msg("is not a qualification status")) from None
     return search.Query(q=q, standard=standard, product=product, parameter=parameter,
                         districts=slugs, kinds=kinds_, statuses=statuses_)
 
@@ -520,8 +526,10 @@ def search_export_rows(
     result, hits = search_institutions(db, principal, query, 0, EXPORT_LIMIT)
     if result.total > EXPORT_LIMIT:
         raise errors.Problem(422, "Too many results to export",
-                             detail=f"the search finds {result.total:,} institutions; narrow it "
-                                    f"to at most {EXPORT_LIMIT:,} to export them")
+                             detail=Msg("the search finds {total} institutions; narrow it to "
+                                        "at most {limit} to export them",
+                                        total=format(result.total, ","),
+                                        limit=format(EXPORT_LIMIT, ",")))
     rows = []
     for row, inst in hits:
         quals = "; ".join(f"{qualification_label(q)} ({q.effective_status().value})"
@@ -547,7 +555,7 @@ def add_signatory(
     inst = get_institution(db, principal, institution_id)
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     if data.authorised_until and data.authorised_until < data.authorised_from:
-        raise errors.invalid("authorised_until", "is before authorised_from")
+        raise errors.invalid("authorised_until", Msg("is before the start of the authorisation"))
     row = Signatory(institution_id=inst.id, name=" ".join(data.name.split()), title=data.title,
                     authorised_from=data.authorised_from,
                     authorised_until=data.authorised_until)
@@ -564,11 +572,11 @@ def end_signatory(db: Session, principal: Principal, signatory_id: str, on: date
     """Ends an authorisation (kept, so reports signed before it still verify)."""
     row = db.get(Signatory, signatory_id)
     if row is None:
-        raise errors.not_found("signatory")
+        raise errors.Problem(404, "Not found", detail=Msg("signatory not found"))
     inst = get_institution(db, principal, row.institution_id)
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     if on < row.authorised_from:
-        raise errors.invalid("on", "is before the authorisation began")
+        raise errors.invalid("on", Msg("is before the authorisation began"))
     row.authorised_until = on
     audit.record(db, action="signatory.ended", object_type="signatory", object_id=row.id,
                  actor_user_id=principal.user_id, org_id=inst.org_id,
@@ -589,8 +597,9 @@ def signatory_faults(
     for i, raw in enumerate(names):
         name = " ".join(raw.split())
         if not any(r.name == name and r.authorised_on(on) for r in rows):
-            faults.append(FieldError(f"signatories.{i}", f"{name} was not an authorised "
-                                     f"signatory of the issuer on {on.isoformat()}"))
+            faults.append(FieldError(f"signatories.{i}", Msg(
+                "{name} was not an authorised signatory of the issuer on {date}",
+                name=name, date=on.isoformat())))
     return faults
 
 def accreditation_faults(
@@ -606,15 +615,16 @@ def accreditation_faults(
              and (q.issued_on is None or q.issued_on <= on)]
     label = kind.value.upper()
     if not valid:
-        held = ", ".join(f"{qualification_label(q)} ({q.effective_status(on).value})"
-                         for q in quals) or "none"
-        return [FieldError("marks", f"the issuer held no valid {label} qualification on "
-                                    f"{on.isoformat()} (held: {held})")]
+        held = ", ".join(qualification_label(q) for q in quals)
+        return [FieldError("marks", Msg(
+            "the issuer held no valid {kind} qualification on {date} (held: {held})",
+            kind=label, date=on.isoformat(), held=held or "–"))]
     faults = []
     for i, raw in enumerate(standards):
         parsed, err = check_standard(raw)
         if err is not None or parsed is None:
-            faults.append(FieldError(f"standards.{i}", err.message if err else "unreadable"))
+            faults.append(FieldError(f"standards.{i}", err.message if err
+                                     else Msg("is not a standard number")))
             continue
         q = select(ScopeLine.id).where(
             ScopeLine.qualification_id.in_([v.id for v in valid]),
@@ -622,6 +632,7 @@ def accreditation_faults(
         if parsed.year is not None:
             q = q.where(ScopeLine.std_year == parsed.year)
         if db.scalar(q.limit(1)) is None:
-            faults.append(FieldError(f"standards.{i}", f"{parsed.display} is outside the "
-                                                       f"issuer's {label} scope"))
+            faults.append(FieldError(f"standards.{i}", Msg(
+                "{standard} is outside the issuer's {kind} scope", standard=parsed.display,
+                kind=label)))
     return faults

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from tichub.core.messages import Msg
+
 _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―－﹣−"), "-")
 _PREFIX = re.compile(r"^(DB\d{2}(?:/[TZ])?|[A-Z]+(?:/[A-Z]+)*)\s*(?=\d)")
 _YEAR = re.compile(r"\s*[-:]\s*((?:19|20)\d{2})$")
@@ -52,7 +54,8 @@ def parse(raw: str) -> StandardNumber:
     text = _AMENDMENT.sub("", _clean(raw))
     m = _PREFIX.match(text)
     if not m:
-        raise StandardNumberError(f"{raw!r} does not look like a standard number")
+        raise StandardNumberError(Msg("{raw} does not look like a standard number",
+                                      raw=repr(raw)))
     prefix, rest = m.group(1), text[m.end():].strip()
     year: int | None = None
     y = _YEAR.search(rest)
@@ -61,7 +64,8 @@ def parse(raw: str) -> StandardNumber:
         rest = rest[: y.start()]
     rest = rest.replace(" ", "")
     if not rest or not rest[0].isdigit():
-        raise StandardNumberError(f"{raw!r} has no number after {prefix}")
+        raise StandardNumberError(Msg("{raw} has no number after {prefix}", raw=repr(raw),
+                                      prefix=prefix))
     return StandardNumber(key=f"{prefix} {rest}", year=year)
 
 

@@ -10,11 +10,13 @@ from fastapi.responses import HTMLResponse
 
 from tichub.core.auth import DB, Public
 from tichub.core.i18n import request_locale
+from tichub.core.models import OrgKind, Role
 from tichub.core.pagination import PageNumber, PageParams, page_params
 from tichub.core.web import render
-from tichub.registry import service
+from tichub.registry import search, service
 from tichub.registry.api import SearchParams
 from tichub.registry.districts import DISTRICTS
+from tichub.registry.matches import matched_lines
 from tichub.registry.models import QualificationKind, QualificationStatus
 
 router = APIRouter(include_in_schema=False)
@@ -40,9 +42,12 @@ def search_page(
     shown = {s: n for s, n in result.facets["district"].items()
              if not query.districts or s in query.districts}
     chart = {"labels": [names[s] for s in shown], "values": list(shown.values())}
+    matches = matched_lines(db, [hit.institution.id for hit in result.items],
+                            search.interpret(query), english=not locale_zh)
     return render(
         request, "registry/search.html", principal,
-        query=query, result=result, chart=chart, page=page, pages=_pages(result.total, PER_PAGE),
+        query=query, result=result, chart=chart, matches=matches, page=page,
+        pages=_pages(result.total, PER_PAGE),
         districts=DISTRICTS, kinds=list(QualificationKind), statuses=list(QualificationStatus),
         qs=lambda **extra: urlencode(base + [(k, str(v)) for k, v in extra.items()]),
         export_qs=urlencode(base),
@@ -57,9 +62,14 @@ def institution_page(
 ) -> HTMLResponse:
     inst = service.get_institution(db, principal, institution_id)
     lines, total = service.scope_lines(db, principal, institution_id, page, standard=standard)
+    # A quote request starts from the standard the visitor filtered by, or the first one.
+    quote_standard = standard or (lines[0].standard if lines else "")
+    can_issue = inst.org_id in principal.orgs_with(Role.editor) and any(
+        principal.kinds.get(inst.org_id) is k for k in (OrgKind.lab, OrgKind.certification_body))
     return render(request, "registry/institution.html", principal,
                   inst=service.to_out(inst, principal), lines=lines, total=total,
                   page=page, pages=_pages(total, page.per_page),
                   quals={q.id: service.qualification_label(q) for q in inst.qualifications},
                   signatories=service.list_signatories(db, principal, institution_id),
-                  standard=standard or "")
+                  standard=standard or "", quote_standard=quote_standard,
+                  can_issue=can_issue)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.bounds import Count
+from tichub.core.messages import Msg
 from tichub.core.models import OrgKind, Role
 from tichub.reports import idempotency, numbers, service, tiles
 from tichub.reports.schemas import (
@@ -136,13 +137,13 @@ async def put_pdf(record_id: str, request: Request, db: DB,
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > service.MAX_PDF_BYTES:
         raise errors.Problem(413, "Invalid input", "pdf: too large",
-                             [errors.FieldError("pdf", "is too large")])
+                             [errors.FieldError("pdf", Msg("is too large"))])
     data = b""
     async for chunk in request.stream():
         data += chunk
         if len(data) > service.MAX_PDF_BYTES:
             raise errors.Problem(413, "Invalid input", "pdf: too large",
-                                 [errors.FieldError("pdf", "is too large")])
+                                 [errors.FieldError("pdf", Msg("is too large"))])
     service.store_pdf(db, principal, record_id, data)
     return Response(status_code=204)
 

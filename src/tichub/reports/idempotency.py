@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tichub.core import errors
 from tichub.core.db import table
+from tichub.core.messages import Msg
 from tichub.reports.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -63,8 +64,8 @@ def parse_key(value: str | None) -> str | None:
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
     if not KEY.fullmatch(key):
-        raise errors.invalid(HEADER, f"is 1 to {MAX_LENGTH} visible ASCII characters "
-                                     "without '\"' or '\\' (a UUID, for instance)")
+        raise errors.invalid(HEADER, Msg("is 1 to {n} visible ASCII characters without '\"' "
+                                         "or '\\' (a UUID, for instance)", n=MAX_LENGTH))
     return key
 
 
@@ -85,7 +86,7 @@ def find(db: Session, request: Request, now: datetime) -> Answer | None:
             422, "Idempotency-Key already used",
             detail=f"{HEADER}: this key was used within the last {TTL.total_seconds() / 3600:g} "
                    "hours for a different request; send a new key with a new request",
-            errors=[errors.FieldError(HEADER, "was used for a different request")])
+            errors=[errors.FieldError(HEADER, Msg("was used for a different request"))])
     return Answer(row.status, row.body, replayed=True)
 
 

@@ -24,6 +24,7 @@ from tichub.core.config import Settings
 from tichub.core.db import Base, table
 from tichub.core.errors import FieldError
 from tichub.core.ids import new_id, today, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, QualificationKind
@@ -66,6 +67,10 @@ from tichub.reports.schemas import (
 )
 
 STATE_ID = 1
+# The dates a record carries, as a refusal names them to people.
+DATE_LABELS = {"sample_received_on": Msg("the sample's receipt"),
+               "tested_from": Msg("the start of testing"),
+               "tested_to": Msg("the end of testing"), "issued_on": Msg("the issue date")}
 NOT_SIGNED_BY_ISSUER = "not_signed_by_issuer"
 BATCH = 5_000  # entries per integration transaction
 MARK_KINDS = {"CMA": QualificationKind.cma, "CNAS": QualificationKind.cnas,
@@ -125,12 +130,14 @@ def _date_faults(data: RecordIn, row: int | None) -> list[FieldError]:
     known = [(name, d) for name, d in chain if d is not None]
     for (a, da), (b, db_) in pairwise(known):
         if db_ < da:
-            faults.append(FieldError(b, f"is before {a} ({da.isoformat()})", row))
+            faults.append(FieldError(b, Msg("is before {field} ({date})", field=DATE_LABELS[a],
+                                            date=da.isoformat()), row))
     for name, d in known:
         if d > today():
-            faults.append(FieldError(name, "is in the future", row))
+            faults.append(FieldError(name, Msg("is in the future"), row))
     if data.valid_until and data.issued_on and data.valid_until < data.issued_on:
-        faults.append(FieldError("valid_until", "is before issued_on", row))
+        faults.append(FieldError("valid_until", Msg("is before {field}",
+                                                    field=DATE_LABELS["issued_on"]), row))
     return faults
 
 
@@ -213,7 +220,8 @@ def _prepare(
         standards = tuple(data.standards)
         for mark in sorted(set(data.marks)):
             kind = MARK_KINDS[mark]
-            faults += [FieldError(f.field, f"{mark}: {f.message}", row) for f in batch.checked(
+            faults += [FieldError(f.field, Msg("{mark}: {message}", mark=mark,
+                                               message=f.message), row) for f in batch.checked(
                 ("marks", inst.id, kind, standards, on),
                 lambda kind=kind: registry.accreditation_faults(  # type: ignore[misc]
                     db, inst.id, kind, standards, on))]
@@ -224,12 +232,14 @@ def _prepare(
     else:
         refers_to = batch.issued.get((inst.id, data.number))
         if refers_to is None:
-            faults.append(FieldError("number", f"no document {data.number} issued by this "
-                                               "institution is registered", row))
+            faults.append(FieldError("number", Msg(
+                "no document {number} issued by this institution is registered",
+                number=data.number), row))
         if data.event is RecordEvent.amended and data.replacement and \
                 (inst.id, data.replacement) not in batch.issued:
-            faults.append(FieldError("replacement", f"register {data.replacement} as issued "
-                                                    "before the amendment that names it", row))
+            faults.append(FieldError("replacement", Msg(
+                "register {number} as issued before the amendment that names it",
+                number=data.replacement), row))
     if faults:
         raise errors.Problem(422, "Record refused", detail="; ".join(
             f"{f.field}: {f.message}" for f in faults), errors=faults)
@@ -529,7 +539,8 @@ def status_proof(db: Session, number: str) -> StatusProof:
     for _ in range(3):
         latest = latest_checkpoint(db)
         if latest is None:
-            raise errors.not_found("checkpoint (the log is empty)")
+            raise errors.Problem(404, "Not found", detail=Msg(
+                "checkpoint not found (the log is empty)"))
         if statusmap.root_in(Checkpoint.parse(split(latest.note)[0])) is None:
             raise errors.Problem(409, "No status map yet", detail="the log's latest "
                                  "checkpoint predates the status map; the next one carries it")
@@ -589,7 +600,8 @@ def latest_checkpoint(db: Session) -> LogCheckpoint | None:
 def checkpoint_at(db: Session, size: int) -> LogCheckpoint:
     found = db.get(LogCheckpoint, size)
     if found is None:
-        raise errors.not_found(f"checkpoint of size {size}")
+        raise errors.Problem(404, "Not found", detail=Msg(
+            "checkpoint of size {size} not found", size=size))
     return found
 
 
@@ -601,7 +613,8 @@ def checkpoint_sizes(db: Session, since: int = 0, limit: int = 1000) -> list[int
 def consistency(db: Session, old_size: int, new_size: int) -> list[bytes]:
     latest = latest_checkpoint(db)
     if latest is None or not 0 <= old_size <= new_size <= latest.size:
-        raise errors.invalid("size", f"sizes go from 0 to {latest.size if latest else 0}")
+        raise errors.invalid("size", Msg("sizes go from 0 to {size}",
+                                         size=latest.size if latest else 0))
     return merkle.consistency_proof(tree(db, new_size), old_size, new_size)
 
 
@@ -615,7 +628,7 @@ def tile(db: Session, level: int, index: int, width: int) -> bytes:
     size = latest.size if latest else 0
     have = min(tiles.TILE_WIDTH, tiles.level_width(size, level) - index * tiles.TILE_WIDTH)
     if width > have:
-        raise errors.not_found("tile")
+        raise errors.Problem(404, "Not found", detail=Msg("tile not found"))
     return tile_fetcher(db)(level, index, width)
 
 
@@ -726,7 +739,7 @@ def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
 def get_record(db: Session, record_id: str) -> ReportRecord:
     record = db.get(ReportRecord, record_id)
     if record is None:
-        raise errors.not_found("record")
+        raise errors.Problem(404, "Not found", detail=Msg("record not found"))
     return record
 
 
@@ -736,8 +749,9 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
     record = get_record(db, record_id)
     latest = latest_checkpoint(db)
     if record.log_index is None or latest is None or latest.size <= record.log_index:
-        raise errors.Problem(409, "Not yet in the log", detail="the record is queued; its "
-                             "proof is ready once the next batch is integrated (about a second)")
+        raise errors.Problem(409, "Not yet in the log", detail=Msg(
+            "the record is queued; its proof is ready once the next batch is integrated "
+            "(about a second)"))
     chosen = latest
     if witnessed > 0:
         found = db.scalar(select(LogCheckpoint).join(
@@ -745,8 +759,9 @@ def bundle(db: Session, log: Log, record_id: str, witnessed: int = 0) -> Bundle:
             .where(LogCheckpoint.size > record.log_index).group_by(LogCheckpoint.size)
             .having(func.count() >= witnessed).order_by(LogCheckpoint.size.desc()).limit(1))
         if found is None:
-            raise errors.Problem(409, "Not yet witnessed", detail=f"no checkpoint holding "
-                                 f"this record has {witnessed} witness cosignatures yet")
+            raise errors.Problem(409, "Not yet witnessed", detail=Msg(
+                "no checkpoint holding this record has {n} witness cosignatures yet",
+                n=witnessed))
         chosen = found
     proof = merkle.inclusion_proof(tree(db, chosen.size), record.log_index, chosen.size)
     # The map is kept for the latest checkpoint only.
@@ -779,7 +794,8 @@ def _store_org_key(db: Session, principal: Principal, org_id: str, row: OrgKey,
     """Stores a key an organisation registered (names are unique per kind) and audits it."""
     model = type(row)
     if db.scalar(select(model.id).where(model.name == verifier.name)):
-        raise errors.conflict("verifier_key", f"a key named {verifier.name} exists")
+        raise errors.conflict("verifier_key", Msg("a key named {name} exists",
+                                                  name=verifier.name))
     row.org_id, row.name, row.verifier_key = org_id, verifier.name, verifier.encode()
     db.add(row)
     db.flush()
@@ -792,8 +808,8 @@ def _store_org_key(db: Session, principal: Principal, org_id: str, row: OrgKey,
 
 def add_witness(db: Session, principal: Principal, org_id: str, key: str) -> LogWitness:
     require(principal, Role.admin, org=org_id, scope="accounts:admin")
-    verifier = _org_key(key, COSIGNATURE, "a witness key is a cosignature key (type 0x04): "
-                                          "make one with `tichub witness keygen`")
+    verifier = _org_key(key, COSIGNATURE, Msg("a witness key is a cosignature key (type "
+                                              "0x04): make one with `tichub witness keygen`"))
     return _store_org_key(db, principal, org_id, LogWitness(), verifier, "witness.added",
                           "log_witness")
 
@@ -808,9 +824,10 @@ def add_issuer_key(db: Session, principal: Principal, org_id: str, key: str) -> 
     require(principal, Role.admin, org=org_id, scope="accounts:admin")
     org = db.get(Organisation, org_id)
     if org is None or org.kind not in (OrgKind.lab, OrgKind.certification_body):
-        raise errors.invalid("org_id", "issuer keys belong to labs and certification bodies")
-    verifier = _org_key(key, ED25519, "an issuer key signs statements (type 0x01): make "
-                                      "one with `tichub issuer keygen`")
+        raise errors.invalid("org_id", Msg(
+            "issuer keys belong to labs and certification bodies"))
+    verifier = _org_key(key, ED25519, Msg("an issuer key signs statements (type 0x01): "
+                                          "make one with `tichub issuer keygen`"))
     return _store_org_key(db, principal, org_id, IssuerKey(), verifier, "issuer_key.added",
                           "issuer_key")
 
@@ -826,7 +843,8 @@ def add_cosignature(db: Session, principal: Principal, size: int, line: str) -> 
     name = line.removeprefix("\u2014 ").split(" ", 1)[0]
     witness = db.scalar(select(LogWitness).where(LogWitness.name == name))
     if witness is None:
-        raise errors.invalid("cosignature", f"no witness named {name!r} is registered")
+        raise errors.invalid("cosignature", Msg("no witness named {name} is registered",
+                                                name=repr(name)))
     require(principal, Role.editor, org=witness.org_id, scope="log:cosign")
     body = checkpoint.note[:checkpoint.note.index("\n\n") + 1]
     line = line if line.endswith("\n") else line + "\n"
@@ -868,7 +886,8 @@ class DatabaseReader:
         if latest is None:
             if self.log is not None:
                 return self.log.empty_note
-            raise errors.not_found("checkpoint (the log is empty)")
+            raise errors.Problem(404, "Not found", detail=Msg(
+                "checkpoint not found (the log is empty)"))
         return latest.note
 
     def checkpoint_at(self, size: int) -> str:
@@ -974,15 +993,15 @@ def store_pdf(db: Session, principal: Principal, record_id: str, data: bytes) ->
     record = get_record(db, record_id)
     require(principal, Role.editor, org=record.org_id, scope="reports:write")
     if record.pdf_sha256 is None:
-        raise errors.invalid("pdf", "the record names no PDF hash: register one with it")
+        raise errors.invalid("pdf", Msg("the record names no PDF hash: register one with it"))
     if len(data) > MAX_PDF_BYTES:
         raise errors.Problem(413, "Invalid input", f"pdf: larger than "
                              f"{MAX_PDF_BYTES // (1024 * 1024)} MB",
-                             [FieldError("pdf", "is too large")])
+                             [FieldError("pdf", Msg("is too large"))])
     if not data.startswith(b"%PDF-"):
-        raise errors.invalid("pdf", "is not a PDF file")
+        raise errors.invalid("pdf", Msg("is not a PDF file"))
     if hashlib.sha256(data).hexdigest() != record.pdf_sha256:
-        raise errors.invalid("pdf", "its SHA-256 is not the one registered for the record")
+        raise errors.invalid("pdf", Msg("its SHA-256 is not the one registered for the record"))
     row = db.get(ReportPdf, record_id) or ReportPdf(record_id=record_id)
     row.data, row.uploaded_by, row.uploaded_at = data, principal.user_id, utcnow()
     db.add(row)
@@ -998,7 +1017,8 @@ def get_pdf(db: Session, principal: Principal, record_id: str) -> tuple[ReportRe
     require(principal, Role.viewer, org=record.org_id, scope="reports:read")
     row = db.get(ReportPdf, record_id)
     if row is None:
-        raise errors.not_found("the record's PDF (its issuer did not store it)")
+        raise errors.Problem(404, "Not found", detail=Msg(
+            "the record's PDF not found (its issuer did not store it)"))
     return record, row.data
 
 
@@ -1018,4 +1038,57 @@ def issued_record(db: Session, institution_id: str, number: str) -> ReportRecord
     if latest in (RecordEvent.withdrawn, RecordEvent.revoked, RecordEvent.amended,
                   RecordEvent.suspended):
         return None
+    return record
+
+
+# --- a lab's own documents (its pages) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class OwnDocument:
+    """A document an organisation issued, with its status now (the latest event about it)."""
+
+    record: ReportRecord
+    status: str  # as STATUS_AFTER names it: valid, amended, withdrawn, …
+    replacement: str | None
+
+
+def own_documents(db: Session, principal: Principal, offset: int = 0, limit: int = 50,
+                  number: str = "") -> tuple[list[OwnDocument], int]:
+    """A page of the documents the principal's organisations issued (as editors), newest
+    first, and how many there are; ``number`` narrows to numbers starting so. A document's
+    later events (amended, withdrawn, …) give its status."""
+    orgs = principal.orgs_with(Role.editor)
+    if not orgs:
+        return [], 0
+    where = [ReportRecord.org_id.in_(orgs), ReportRecord.event == RecordEvent.issued]
+    if number.strip():
+        prefix = numbers.lookup_key(number).replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_")
+        # Upper-cased on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does
+        # not, and people type "r-2026" for "R-2026".
+        where.append(func.upper(ReportRecord.number_key).like(prefix.upper() + "%",
+                                                              escape="\\"))
+    total = db.scalar(select(func.count()).select_from(ReportRecord).where(*where)) or 0
+    issued = list(db.scalars(select(ReportRecord).where(*where)
+        .order_by(ReportRecord.registered_at.desc(), ReportRecord.id.desc())
+        .offset(offset).limit(limit)))
+    latest: dict[str, ReportRecord] = {}
+    if issued:
+        for event in db.scalars(select(ReportRecord).where(
+                ReportRecord.refers_to_id.in_([r.id for r in issued]))
+                .order_by(ReportRecord.registered_at, ReportRecord.id)):
+            latest[event.refers_to_id or ""] = event
+    out = []
+    for record in issued:
+        last = latest.get(record.id)
+        status = STATUS_AFTER[last.event] if last is not None else "valid"
+        out.append(OwnDocument(record, status, last.public.get("replacement")
+                               if last is not None and status == "amended" else None))
+    return out, total
+
+
+def own_record(db: Session, principal: Principal, record_id: str) -> ReportRecord:
+    """A record of the principal's organisation, for its editors' pages."""
+    record = get_record(db, record_id)
+    require(principal, Role.editor, org=record.org_id, scope="reports:write")
     return record

@@ -16,12 +16,15 @@ from starlette.datastructures import FormData, UploadFile
 
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public
+from tichub.core.messages import Msg
 from tichub.core.web import render
-from tichub.reports import numbers, qr, service
+from tichub.reports import issuing, numbers, qr, service
 from tichub.reports.models import RecordEvent
 from tichub.reports.schemas import RecordOut, Verdict
 
 router = APIRouter(include_in_schema=False)
+# The lab's own pages (register, amend, withdraw) are served with the public ones.
+router.include_router(issuing.router)
 
 MAX_PDF = 50 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -105,7 +108,7 @@ def _declared_size(request: Request) -> None:
     if length.isdigit() and int(length) > MAX_PDF + FORM_MARGIN:
         raise errors.Problem(413, "Invalid input", f"pdf: the file is larger than "
                              f"{MAX_PDF // (1024 * 1024)} MB",
-                             [errors.FieldError("pdf", "is too large")])
+                             [errors.FieldError("pdf", Msg("is too large"))])
 
 
 def _uploaded(form: FormData) -> UploadFile | None:
