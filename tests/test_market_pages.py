@@ -152,3 +152,24 @@ def test_booking_an_instrument_through_its_page(app, db) -> None:  # type: ignor
         assert page.text.count("data-testid=\"calendar\"") == 1 and "已确认" in page.text
         mine = c.get("/market/orders")
         assert 'data-testid="my-bookings"' in mine.text and "扫描电镜" in mine.text
+
+
+def test_request_a_quote_from_an_institution_page_ticks_that_lab(client, db) -> None:  # type: ignore[no-untyped-def]
+    lab = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, lab, name="上海甲检测技术有限公司", serial=1,
+                               scope=[("GB 31241-2022", "锂离子电池", "过充电")])
+    other, _ = make_institution(db, make_account(db, "lab2@example.com"),
+                                name="上海乙检测技术有限公司", serial=2,
+                                scope=[("GB 31241-2022", "锂离子电池", "过放电")])
+    make_account(db, "buyer@example.com", kind=OrgKind.enterprise)
+    sign_in(client, "buyer@example.com")
+    page = client.get(f"/institutions/{inst}")
+    link = re.search(r'href="(/market/requests/new\?institution=[^"]+)"', page.text)
+    assert link, "the institution page has no request-a-quote link"
+    form = client.get(link.group(1).replace("&amp;", "&")).text
+    ticked = re.findall(r'value="([0-9A-Z]+)" data-testid="lab-\d+" checked', form)
+    assert ticked == [inst]
+    # Unknown ids are not listed, and do not fail the page.
+    assert client.get("/market/requests/new?institution=NOPE").status_code == 200
+    # The other lab able to test to the standard is offered too, unticked.
+    assert "standard=" in link.group(1) and f'value="{other}"' in form

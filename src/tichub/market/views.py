@@ -226,19 +226,29 @@ def new_request(request: Request, db: DB, principal: SignedIn,
                 description: Annotated[str, Query(max_length=2000)] = "",
                 target_markets: Annotated[str, Query(max_length=300)] = "",
                 quantity: Annotated[str, Query(max_length=10)] = "",
-                needed_by: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
-    """The request form; labs able to test to the standard are found in the directory."""
+                needed_by: Annotated[str, Query(max_length=10)] = "",
+                institution: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+    """The request form; labs able to test to the standard are found in the directory.
+    ``institution``: the lab whose page the company came from ("request a quote"), listed
+    first and ticked."""
     hits: list[Any] = []
     if standard:
         _, found = registry.search_institutions(
             db, principal, registry.build_query(standard=standard), 0, 20)
         hits = [inst for _, inst in found]
+    chosen = None
+    if institution:
+        with suppress(errors.Problem):  # an unknown or unpublished one is simply not listed
+            chosen = registry.get_institution(db, principal, institution)
+    if chosen is not None:
+        hits = [chosen, *[h for h in hits if h.id != chosen.id]]
     return render(request, "market/request.html", principal, standard=standard, hits=hits,
                   companies=_orgs(db, principal, (OrgKind.enterprise,)),
                   offers=_offers(db, [h.id for h in hits], standard),
                   typed={"product": product, "description": description,
                          "target_markets": target_markets, "quantity": quantity,
-                         "needed_by": needed_by})
+                         "needed_by": needed_by},
+                  chosen=chosen.id if chosen is not None else "")
 
 
 def _offers(db: Session, institution_ids: list[str], standard: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from tichub.carbon.certification_service import conclusion_msg
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public
 from tichub.core.messages import Msg
@@ -79,7 +80,7 @@ def _page(request: Request, principal: Principal, status_code: int = 200, *,
           error: str | None = None) -> HTMLResponse:
     return render(request, "reports/verify.html", principal, status_code=status_code,
                   number=number, checks=checks or [], pdf=pdf, error=error,
-                  max_mb=MAX_PDF // (1024 * 1024))
+                  max_mb=MAX_PDF // (1024 * 1024), conclusion=conclusion_msg)
 
 
 @router.get("/verify", response_class=HTMLResponse)
