@@ -1,7 +1,8 @@
 """The marketplace end to end in a real browser (Debian's Chromium, headless): the voucher
 operator opens a programme, a company gets a voucher and asks a lab to quote, accepts paying
-half with the voucher; the lab takes the sample, tests and issues a registered report; the
-company confirms; the lab claims and the operator settles."""
+half with the voucher; the lab takes the sample, tests, registers the report on its page
+(one for another standard is refused on the order), marks the order "report issued" with it,
+and /verify shows it; the company confirms; the lab claims and the operator settles."""
 
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ from tichub.core.config import Settings
 from tichub.core.models import OrgKind
 from tichub.market import service as market
 from tichub.market.models import Order, Programme
-from tichub.reports import service as reports
-from tichub.reports.schemas import RecordIn
 
 
 @pytest.mark.browser
@@ -37,7 +36,7 @@ def test_request_quote_order_report_and_voucher_settlement(tmp_path: Path,
                               cookie_secure=False, log_integrate_every=0))
     db = app.state.sessionmaker()
     lab = make_account(db, "lab@lab.cn")
-    inst, _ = make_institution(db, lab, name="上海甲检测技术有限公司", serial=61,
+    make_institution(db, lab, name="上海甲检测技术有限公司", serial=61,
                                scope=[("GB 31241-2022", "锂离子电池", "过充电保护")])
     make_account(db, "buyer@firm.cn", kind=OrgKind.enterprise)
     make_account(db, "ops@platform.cn", kind=OrgKind.operator)
@@ -109,13 +108,40 @@ def test_request_quote_order_report_and_voucher_settlement(tmp_path: Path,
         lb.goto(order_url)
         lb.get_by_test_id("action-receive_sample").locator("button").click()
         lb.get_by_test_id("action-start_testing").locator("button").click()
-        reports.register(db, lab.principal(db), app.state.log, [RecordIn(
-            number="R-2026-0777", kind="test_report", institution_id=inst,
-            issued_on=date.today(), standards=["GB 31241-2022"])])
-        lb.get_by_test_id("action-issue_report").locator("input[name=report_number]").fill(
-            "R-2026-0777")
-        lb.get_by_test_id("action-issue_report").locator("button").click()
+        expect(lb.get_by_test_id("order-status")).to_have_text("检测中")
+        # A report of another product's standard is refused, with the reason, in Chinese.
+        lb.goto(f"{url}/reports/new")
+        form = lb.get_by_test_id("report-form")
+        form.get_by_test_id("number").fill("R-2026-0666")
+        form.get_by_test_id("product").fill("色漆")
+        form.get_by_test_id("standards").fill("ISO 2409")
+        form.get_by_test_id("register").click()
+        expect(lb.get_by_test_id("receipt")).to_contain_text("R-2026-0666")
+        lb.goto(order_url)
+        issue = lb.get_by_test_id("action-issue_report")
+        issue.get_by_test_id("report-number").fill("R-2026-0666")
+        issue.locator("button").click()
+        expect(issue.locator(".field-error")).to_contain_text("GB 31241")
+        expect(lb.get_by_test_id("order-status")).to_have_text("检测中")
+
+        # The lab registers the order's report on its page ...
+        lb.goto(f"{url}/reports/new")
+        form = lb.get_by_test_id("report-form")
+        form.get_by_test_id("number").fill("R-2026-0777")
+        form.get_by_test_id("product").fill("储能电池包")
+        form.get_by_test_id("standards").fill("GB 31241-2022")
+        form.get_by_test_id("register").click()
+        expect(lb.get_by_test_id("receipt")).to_contain_text("R-2026-0777")
+        # ... and picks it among its matching reports on the order.
+        lb.goto(order_url)
+        issue = lb.get_by_test_id("action-issue_report")
+        issue.get_by_test_id("report-choice").select_option("R-2026-0777")
+        issue.locator("button").click()
         expect(lb.get_by_test_id("report")).to_have_text("R-2026-0777")
+        expect(lb.locator(".flash")).to_be_visible()
+        # Anyone can verify it.
+        lb.get_by_test_id("report").click()
+        expect(lb.get_by_test_id("verdict")).to_contain_text("已登记，有效")
 
         # the company confirms completion
         c.goto(order_url)
