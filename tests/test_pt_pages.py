@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from helpers import make_account, make_institution, sign_in
-from tichub.pt import service
+from tichub.pt import pdfs, service
 from tichub.pt.schemas import ResultIn
 
 # Paired items for a Youden plot: lab i reports A and B with its own bias.
@@ -20,6 +20,16 @@ BIAS = [0.0, 0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15, 0.3, -0.3, 1.5]
 
 def form(client: TestClient, url: str, csrf: str, **data: str):  # type: ignore[no-untyped-def]
     return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+
+
+def fetch_pdf(client: TestClient, url: str):  # type: ignore[no-untyped-def]
+    """The report PDF as a browser gets it: a progress page (202) first, then the file."""
+    first = client.get(url)
+    assert first.status_code == 202 and 'data-testid="pdf-progress"' in first.text
+    pdfs.wait()
+    pdf = client.get(url)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    return pdf
 
 
 def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-def]
@@ -126,11 +136,10 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         english = l_client.get(f"{round_url}/report?lang=en")
         assert "Proficiency testing round report" in english.text
         assert "Metals in food" in english.text
-        pdf = l_client.get(f"{round_url}/report.pdf?lang=zh")
-        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        pdf = fetch_pdf(l_client, f"{round_url}/report.pdf?lang=zh")
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "能力验证" in text and "METALS" in text and code.group(1) in text
-        pdf_en = l_client.get(f"{round_url}/report.pdf?lang=en")
+        pdf_en = fetch_pdf(l_client, f"{round_url}/report.pdf?lang=en")
         assert "Proficiency testing round report" in "".join(
             p.extract_text() for p in PdfReader(io.BytesIO(pdf_en.content)).pages)
         history = l_client.get("/pt/history")

@@ -21,10 +21,11 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, Role
 from tichub.core.service import organisation_names as org_names
-from tichub.core.web import html_to_pdf, render, templates_for
-from tichub.pt import charts, service, stats
+from tichub.core.web import render
+from tichub.pt import pdfs, report, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
 from tichub.registry import service as registry
@@ -330,56 +331,59 @@ def _numbers(text: str, field_name: str) -> list[float]:
 
 # --- the round report ----------------------------------------------------------------------
 
-def _report_context(db: Session, principal: Principal, round_id: str) -> dict[str, Any]:
-    rnd, measurands, mine = service.round_report(db, principal, round_id)
-    sections = []
-    for m in measurands:
-        for it in m.items:
-            st = it.computed
-            codes = [r["code"] for r in it.rows]
-            score = rnd.score
-            steps = []
-            if (m.assigned_kind == "consensus" and m.method == "algorithm-a"
-                    and st.get("iterations") and len(it.rows) >= 2):
-                steps = stats.algorithm_a_steps([r["value"] for r in it.rows],
-                                                int(st["iterations"]))
-            sections.append({
-                "measurand": m, "item": it.item, "stats": st, "rows": it.rows, "steps": steps,
-                "histogram": charts.histogram([r["value"] for r in it.rows], st.get("x_pt"),
-                                              st.get("sigma_pt"), m.unit) if it.rows else "",
-                "ordered": charts.ordered_z(codes, [r[score] for r in it.rows], sorted(mine))
-                if it.rows else ""})
-        if len(m.items) >= 2 and all(i.rows for i in m.items[:2]):
-            a, b = m.items[0], m.items[1]
-            za = {r["code"]: r["z"] for r in a.rows}
-            zb = {r["code"]: r["z"] for r in b.rows}
-            codes = sorted(set(za) & set(zb))
-            sections.append({"measurand": m, "youden": charts.youden(
-                codes, [za[c] for c in codes], [zb[c] for c in codes], a.item, b.item,
-                sorted(mine)), "item": f"{a.item}/{b.item}"})
-    return {"rnd": rnd, "sections": sections, "mine": mine}
-
-
 @router.get("/pt/rounds/{round_id}/report", response_class=HTMLResponse)
 async def report_page(request: Request, round_id: str, db: DB,
                       principal: SignedIn) -> HTMLResponse:
-    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    context = await run_in_threadpool(report.context, db, principal, round_id)
     return render(request, "pt/report.html", principal, printable=False, **context)
 
 
-@router.get("/pt/rounds/{round_id}/report.pdf")
+PDF_STAGES = {pdfs.QUEUED: (1, Msg("Waiting for its turn")),
+              pdfs.CHARTS: (2, Msg("Drawing the charts")),
+              pdfs.LAYOUT: (3, Msg("Laying out the pages")),
+              pdfs.READY: (4, Msg("Ready: the download starts")),
+              pdfs.FAILED: (0, Msg("The PDF could not be made; the fault is logged."))}
+
+
+def _pdf_url(round_id: str, locale: str) -> str:
+    return f"/pt/rounds/{round_id}/report.pdf?lang={locale}"
+
+
+@router.get("/pt/rounds/{round_id}/report.pdf", response_model=None)
 async def report_pdf(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
-    """The same report as a PDF, in the page's language (``?lang=en``)."""
-    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    """The report as a PDF, in the page's language (``?lang=en``): from the cache when the
+    round has not changed since it was made, else a page that follows its making (202) and
+    downloads it when ready."""
     locale = request_locale(request, request.app.state.settings.default_locale)
-    html = templates_for(locale).get_template("pt/report.html").render(
-        request=request, principal=principal, locale=locale, csrf="", printable=True,
-        **context)
-    pdf = await run_in_threadpool(html_to_pdf, html)
-    rnd = context["rnd"]
-    name = f"{rnd.scheme.code}-{rnd.code}-{locale}.pdf"
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    status = await run_in_threadpool(pdfs.request, db, request.app.state.sessionmaker,
+                                     principal, round_id, locale)
+    if status.pdf is not None:
+        return Response(status.pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{status.name}"'})
+    rnd = service.get_round(db, round_id)
+    return render(request, "pt/pdf_progress.html", principal, status_code=202, rnd=rnd,
+                  **_progress_context(round_id, locale, status.state))
+
+
+def _progress_context(round_id: str, locale: str, state: str) -> dict[str, Any]:
+    step, label = PDF_STAGES.get(state, PDF_STAGES[pdfs.QUEUED])
+    return {"round_id": round_id, "state": state, "step": step, "steps": 4, "label": label,
+            "pdf_url": _pdf_url(round_id, locale),
+            "poll_url": f"/pt/rounds/{round_id}/report.pdf/progress?lang={locale}"}
+
+
+@router.get("/pt/rounds/{round_id}/report.pdf/progress", response_class=HTMLResponse)
+def report_pdf_progress(request: Request, round_id: str, db: DB,
+                        principal: SignedIn) -> HTMLResponse:
+    """The progress fragment the waiting page polls; when the PDF is ready, htmx is told
+    to go and fetch it."""
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    state = pdfs.progress(db, principal, round_id, locale)
+    response = render(request, "pt/pdf_progress_fragment.html", principal,
+                      **_progress_context(round_id, locale, state))
+    if state == pdfs.READY:
+        response.headers["HX-Redirect"] = _pdf_url(round_id, locale)
+    return response
 
 
 @router.get("/pt/rounds/{round_id}/scores.{fmt}")
