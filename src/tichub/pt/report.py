@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tichub.core.auth import Principal
+from tichub.core.messages import Msg
 from tichub.core.web import html_to_pdf, templates_for
 from tichub.pt import charts, service, stats
 from tichub.pt.models import PtRound
@@ -58,6 +59,7 @@ def build(rnd: PtRound, measurands: list[service.MeasurandReport], mine: set[str
                                                 int(st["iterations"]))
             sections.append({
                 "measurand": m, "item": it.item, "stats": st, "rows": it.rows, "steps": steps,
+                "warnings": warnings(st),
                 "histogram": charts.histogram([r["value"] for r in it.rows], st.get("x_pt"),
                                               st.get("sigma_pt"), m.unit, fmt=fmt)
                 if it.rows else "",
@@ -72,6 +74,15 @@ def build(rnd: PtRound, measurands: list[service.MeasurandReport], mine: set[str
                 codes, [za[c] for c in codes], [zb[c] for c in codes], a.item, b.item, own,
                 fmt=fmt), "item": f"{a.item}/{b.item}"})
     return {"rnd": rnd, "sections": sections, "mine": mine}
+
+
+def warnings(computed: dict[str, Any]) -> list[str]:
+    """An item's warnings as messages, translated where shown (statistics computed before
+    the messages were kept show in English)."""
+    notes = computed.get("notes")
+    if isinstance(notes, list):
+        return [Msg.from_json(n) for n in notes if isinstance(n, dict)]
+    return [str(w) for w in computed.get("warnings") or []]
 
 
 def html(locale: str, principal: Principal, report: dict[str, Any]) -> str:
