@@ -553,8 +553,10 @@ def _setting(s: PtRoundMeasurand) -> tuple[analysis.Assigned, analysis.Sigma]:
                            s.measurand.mass_fraction_per_unit))
 
 
-def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
-    """Statistics and scores of a closed round; may be run again until it is published."""
+def compute(db: Session, principal: Principal, round_id: str,
+            now: datetime | None = None) -> PtRound:
+    """Statistics and scores of a closed round; may be run again until it is published.
+    ``now``: when (the demo's past rounds say when they were computed)."""
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if rnd.status is not RoundStatus.closed:
@@ -600,7 +602,7 @@ def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
         db.rollback()
         raise errors.Problem(422, Msg("Cannot compute"), detail="; ".join(faults),
                              errors=[FieldError("settings", f) for f in faults])
-    rnd.computed_at = utcnow()
+    rnd.computed_at = now or utcnow()
     audit.record(db, action="pt.round.computed", object_type="pt_round", object_id=rnd.id,
                  actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id,
                  data={"results": len(results)})
@@ -612,7 +614,8 @@ def _num(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def publish(db: Session, principal: Principal, round_id: str, log: Any | None = None) -> PtRound:
+def publish(db: Session, principal: Principal, round_id: str, log: Any | None = None,
+            now: datetime | None = None) -> PtRound:
     """Makes the scores and report visible to participants, tells supervision of every
     unsatisfactory result, and registers each participant's certificate when the scheme
     names its issuing institution."""
@@ -620,7 +623,7 @@ def publish(db: Session, principal: Principal, round_id: str, log: Any | None = 
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if rnd.status is not RoundStatus.closed or rnd.computed_at is None:
         raise errors.conflict("status", Msg("compute the closed round's statistics first"))
-    now = utcnow()
+    now = now or utcnow()
     rnd.status = RoundStatus.published
     rnd.published_at = now
     names = {s.id: s.measurand.name for s in rnd.settings}
@@ -641,14 +644,15 @@ def publish(db: Session, principal: Principal, round_id: str, log: Any | None = 
     audit.record(db, action="pt.round.published", object_type="pt_round", object_id=rnd.id,
                  actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id)
     if rnd.scheme.institution_id and log is not None:
-        _register_certificates(db, principal, rnd, parts, by_participant, log)
+        _register_certificates(db, principal, rnd, parts, by_participant, log, now)
     db.commit()
     return rnd
 
 
 def _register_certificates(db: Session, principal: Principal, rnd: PtRound,
                            parts: dict[str, PtParticipant],
-                           by_participant: dict[str, list[PtResult]], log: Any) -> None:
+                           by_participant: dict[str, list[PtResult]], log: Any,
+                           now: datetime) -> None:
     from tichub.reports import service as reports
     from tichub.reports.models import RecordKind
     from tichub.reports.schemas import RecordIn
@@ -665,7 +669,7 @@ def _register_certificates(db: Session, principal: Principal, rnd: PtRound,
             number=p.certificate_number, kind=RecordKind.pt_certificate,
             institution_id=rnd.scheme.institution_id or "", client=org.name if org else "",
             product=f"{rnd.scheme.name_zh} {rnd.code}", standards=["ISO/IEC 17043"],
-            issued_on=utcnow().date(),
+            issued_on=now.astimezone(BEIJING).date(),
             conclusion=f"participant {p.code}: {good} of {len(results)} results satisfactory "
                        f"({rnd.score})"))
     if records:
