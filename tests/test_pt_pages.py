@@ -77,7 +77,7 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         r = refused(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
                     before="40 x", after="40")
         assert r.status_code == 422
-        assert r.json()["errors"] == [{"field": "before", "row": None, "label": "",
+        assert r.json()["errors"] == [{"field": "before", "row": None, "label": "分发前的测量结果",
                                        "message": "“x”不是数字"}]
         checks = p_client.get(round_url).text
         assert checks.count("通过") >= 2

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tichub.core import errors, limits
+from tichub.core import errors, fields, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.flash import flash
@@ -32,6 +32,16 @@ from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingI
 from tichub.registry import service as registry
 
 router = APIRouter(include_in_schema=False)
+
+# What the PT forms call the fields that refusals name.
+fields.register({
+    "measurands": Msg("Measurands"), "measurand": Msg("Measurand"),
+    "deadline": Msg("Deadline"), "items": Msg("Items"), "scheme": Msg("Scheme"),
+    "before": Msg("Results before dispatch"), "after": Msg("Results after the round"),
+    "sigma_pt": Msg("σ_pt for the check"), "participants": Msg("Participants"),
+    "sigma_kind": Msg("How σ_pt is set"), "assigned_value": Msg("Assigned value"),
+    "sigma_value": Msg("σ_pt value"),
+})
 
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
 CST = BEIJING
