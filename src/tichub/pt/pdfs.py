@@ -130,7 +130,10 @@ def _render(factory: sessionmaker[Session], principal: Principal, round_id: str,
         except Exception:
             log.exception("round report PDF of %s (%s) failed", round_id, locale)
             db.rollback()
-            _set(db, key, state=FAILED, finished_at=utcnow())
+            try:
+                _set(db, key, state=FAILED, finished_at=utcnow())
+            except Exception:  # the database itself failed: the job counts as abandoned
+                log.exception("could not mark the PDF job %s failed", job)
 
 
 def wait(timeout: float = 60.0) -> None:
