@@ -152,3 +152,23 @@ def test_outsiders_get_neither_the_pdf_nor_its_progress(app, db, open_round) -> 
         sign_in(client, "outsider@example.cn")
         assert client.get(f"/pt/rounds/{round_id}/report.pdf").status_code == 403
         assert client.get(f"/pt/rounds/{round_id}/report.pdf/progress").status_code == 403
+
+
+def test_the_reports_warnings_are_in_the_readers_language(app, db, open_round) -> None:  # type: ignore[no-untyped-def]
+    provider, _labs, round_id = open_round
+    prov = provider.principal(db)
+    service.transition(db, prov, round_id, "close")
+    service.compute(db, prov, round_id)
+    with TestClient(app) as client:
+        sign_in(client, provider.user.email)
+        zh = client.get(f"/pt/rounds/{round_id}/report?lang=zh").text
+        en = client.get(f"/pt/rounds/{round_id}/report?lang=en").text
+        api = client.get(f"/api/pt/rounds/{round_id}/report")
+    assert api.status_code == 200, api.text
+    stats = api.json()["measurands"][0]["items"][0]["statistics"]
+    assert "notes" not in stats and stats["warnings"][0].startswith("only 6 results")
+    assert "仅有 6 个结果：ISO 13528 不建议在参加者少于约 12 个时采用公议值" in zh
+    assert "only 6 results: ISO 13528 advises against consensus values" in en
+    # the API keeps its documented statistics, warnings in English
+    [item] = service.round_report(db, prov, round_id)[1][0].items
+    assert item.computed["warnings"][0].startswith("only 6 results")
