@@ -105,34 +105,6 @@ def test_demo_reports_verify(client, app) -> None:  # type: ignore[no-untyped-de
     assert "021-5080 1234" in lab_page and "mailto:service@demo.tichub.cn" in lab_page
 
 
-def test_demo_proficiency_testing(client, app) -> None:  # type: ignore[no-untyped-def]
-    from helpers import sign_in
-    from tichub.demo.pt import seed_pt
-    from tichub.pt import service as pt
-
-    with app.state.sessionmaker() as db:
-        demo.seed(db, scale=0.3, seed=2027)
-        assert seed_pt(db, app.state.log, labs=12) == 3
-        rounds = {r.code: r for r in pt.list_rounds(db)}
-        statuses = {code: r.status.value for code, r in rounds.items()}
-        from sqlalchemy import func, select
-
-        from tichub.core.models import AuditEvent
-
-        flagged = db.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "pt.result.unsatisfactory"))
-    assert statuses == {"2025-2": "published", "2026-1": "published", "2026-2": "open"}
-    assert flagged  # supervision's feed has something to show
-    sign_in(client, "lab@demo.tichub.cn", demo.DEMO_PASSWORD)
-    report = client.get(f"/pt/rounds/{rounds['2026-1'].id}/report")
-    assert report.status_code == 200 and report.text.count('data-testid="section"') == 6
-    # the demo lab can still send its results to the open round
-    page = client.get(f"/pt/rounds/{rounds['2026-2'].id}")
-    assert 'data-testid="results-form"' in page.text
-    history = client.get("/pt/history")
-    assert "DEMO-FOOD-METALS/2025-2" in history.text
-
-
 def test_demo_marketplace(client, app) -> None:  # type: ignore[no-untyped-def]
     from helpers import sign_in
     from tichub.demo.market import seed_market

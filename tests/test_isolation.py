@@ -223,6 +223,7 @@ CASES = [
     Case("POST", "/pt/rounds/{a_round}/{step}", "denied", form=True),
     Case("GET", "/pt/rounds/{a_round}/report", "denied"),
     Case("GET", "/pt/rounds/{a_round}/report.pdf", "denied"),
+    Case("GET", "/pt/rounds/{a_round}/report.pdf/progress", "denied"),
     Case("GET", "/pt/rounds/{a_round}/scores.{fmt}", "denied"),
     Case("GET", "/pt/history?org={c_org}", "denied"),
     Case("GET", "/api/instruments", "public"),

@@ -97,10 +97,20 @@ def test_a_round_end_to_end_in_the_browser(tmp_path: Path, sqlite_template: Path
         p.get_by_test_id("step-open").click()
         expect(p.get_by_test_id("round-status")).to_have_text("开放中")
 
-        # lab A types its result; a second try is refused with the reason
+        # lab A types its result with a decimal comma: refused beside the input, in Chinese,
+        # and what it typed stays; corrected, it is sent and the page says so
         a.reload()
+        form = a.get_by_test_id("results-form")
+        a.get_by_test_id("value-lead-A").fill("0,62")
+        form.locator("input[name^=method_]").fill("ICP-MS")
+        a.get_by_test_id("submit-results").click()
+        expect(form.locator(".field-error")).to_have_text("“lead”样品 A：“0,62”不是数字")
+        expect(a.get_by_test_id("value-lead-A")).to_have_attribute("aria-invalid", "true")
+        expect(a.get_by_test_id("value-lead-A")).to_have_value("0,62")
+        expect(form.locator("input[name^=method_]")).to_have_value("ICP-MS")
         a.get_by_test_id("value-lead-A").fill("0.62")
         a.get_by_test_id("submit-results").click()
+        expect(a.locator(".flash")).to_contain_text("已提交 1 个结果")
         expect(a.get_by_test_id("own-results")).to_contain_text("0.62")
         # lab B uploads its sheet in µg/kg
         b.reload()
@@ -126,6 +136,19 @@ def test_a_round_end_to_end_in_the_browser(tmp_path: Path, sqlite_template: Path
         expect(a.locator("tr.own")).to_contain_text(code)
         expect(a.get_by_test_id("scores").locator("tbody tr")).to_have_count(12)
         assert a.get_by_test_id("histogram").locator("svg").count() == 1
+        # the PDF: a page follows its making, then the browser gets the file
+        with a.expect_response(lambda r: "/report.pdf?" in r.url and r.status == 200
+                               and r.headers.get("content-type") == "application/pdf",
+                               timeout=60_000) as got:
+            a.get_by_test_id("pdf-link").click()
+            expect(a.get_by_test_id("pdf-progress-bar")).to_be_visible()
+        assert got.value.headers["content-disposition"].endswith('FOOD-PB-2026-1-zh.pdf"')
+        # at 390 px the round and its report do not scroll sideways
+        a.set_viewport_size({"width": 390, "height": 800})
+        for page_url in (round_url, f"{round_url}/report"):
+            a.goto(page_url)
+            assert a.evaluate("document.documentElement.scrollWidth") <= 390, page_url
+        a.goto(f"{round_url}/report")
         # nobody else's laboratory name is on the report
         assert "b@lab.cn" not in a.content() and "Org of b@lab.cn" not in a.content()
         b.reload()

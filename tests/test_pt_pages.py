@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from helpers import make_account, make_institution, sign_in
-from tichub.pt import service
+from tichub.pt import pdfs, service
 from tichub.pt.schemas import ResultIn
 
 # Paired items for a Youden plot: lab i reports A and B with its own bias.
@@ -20,6 +20,25 @@ BIAS = [0.0, 0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15, 0.3, -0.3, 1.5]
 
 def form(client: TestClient, url: str, csrf: str, **data: str):  # type: ignore[no-untyped-def]
     return client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+
+
+def refused(client: TestClient, url: str, csrf: str, **data: str):  # type: ignore[no-untyped-def]
+    """A form sent as app.js sends it: a refusal comes back as problem+json in the page's
+    language, for the page to show beside the fields."""
+    r = client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False,
+                    headers={"X-TICHub-Form": "1"})
+    assert r.headers["content-type"].startswith("application/problem+json"), r.text
+    return r
+
+
+def fetch_pdf(client: TestClient, url: str):  # type: ignore[no-untyped-def]
+    """The report PDF as a browser gets it: a progress page (202) first, then the file."""
+    first = client.get(url)
+    assert first.status_code == 202 and 'data-testid="pdf-progress"' in first.text
+    pdfs.wait()
+    pdf = client.get(url)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    return pdf
 
 
 def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-def]
@@ -55,17 +74,22 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         r = form(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
                  before="40 40.2 39.9", after="40.1, 40.3, 39.8")  # σ_pt 5, fixed
         assert r.status_code == 303, r.text
-        r = form(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
-                 before="40 x", after="40")
-        assert r.status_code == 422 and "&#39;x&#39; is not a number" in r.text
+        r = refused(p_client, f"{round_url}/stability", csrf, measurand="镉 cadmium",
+                    before="40 x", after="40")
+        assert r.status_code == 422
+        assert r.json()["errors"] == [{"field": "before", "row": None, "label": "分发前的测量结果",
+                                       "message": "“x”不是数字"}]
         checks = p_client.get(round_url).text
         assert checks.count("通过") >= 2
         for lab in labs:
             assert form(p_client, f"{round_url}/invite", csrf,
                         org_id=lab.org.id).status_code == 303
         # opening with nobody accepted is refused on the page, nothing changes
-        r = form(p_client, f"{round_url}/open", csrf)
-        assert r.status_code == 409 and "no participant has accepted" in r.text
+        r = refused(p_client, f"{round_url}/open", csrf)
+        assert r.status_code == 409 and r.json()["errors"][0]["message"] == "尚无参加者接受邀请"
+        # without JavaScript, the error page says it
+        page = form(p_client, f"{round_url}/open", csrf)
+        assert page.status_code == 409 and "no participant has accepted" in page.text
 
     for i, lab in enumerate(labs):
         with TestClient(app) as l_client:
@@ -85,10 +109,27 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
                 data[f"value_{settings['铅 lead']}_{item}"] = str(0.5 + extra + BIAS[i] / 5)
                 data[f"value_{settings['镉 cadmium']}_{item}"] = str(40 + extra + BIAS[i] * 4)
                 data[f"unit_{settings['镉 cadmium']}_{item}"] = "µg/kg"
-            assert form(l_client, f"{round_url}/results", csrf, **data).status_code == 303
-            # the same again: refused, shown on the page
-            again = form(l_client, f"{round_url}/results", csrf, **data)
-            assert again.status_code == 422 and "submitted already" in again.text
+            if i == 2:  # typing slips: each refused beside its input, nothing stored
+                lead_a, cd_b = f"{settings['铅 lead']}_A", f"{settings['镉 cadmium']}_B"
+                slips = {**data, f"value_{lead_a}": "0,51", f"unit_{cd_b}": "kg"}
+                r = refused(l_client, f"{round_url}/results", csrf, **slips)
+                assert r.status_code == 422 and r.json()["title"] == "结果被拒绝"
+                assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+                    (f"value_{lead_a}", "“铅 lead”样品 A：“0,51”不是数字")]
+                slips[f"value_{lead_a}"] = data[f"value_{lead_a}"]
+                r = refused(l_client, f"{round_url}/results", csrf, **slips)
+                assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+                    (f"unit_{cd_b}", "“镉 cadmium”以 µg/kg 报告：“kg”无法换算为该单位")]
+                assert not l_client.get(round_url).text.count('data-testid="own-results"')
+            sent = form(l_client, f"{round_url}/results", csrf, **data)
+            assert sent.status_code == 303
+            assert "已提交 4 个结果" in l_client.get(sent.headers["location"]).text
+            # the same again: refused beside the inputs, in the page's language
+            again = refused(l_client, f"{round_url}/results", csrf, **data)
+            assert again.status_code == 422
+            first = again.json()["errors"][0]
+            assert first["field"] == f"value_{settings['铅 lead']}_A"
+            assert first["message"] == "“铅 lead”样品 A 的结果已提交过"
     # lab 0 uploads a sheet, in ng/g (= µg/kg) for cadmium
     service.submit_results(db, labs[0].principal(db), round_id, labs[0].org.id, [
         ResultIn(measurand="铅 lead", item="A", value=0.5),
@@ -126,11 +167,10 @@ def test_a_round_through_the_pages(app, db) -> None:  # type: ignore[no-untyped-
         english = l_client.get(f"{round_url}/report?lang=en")
         assert "Proficiency testing round report" in english.text
         assert "Metals in food" in english.text
-        pdf = l_client.get(f"{round_url}/report.pdf?lang=zh")
-        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        pdf = fetch_pdf(l_client, f"{round_url}/report.pdf?lang=zh")
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "能力验证" in text and "METALS" in text and code.group(1) in text
-        pdf_en = l_client.get(f"{round_url}/report.pdf?lang=en")
+        pdf_en = fetch_pdf(l_client, f"{round_url}/report.pdf?lang=en")
         assert "Proficiency testing round report" in "".join(
             p.extract_text() for p in PdfReader(io.BytesIO(pdf_en.content)).pages)
         history = l_client.get("/pt/history")

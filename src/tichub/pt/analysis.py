@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tichub.core.messages import Msg
 from tichub.pt import stats
 
 AssignedKind = Literal["consensus", "formulation", "reference", "expert"]
@@ -21,6 +22,14 @@ ScoreKind = Literal["z", "z_prime", "zeta", "en"]
 ASSIGNED_KINDS: tuple[AssignedKind, ...] = ("consensus", "formulation", "reference", "expert")
 SIGMA_KINDS: tuple[SigmaKind, ...] = ("fixed", "horwitz", "previous", "robust")
 SCORE_KINDS: tuple[ScoreKind, ...] = ("z", "z_prime", "zeta", "en")
+# How people name each way of setting x_pt and σ_pt (the report's words).
+ASSIGNED_LABELS = {"consensus": Msg("consensus of participants"),
+                   "formulation": Msg("formulation"),
+                   "reference": Msg("certified reference value"),
+                   "expert": Msg("expert laboratories")}
+SIGMA_LABELS = {"robust": Msg("robust SD of this round"),
+                "fixed": Msg("fitness for purpose (fixed)"),
+                "previous": Msg("a previous round"), "horwitz": Msg("Horwitz function")}
 
 
 @dataclass(frozen=True)
@@ -34,16 +43,19 @@ class Assigned:
     value: float | None = None
     u: float | None = None
 
-    def check(self) -> str | None:
+    def check(self) -> Msg | None:
         """Why this setting cannot be used, or None."""
         if self.kind not in ASSIGNED_KINDS:
-            return f"unknown assigned-value kind {self.kind!r}"
+            return Msg("unknown way of setting the assigned value: {kind}", kind=self.kind)
         if self.kind == "consensus":
-            return None if self.method in stats.METHODS else f"unknown method {self.method!r}"
+            return None if self.method in stats.METHODS else Msg(
+                "unknown statistical method: {method}", method=self.method)
         if self.value is None or not np.isfinite(self.value):
-            return f"a {self.kind} assigned value needs its value"
+            return Msg("an assigned value from {kind} needs its value",
+                       kind=ASSIGNED_LABELS[self.kind])
         if self.u is None or not (np.isfinite(self.u) and self.u >= 0):
-            return f"a {self.kind} assigned value needs its standard uncertainty (≥ 0)"
+            return Msg("an assigned value from {kind} needs its standard uncertainty (≥ 0)",
+                       kind=ASSIGNED_LABELS[self.kind])
         return None
 
 
@@ -57,14 +69,15 @@ class Sigma:
     value: float | None = None
     per_unit: float | None = None
 
-    def check(self) -> str | None:
+    def check(self) -> Msg | None:
         if self.kind not in SIGMA_KINDS:
-            return f"unknown σ_pt kind {self.kind!r}"
+            return Msg("unknown way of setting σ_pt: {kind}", kind=self.kind)
         if self.kind in ("fixed", "previous") and not (
                 self.value is not None and np.isfinite(self.value) and self.value > 0):
-            return f"a {self.kind} σ_pt needs a positive value"
+            return Msg("σ_pt from {kind} needs a positive value", kind=SIGMA_LABELS[self.kind])
         if self.kind == "horwitz" and not (self.per_unit is not None and self.per_unit > 0):
-            return "Horwitz's σ_pt needs the mass fraction of one unit (e.g. 1e-6 for mg/kg)"
+            return Msg("Horwitz's σ_pt needs the mass fraction of one unit "
+                       "(e.g. 1e-6 for mg/kg)")
         return None
 
 
@@ -86,7 +99,7 @@ class Measurand:
     z_prime: np.ndarray = field(repr=False)
     zeta: np.ndarray = field(repr=False)
     en: np.ndarray = field(repr=False)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
 
     def primary(self, kind: ScoreKind) -> np.ndarray:
         return {"z": self.z, "z_prime": self.z_prime, "zeta": self.zeta, "en": self.en}[kind]
@@ -121,7 +134,7 @@ def analyse_one(
     x = np.asarray(values, dtype=np.float64)
     present = ~np.isnan(x)
     n = int(present.sum())
-    warnings: list[str] = []
+    warnings: list[Msg] = []
     spread: float | None = None
     iterations: int | None = None
     if assigned.kind == "consensus" or sigma.kind == "robust":
@@ -132,8 +145,8 @@ def analyse_one(
     if assigned.kind == "consensus":
         x_pt, u_xpt = float(est.x), float(est.u)
         if n < 12:
-            warnings.append(f"only {n} results: ISO 13528 advises against consensus values "
-                            "from fewer than about 12 participants")
+            warnings.append(Msg("only {n} results: ISO 13528 advises against consensus "
+                                "values from fewer than about 12 participants", n=n))
     else:
         x_pt, u_xpt = float(assigned.value or 0.0), float(assigned.u or 0.0)
     match sigma.kind:
@@ -142,16 +155,18 @@ def analyse_one(
         case "horwitz":
             per_unit = float(sigma.per_unit or 0.0)
             if not x_pt > 0:
-                raise ValueError("Horwitz's σ_pt needs a positive assigned value")
+                raise ValueError(Msg("Horwitz's σ_pt needs a positive assigned value"))
             sigma_pt = float(stats.horwitz_sigma(x_pt * per_unit)) / per_unit
         case _:
             sigma_pt = spread if spread is not None else float("nan")
     if not sigma_pt > 0:
-        warnings.append("σ_pt is 0 or undefined (too few or identical results): no z scores")
+        warnings.append(Msg("σ_pt is 0 or undefined (too few or identical results): "
+                            "no z scores"))
     negligible = bool(stats.u_negligible(u_xpt, sigma_pt)) if sigma_pt > 0 else False
     if sigma_pt > 0 and not negligible:
-        warnings.append(f"u(x_pt) = {u_xpt:.4g} exceeds 0.3·σ_pt = {0.3 * sigma_pt:.4g}: "
-                        "use z′ (or ζ/E_n) rather than z")
+        u_shown, limit_shown = format(u_xpt, ".4g"), format(0.3 * sigma_pt, ".4g")
+        warnings.append(Msg("u(x_pt) = {u} exceeds 0.3·σ_pt = {limit}: use z′ (or ζ/E_n) "
+                            "rather than z", u=u_shown, limit=limit_shown))
     uu = np.full_like(x, np.nan) if big_u is None else np.asarray(big_u, dtype=np.float64)
     kk = np.full_like(x, 2.0) if k is None else np.asarray(k, dtype=np.float64)
     return Measurand(

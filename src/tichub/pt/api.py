@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.bounds import Finite
+from tichub.core.messages import Msg
 from tichub.core.models import OrgKind, Role
 from tichub.pt import service
 from tichub.pt.models import PtParticipant, PtResult, PtRound
@@ -120,7 +121,7 @@ def list_participants(round_id: str, db: DB, principal: Reader) -> list[Particip
     organisation's place in full."""
     rnd = service.get_round(db, round_id)
     if not service.can_read_round(db, principal, rnd):
-        raise errors.forbidden("for the round's provider, participants and supervision")
+        raise errors.forbidden(Msg("for the round's provider, participants and supervision"))
     provider = service.is_provider(principal, rnd) or principal.is_regulator
     return [participant_out(p, provider or p.org_id in principal.roles)
             for p in service.participants(db, rnd)]
@@ -157,7 +158,7 @@ async def homogeneity(round_id: str, db: DB, principal: Provider,
     service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise errors.invalid("file", "is larger than 5 MB")
+        raise errors.invalid("file", Msg("is larger than {size} MB", size=5))
     return service.record_homogeneity(db, principal, round_id, measurand,
                                       file.filename or "", data, sigma_pt)
 
@@ -209,7 +210,7 @@ def _own_results(db: DB, principal: Principal, rnd: PtRound, org_id: str) -> lis
     p = next((p for p in service.own_participants(db, principal, rnd) if p.org_id == org_id),
              None)
     if p is None:
-        raise errors.forbidden("this organisation is not a participant of the round")
+        raise errors.forbidden(Msg("this organisation is not a participant of the round"))
     names = {s.id: (s.measurand.name, s.measurand.unit) for s in rnd.settings}
     published = rnd.status.value == "published"
     return [result_out(r, *names[r.round_measurand_id], published)
@@ -238,7 +239,7 @@ async def upload(round_id: str, db: DB, principal: Participant,
     service.check_participant(db, principal, round_id, org_id)
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise errors.invalid("file", "is larger than 5 MB")
+        raise errors.invalid("file", Msg("is larger than {size} MB", size=5))
     entries, rows = service.results_upload(file.filename or "", data)
     service.submit_results(db, principal, round_id, org_id, entries, rows_of=rows)
     return _own_results(db, principal, service.get_round(db, round_id), org_id)
@@ -262,7 +263,7 @@ def report(round_id: str, db: DB, principal: Reader) -> dict[str, Any]:
             "measurands": [{"name": m.name, "name_en": m.name_en, "unit": m.unit,
                             "assigned_kind": m.assigned_kind, "method": m.method,
                             "sigma_kind": m.sigma_kind,
-                            "items": [{"item": i.item, "statistics": i.computed,
+                            "items": [{"item": i.item, "statistics": _statistics(i.computed),
                                        "results": i.rows} for i in m.items]}
                            for m in measurands]}
 
@@ -281,3 +282,9 @@ def unsatisfactory(db: DB, principal: Reader,
     laboratory's for supervision (they count in its credit score), one's own otherwise.
     Each is also an audit event ``pt.result.unsatisfactory`` in the lab's log."""
     return service.unsatisfactory(db, principal, org_id)
+
+
+def _statistics(computed: dict[str, Any]) -> dict[str, Any]:
+    """An item's statistics as documented; ``notes`` (its warnings as messages for pages)
+    stay inside."""
+    return {k: v for k, v in computed.items() if k != "notes"}

@@ -4,12 +4,18 @@ The report is a document: its HTML page and its PDF must show the same figures, 
 PDF cannot run the browser's chart library. Text is drawn as outlines (matplotlib's
 default), so the SVG needs no font and carries no markup from user input; labels are
 participant codes and numbers only — names, which may be Chinese, stay in the HTML.
+
+The PDF takes each chart as a PNG (``fmt="png"``): WeasyPrint lays out an SVG element by
+element, thousands of glyph outlines per chart, which made most of a report's rendering
+time; a picture at print resolution is one image to place.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,9 +23,22 @@ from matplotlib.patches import Rectangle
 from scipy.stats import gaussian_kde
 
 GOOD, WARN, BAD, OWN = "#15803d", "#b45309", "#b91c1c", "#1d4ed8"
+Format = Literal["svg", "png"]
+PRINT_DPI = 160
 
 
-def _svg(fig: Figure) -> str:
+def _svg(fig: Figure, fmt: Format, margins: dict[str, float]) -> str:
+    """The figure as markup for a page: inline SVG, or an <img> of a PNG for print. The
+    PNG takes fixed ``margins`` (fractions of the figure) instead of a tight bounding
+    box, which would draw the figure twice."""
+    if fmt == "png":
+        data = io.BytesIO()
+        fig.subplots_adjust(**margins)
+        fig.savefig(data, format="png", dpi=PRINT_DPI, metadata={"Software": None})
+        encoded = base64.b64encode(data.getvalue()).decode("ascii")
+        width = fig.get_size_inches()[0]
+        return (f'<img class="chart-image" alt="" style="width: {width:.2f}in; max-width: 100%" '
+                f'src="data:image/png;base64,{encoded}">')
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
@@ -32,7 +51,7 @@ def _colour(z: float) -> str:
 
 
 def histogram(values: Sequence[float], x_pt: float | None, sigma_pt: float | None,
-              unit: str = "") -> str:
+              unit: str = "", fmt: Format = "svg") -> str:
     """Results as a histogram with a kernel density estimate, the assigned value and the
     ±2σ_pt and ±3σ_pt limits."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
@@ -58,11 +77,11 @@ def histogram(values: Sequence[float], x_pt: float | None, sigma_pt: float | Non
     ax.set_xlabel(unit)
     ax.set_yticks([])
     ax.spines[["top", "right", "left"]].set_visible(False)
-    return _svg(fig)
+    return _svg(fig, fmt, {"left": 0.02, "right": 0.98, "top": 0.97, "bottom": 0.17})
 
 
 def ordered_z(codes: Sequence[str], z: Sequence[float | None],
-              own: Sequence[str] = ()) -> str:
+              own: Sequence[str] = (), fmt: Format = "svg") -> str:
     """Participants' scores in rising order, coloured by class, the caller's own outlined."""
     pairs = sorted((float(s), c) for c, s in zip(codes, z, strict=True)
                    if s is not None and np.isfinite(s))
@@ -84,11 +103,12 @@ def ordered_z(codes: Sequence[str], z: Sequence[float | None],
     ax.set_ylim(-6.5, 6.5)
     ax.set_ylabel("z")
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return _svg(fig, fmt, {"left": 0.6 / fig.get_figwidth(), "right": 0.98, "top": 0.97,
+                           "bottom": 0.2})
 
 
 def youden(codes: Sequence[str], za: Sequence[float | None], zb: Sequence[float | None],
-           item_a: str, item_b: str, own: Sequence[str] = ()) -> str:
+           item_a: str, item_b: str, own: Sequence[str] = (), fmt: Format = "svg") -> str:
     """A Youden plot of paired items in z units: points along the diagonal share a
     systematic error, points across it a random one."""
     fig = Figure(figsize=(4.2, 4.2))
@@ -108,7 +128,7 @@ def youden(codes: Sequence[str], za: Sequence[float | None], zb: Sequence[float 
     ax.set_aspect("equal")
     ax.set_xlabel(f"z ({item_a})")
     ax.set_ylabel(f"z ({item_b})")
-    return _svg(fig)
+    return _svg(fig, fmt, {"left": 0.14, "right": 0.97, "top": 0.97, "bottom": 0.12})
 
 
 def _square(k: float, colour: str) -> Rectangle:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -164,3 +165,26 @@ class PtResult(IdMixin, Base):
     zeta: Mapped[float | None] = mapped_column(Float)
     en: Mapped[float | None] = mapped_column(Float)
     verdict: Mapped[str | None] = mapped_column(String(20))  # the round's score's class
+
+
+class PtReportPdf(IdMixin, Base):
+    """A round report's PDF, rendered in the background and kept until what it shows
+    changes (``version``: a digest of the report's content). A participant's copy marks its
+    own code, so each reader's codes (``viewer``, empty for the provider and supervision)
+    have their own."""
+
+    __tablename__ = "pt_report_pdfs"
+    __table_args__ = (UniqueConstraint("round_id", "locale", "viewer", name="pt_report_pdf_key"),)
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("pt_rounds.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(10))
+    viewer: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[str] = mapped_column(String(64))
+    # queued, charts, layout (rendering), ready, failed; never shown as such
+    state: Mapped[str] = mapped_column(String(20))
+    # Who renders it now: each claim takes a new job id, so a late writer cannot overwrite
+    # a newer job's row.
+    job: Mapped[str] = mapped_column(String(26))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -24,7 +24,8 @@ from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
 from tichub.core.errors import FieldError
-from tichub.core.ids import utcnow
+from tichub.core.ids import BEIJING, utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.pt import analysis, stats
 from tichub.pt.models import (
@@ -51,20 +52,25 @@ SCOPE_READ = "pt:read"
 _org = core_service.named_organisation
 
 
+def _beijing(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
 def create_scheme(db: Session, principal: Principal, data: SchemeIn) -> PtScheme:
     org = _org(db, data.org_id)
     require(principal, Role.editor, org=org.id, scope=SCOPE_WRITE)
     if org.kind not in PROVIDER_KINDS:
-        raise errors.invalid("org_id", "PT providers are laboratories or certification bodies")
+        raise errors.invalid("org_id", Msg("PT providers are laboratories or certification bodies"))
     if data.institution_id:
         inst = registry.get_institution(db, principal, data.institution_id)
         if inst.org_id != org.id:
-            raise errors.invalid("institution_id", "is not an institution of this organisation")
+            raise errors.invalid("institution_id",
+                                 Msg("is not an institution of this organisation"))
     if db.scalar(select(PtScheme.id).where(PtScheme.code == data.code)):
-        raise errors.conflict("code", f"a scheme {data.code} exists already")
+        raise errors.conflict("code", Msg("a scheme {code} exists already", code=data.code))
     names = [m.name for m in data.measurands]
     if len(set(names)) != len(names):
-        raise errors.invalid("measurands", "measurand names must differ")
+        raise errors.invalid("measurands", Msg("measurand names must differ"))
     scheme = PtScheme(provider_org_id=org.id, institution_id=data.institution_id,
                       code=data.code, name_zh=data.name_zh, name_en=data.name_en,
                       field=data.field, description=data.description,
@@ -84,10 +90,13 @@ def create_scheme(db: Session, principal: Principal, data: SchemeIn) -> PtScheme
 def _add_measurand(db: Session, scheme: PtScheme, data: MeasurandIn) -> PtMeasurand:
     try:
         units.check(data.unit)
-    except units.UnitError as exc:
-        raise errors.invalid("unit", str(exc)) from None
+    except units.UnitError:
+        raise errors.invalid("unit", Msg(
+            "“{unit}” is not a unit TICHub knows (e.g. mg/kg, µg/L, g/100 g, %)",
+            unit=data.unit)) from None
     if any(m.name == data.name for m in scheme.measurands):
-        raise errors.conflict("name", f"the scheme has a measurand {data.name} already")
+        raise errors.conflict("name", Msg("the scheme has a measurand {name} already",
+                                          name=data.name))
     m = PtMeasurand(scheme_id=scheme.id, position=len(scheme.measurands), name=data.name,
                     name_en=data.name_en, unit=data.unit,
                     mass_fraction_per_unit=data.mass_fraction_per_unit)
@@ -108,7 +117,7 @@ def add_measurand(db: Session, principal: Principal, scheme_id: str,
 def get_scheme(db: Session, scheme_id: str) -> PtScheme:
     scheme = db.get(PtScheme, scheme_id)
     if scheme is None:
-        raise errors.not_found("PT scheme")
+        raise errors.not_found(Msg("PT scheme"))
     return scheme
 
 
@@ -123,20 +132,21 @@ def create_round(db: Session, principal: Principal, scheme_id: str, data: RoundI
     scheme = get_scheme(db, scheme_id)
     require(principal, Role.editor, org=scheme.provider_org_id, scope=SCOPE_WRITE)
     if not scheme.measurands:
-        raise errors.invalid("scheme", "define the scheme's measurands first")
+        raise errors.invalid("scheme", Msg("define the scheme's measurands first"))
     if db.scalar(select(PtRound.id).where(PtRound.scheme_id == scheme.id,
                                           PtRound.code == data.code)):
-        raise errors.conflict("code", f"the scheme has a round {data.code} already")
+        raise errors.conflict("code", Msg("the scheme has a round {code} already", code=data.code))
     by_name = {m.name: m for m in scheme.measurands}
     given: dict[str, SettingIn] = {}
     faults = []
     for i, s in enumerate(data.settings):
         if s.measurand not in by_name:
-            faults.append(FieldError(f"settings.{i}.measurand",
-                                     f"the scheme has no measurand {s.measurand}"))
+            faults.append(FieldError(f"settings.{i}.measurand", Msg(
+                "the scheme has no measurand {measurand}", measurand=s.measurand)))
         elif s.sigma_kind == "horwitz" and not by_name[s.measurand].mass_fraction_per_unit:
-            faults.append(FieldError(f"settings.{i}.sigma_kind", "Horwitz's σ_pt needs the "
-                                     "measurand's unit as a mass fraction (e.g. mg/kg = 1e-6)"))
+            faults.append(FieldError(f"settings.{i}.sigma_kind", Msg(
+                "Horwitz's σ_pt needs the measurand's unit as a mass fraction "
+                "(e.g. mg/kg = 1e-6)")))
         given[s.measurand] = s
     if faults:
         raise errors.Problem(422, "Invalid input", detail=faults[0].message, errors=faults)
@@ -166,7 +176,7 @@ def create_round(db: Session, principal: Principal, scheme_id: str, data: RoundI
 def get_round(db: Session, round_id: str) -> PtRound:
     rnd = db.get(PtRound, round_id)
     if rnd is None:
-        raise errors.not_found("PT round")
+        raise errors.not_found(Msg("PT round"))
     return rnd
 
 
@@ -213,7 +223,7 @@ def _new_code(db: Session, rnd: PtRound) -> str:
 
 def _participant_kind_ok(org: Organisation) -> None:
     if org.kind not in PARTICIPANT_KINDS:
-        raise errors.invalid("org_id", "participants are laboratories or certification bodies")
+        raise errors.invalid("org_id", Msg("participants are laboratories or certification bodies"))
 
 
 def invite(db: Session, principal: Principal, round_id: str, org_id: str) -> PtParticipant:
@@ -222,7 +232,7 @@ def invite(db: Session, principal: Principal, round_id: str, org_id: str) -> PtP
     org = _org(db, org_id)
     _participant_kind_ok(org)
     if org.id == rnd.scheme.provider_org_id:
-        raise errors.invalid("org_id", "a provider does not take part in its own round")
+        raise errors.invalid("org_id", Msg("a provider does not take part in its own round"))
     return _add_participant(db, principal, rnd, org, ParticipantStatus.invited)
 
 
@@ -233,17 +243,19 @@ def request_to_join(db: Session, principal: Principal, round_id: str,
     org = _org(db, org_id)
     _participant_kind_ok(org)
     if org.id == rnd.scheme.provider_org_id:
-        raise errors.invalid("org_id", "a provider does not take part in its own round")
+        raise errors.invalid("org_id", Msg("a provider does not take part in its own round"))
     return _add_participant(db, principal, rnd, org, ParticipantStatus.requested)
 
 
 def _add_participant(db: Session, principal: Principal, rnd: PtRound, org: Organisation,
                      status: ParticipantStatus) -> PtParticipant:
     if rnd.status not in (RoundStatus.draft, RoundStatus.open):
-        raise errors.conflict("status", f"the round is {rnd.status.value}: no new participants")
+        raise errors.conflict("status", Msg("the round is {status}: no new participants",
+                                            status=rnd.status))
     if db.scalar(select(PtParticipant.id).where(PtParticipant.round_id == rnd.id,
                                                 PtParticipant.org_id == org.id)):
-        raise errors.conflict("org_id", f"{org.name} is already on this round's list")
+        raise errors.conflict("org_id", Msg("{name} is already on this round's list",
+                                            name=org.name))
     p = PtParticipant(round_id=rnd.id, org_id=org.id, code=_new_code(db, rnd), status=status,
                       changed_at=utcnow())
     db.add(p)
@@ -256,7 +268,8 @@ def _add_participant(db: Session, principal: Principal, rnd: PtRound, org: Organ
         db.commit()
     except IntegrityError:  # a concurrent invitation of the same lab, or the same code
         db.rollback()
-        raise errors.conflict("org_id", f"{org.name} is already on this round's list") from None
+        raise errors.conflict("org_id", Msg("{name} is already on this round's list",
+                                            name=org.name)) from None
     return p
 
 
@@ -264,7 +277,7 @@ def answer(db: Session, principal: Principal, participant_id: str, accept: bool)
     """An invited lab accepts or declines; a provider accepts or declines a lab's request."""
     p = db.get(PtParticipant, participant_id)
     if p is None:
-        raise errors.not_found("participant")
+        raise errors.not_found(Msg("participant"))
     rnd = get_round(db, p.round_id)
     provider = rnd.scheme.provider_org_id
     if not (can(principal, Role.editor, org=p.org_id, scope=SCOPE_WRITE)
@@ -275,13 +288,13 @@ def answer(db: Session, principal: Principal, participant_id: str, accept: bool)
     elif p.status is ParticipantStatus.requested:
         require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     else:
-        raise errors.conflict("status", f"already {p.status.value}")
+        raise errors.conflict("status", Msg("already answered: {status}", status=p.status))
     if rnd.status not in (RoundStatus.draft, RoundStatus.open):
-        raise errors.conflict("status", f"the round is {rnd.status.value}")
+        raise errors.conflict("status", Msg("the round is {status}", status=rnd.status))
     to = ParticipantStatus.accepted if accept else ParticipantStatus.declined
     if not claim_transition(db, PtParticipant, p.id, p.status, to, changed_at=utcnow()):
         db.rollback()
-        raise errors.conflict("status", "answered meanwhile; reload")
+        raise errors.conflict("status", Msg("answered meanwhile; reload the page"))
     p.status = to
     p.changed_at = utcnow()
     audit.record(db, action=f"pt.participant.{p.status.value}", object_type="pt_participant",
@@ -304,18 +317,20 @@ def transition(db: Session, principal: Principal, round_id: str, action: str) ->
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if action not in TRANSITIONS:
-        raise errors.invalid("action", "one of open, close")
+        raise errors.invalid("action", Msg("one of open, close"))
     before, after = TRANSITIONS[action]
     if rnd.status is not before:
-        verb = "opened" if action == "open" else "closed"
-        raise errors.conflict("status", f"the round is {rnd.status.value}; only a "
-                              f"{before.value} round can be {verb}")
+        raise errors.conflict("status", Msg(
+            "the round is {status}; only a {before} round can be opened", status=rnd.status,
+            before=before) if action == "open" else Msg(
+            "the round is {status}; only a {before} round can be closed", status=rnd.status,
+            before=before))
     if action == "open" and not any(p.status is ParticipantStatus.accepted
                                     for p in participants(db, rnd)):
-        raise errors.conflict("participants", "no participant has accepted yet")
+        raise errors.conflict("participants", Msg("no participant has accepted yet"))
     if not claim_transition(db, PtRound, rnd.id, before, after):
         db.rollback()
-        raise errors.conflict("status", "the round changed meanwhile; reload")
+        raise errors.conflict("status", Msg("the round changed meanwhile; reload the page"))
     rnd.status = after
     audit.record(db, action=f"pt.round.{after.value}", object_type="pt_round",
                  object_id=rnd.id, actor_user_id=principal.user_id,
@@ -335,7 +350,8 @@ def check_participant(db: Session, principal: Principal, round_id: str,
     p = db.scalar(select(PtParticipant).where(PtParticipant.round_id == rnd.id,
                                               PtParticipant.org_id == org_id))
     if p is None or p.status is not ParticipantStatus.accepted:
-        raise errors.forbidden("this organisation is not an accepted participant of the round")
+        raise errors.forbidden(Msg("this organisation is not an accepted participant of the "
+                                    "round"))
     return rnd, p
 
 
@@ -353,9 +369,11 @@ def submit_results(db: Session, principal: Principal, round_id: str, org_id: str
     now = now or utcnow()
     rnd, p = check_participant(db, principal, round_id, org_id)
     if rnd.status is not RoundStatus.open:
-        raise errors.conflict("status", f"the round is {rnd.status.value}, not open for results")
+        raise errors.conflict("status", Msg("the round is {status}, not open for results",
+                                            status=rnd.status))
     if now > rnd.deadline:
-        raise errors.conflict("deadline", f"the deadline {rnd.deadline.isoformat()} has passed")
+        raise errors.conflict("deadline", Msg("the deadline, {deadline} Beijing time, has passed",
+                                              deadline=_beijing(rnd.deadline)))
     settings = {s.measurand.name: s for s in rnd.settings}
     existing = set(db.execute(select(PtResult.round_measurand_id, PtResult.item).where(
         PtResult.participant_id == p.id)))
@@ -366,29 +384,32 @@ def submit_results(db: Session, principal: Principal, round_id: str, org_id: str
         row = rows_of[i - 1] if rows_of else i
         s = settings.get(e.measurand)
         if s is None:
-            faults.append(FieldError("measurand", f"the round has no measurand {e.measurand}",
-                                     row))
+            faults.append(FieldError("measurand", Msg("the round has no measurand {measurand}",
+                                                      measurand=e.measurand), row))
             continue
         if e.item not in rnd.items:
-            faults.append(FieldError("item", f"the round's items are {', '.join(rnd.items)}",
-                                     row))
+            faults.append(FieldError("item", Msg("the round's items are {items}",
+                                                 items=", ".join(rnd.items)), row))
             continue
         key = (s.id, e.item)
         if key in existing:
-            faults.append(FieldError("measurand", f"a result for {e.measurand}, item {e.item} "
-                                     "was submitted already", row))
+            faults.append(FieldError("measurand", Msg(
+                "a result for {measurand}, item {item} was submitted already",
+                measurand=e.measurand, item=e.item), row))
             continue
         if key in seen:
-            faults.append(FieldError("measurand", f"{e.measurand}, item {e.item} appears twice "
-                                     f"(entry {seen[key]})", row))
+            faults.append(FieldError("measurand", Msg(
+                "{measurand}, item {item} appears twice (entry {entry})",
+                measurand=e.measurand, item=e.item, entry=seen[key]), row))
             continue
         seen[key] = row
         unit = e.unit.strip() or s.measurand.unit
         try:
             f = units.factor(unit, s.measurand.unit)
-        except units.UnitError as exc:
-            faults.append(FieldError("unit", f"{e.measurand} is reported in "
-                                     f"{s.measurand.unit}: {exc}", row))
+        except units.UnitError:
+            faults.append(FieldError("unit", Msg(
+                "{measurand} is reported in {unit}: “{given}” cannot be converted to it",
+                measurand=e.measurand, unit=s.measurand.unit, given=unit), row))
             continue
         big_u = e.expanded_uncertainty * f if e.expanded_uncertainty is not None else None
         k = e.coverage_factor if e.coverage_factor is not None else (
@@ -400,8 +421,9 @@ def submit_results(db: Session, principal: Principal, round_id: str, org_id: str
                              submitted_by=principal.user_id if principal.user_id != "cli"
                              else None))
     if faults:
-        raise errors.Problem(422, "Results refused", detail=f"{len(faults)} error(s); nothing "
-                             "was stored", errors=faults)
+        raise errors.Problem(422, Msg("Results refused"), detail=Msg(
+            "{count} entries need correcting; nothing was stored", count=len(faults)),
+            errors=faults)
     db.add_all(rows)
     audit.record(db, action="pt.results.submitted", object_type="pt_participant",
                  object_id=p.id, actor_user_id=principal.user_id, org_id=org_id,
@@ -411,7 +433,7 @@ def submit_results(db: Session, principal: Principal, round_id: str, org_id: str
         db.commit()
     except IntegrityError:  # the same result sent twice at once
         db.rollback()
-        raise errors.conflict("measurand", "a result was submitted already") from None
+        raise errors.conflict("measurand", Msg("a result was submitted already")) from None
     return rows
 
 
@@ -436,7 +458,7 @@ def results_upload(filename: str, data: bytes) -> tuple[list[ResultIn], list[int
         out.append(entry)
         rows.append(r.row)
     if faults:
-        raise errors.Problem(422, "Invalid input", detail="the file has faulty rows",
+        raise errors.Problem(422, "Invalid input", detail=Msg("the file has faulty rows"),
                              errors=faults)
     return out, rows
 
@@ -452,10 +474,11 @@ def _setting_for(db: Session, principal: Principal, round_id: str,
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if rnd.status is RoundStatus.published:
-        raise errors.conflict("status", "the round is published")
+        raise errors.conflict("status", Msg("the round is published"))
     s = next((s for s in rnd.settings if s.measurand.name == measurand), None)
     if s is None:
-        raise errors.invalid("measurand", f"the round has no measurand {measurand}")
+        raise errors.invalid("measurand", Msg("the round has no measurand {measurand}",
+                                              measurand=measurand))
     return rnd, s
 
 
@@ -464,14 +487,14 @@ def _planned_sigma(s: PtRoundMeasurand, given: float | None) -> float:
     it does not depend on the results."""
     if given is not None:
         if not given > 0:
-            raise errors.invalid("sigma_pt", "must be greater than 0")
+            raise errors.invalid("sigma_pt", Msg("must be greater than 0"))
         return given
     if s.sigma_kind in ("fixed", "previous") and s.sigma_value:
         return s.sigma_value
     if s.sigma_kind == "horwitz" and s.assigned_value and s.measurand.mass_fraction_per_unit:
         f = s.measurand.mass_fraction_per_unit
         return float(stats.horwitz_sigma(s.assigned_value * f)) / f
-    raise errors.invalid("sigma_pt", "give σ_pt: this round's σ_pt comes from its results")
+    raise errors.invalid("sigma_pt", Msg("give σ_pt: this round's σ_pt comes from its results"))
 
 
 def record_homogeneity(db: Session, principal: Principal, round_id: str, measurand: str,
@@ -488,8 +511,9 @@ def record_homogeneity(db: Session, principal: Principal, round_id: str, measura
     items, values = read_replicates(filename, data)
     try:
         result = stats.homogeneity(values, sigma)
-    except ValueError as exc:
-        raise errors.invalid("file", str(exc)) from None
+    except ValueError:
+        raise errors.invalid("file", Msg(
+            "needs at least 2 items measured at least twice each")) from None
     s.homogeneity = {"items": items, "data": values.tolist(), "result": asdict(result)}
     audit.record(db, action="pt.homogeneity.checked", object_type="pt_round", object_id=rnd.id,
                  actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id,
@@ -509,7 +533,7 @@ def record_stability(db: Session, principal: Principal, round_id: str, measurand
     rnd, s = _setting_for(db, principal, round_id, measurand)
     sigma = _planned_sigma(s, sigma_pt)
     if len(before) < 1 or len(after) < 1:
-        raise errors.invalid("before", "give measurements before and after")
+        raise errors.invalid("before", Msg("give measurements before and after"))
     result = stats.stability(before, after, sigma)
     s.stability = {"before": before, "after": after, "result": asdict(result),
                    "sigma_pt": sigma}
@@ -529,25 +553,29 @@ def _setting(s: PtRoundMeasurand) -> tuple[analysis.Assigned, analysis.Sigma]:
                            s.measurand.mass_fraction_per_unit))
 
 
-def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
-    """Statistics and scores of a closed round; may be run again until it is published."""
+def compute(db: Session, principal: Principal, round_id: str,
+            now: datetime | None = None) -> PtRound:
+    """Statistics and scores of a closed round; may be run again until it is published.
+    ``now``: when (the demo's past rounds say when they were computed)."""
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if rnd.status is not RoundStatus.closed:
-        raise errors.conflict("status", f"the round is {rnd.status.value}; close it first")
+        raise errors.conflict("status", Msg("the round is {status}; close it first",
+                                            status=rnd.status))
     results = list(db.scalars(select(PtResult).where(PtResult.round_id == rnd.id)))
     groups: dict[tuple[str, str], list[PtResult]] = defaultdict(list)
     for r in results:
         groups[(r.round_measurand_id, r.item)].append(r)
     score_kind: analysis.ScoreKind = rnd.score  # type: ignore[assignment]
-    faults: list[str] = []
+    faults: list[Msg] = []
     for s in rnd.settings:
         assigned, sigma = _setting(s)
         computed: dict[str, Any] = {}
         for item in rnd.items:
             group = groups.get((s.id, item), [])
             if not group:
-                computed[item] = {"n": 0, "warnings": ["no results"]}
+                computed[item] = {"n": 0, "warnings": [Msg("no results")],
+                                  "notes": [Msg("no results").as_json()]}
                 continue
             values = np.array([r.value for r in group])
             big_u = np.array([np.nan if r.expanded_u is None else r.expanded_u for r in group])
@@ -556,9 +584,14 @@ def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
                 m = analysis.analyse_one(s.measurand.name, values, big_u, k, assigned, sigma,
                                          rnd.k_xpt)
             except (ValueError, ArithmeticError) as exc:
-                faults.append(f"{s.measurand.name}, item {item}: {exc}")
+                reason = exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(
+                    "the statistics cannot be computed from these results")
+                faults.append(Msg("{measurand}, item {item}: {reason}",
+                                  measurand=s.measurand.name, item=item, reason=reason))
                 continue
             computed[item] = analysis.as_json(m)
+            # The warnings again, as messages the report shows in its reader's language.
+            computed[item]["notes"] = [w.as_json() for w in m.warnings]
             classes = m.classes(score_kind)
             for i, r in enumerate(group):
                 r.z, r.z_prime = _num(m.z[i]), _num(m.z_prime[i])
@@ -567,9 +600,9 @@ def compute(db: Session, principal: Principal, round_id: str) -> PtRound:
         s.computed = computed
     if faults:
         db.rollback()
-        raise errors.Problem(422, "Cannot compute", detail="; ".join(faults),
+        raise errors.Problem(422, Msg("Cannot compute"), detail="; ".join(faults),
                              errors=[FieldError("settings", f) for f in faults])
-    rnd.computed_at = utcnow()
+    rnd.computed_at = now or utcnow()
     audit.record(db, action="pt.round.computed", object_type="pt_round", object_id=rnd.id,
                  actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id,
                  data={"results": len(results)})
@@ -581,15 +614,16 @@ def _num(v: float) -> float | None:
     return float(v) if np.isfinite(v) else None
 
 
-def publish(db: Session, principal: Principal, round_id: str, log: Any | None = None) -> PtRound:
+def publish(db: Session, principal: Principal, round_id: str, log: Any | None = None,
+            now: datetime | None = None) -> PtRound:
     """Makes the scores and report visible to participants, tells supervision of every
     unsatisfactory result, and registers each participant's certificate when the scheme
     names its issuing institution."""
     rnd = get_round(db, round_id)
     require(principal, Role.editor, org=rnd.scheme.provider_org_id, scope=SCOPE_WRITE)
     if rnd.status is not RoundStatus.closed or rnd.computed_at is None:
-        raise errors.conflict("status", "compute the closed round's statistics first")
-    now = utcnow()
+        raise errors.conflict("status", Msg("compute the closed round's statistics first"))
+    now = now or utcnow()
     rnd.status = RoundStatus.published
     rnd.published_at = now
     names = {s.id: s.measurand.name for s in rnd.settings}
@@ -610,14 +644,15 @@ def publish(db: Session, principal: Principal, round_id: str, log: Any | None = 
     audit.record(db, action="pt.round.published", object_type="pt_round", object_id=rnd.id,
                  actor_user_id=principal.user_id, org_id=rnd.scheme.provider_org_id)
     if rnd.scheme.institution_id and log is not None:
-        _register_certificates(db, principal, rnd, parts, by_participant, log)
+        _register_certificates(db, principal, rnd, parts, by_participant, log, now)
     db.commit()
     return rnd
 
 
 def _register_certificates(db: Session, principal: Principal, rnd: PtRound,
                            parts: dict[str, PtParticipant],
-                           by_participant: dict[str, list[PtResult]], log: Any) -> None:
+                           by_participant: dict[str, list[PtResult]], log: Any,
+                           now: datetime) -> None:
     from tichub.reports import service as reports
     from tichub.reports.models import RecordKind
     from tichub.reports.schemas import RecordIn
@@ -634,7 +669,7 @@ def _register_certificates(db: Session, principal: Principal, rnd: PtRound,
             number=p.certificate_number, kind=RecordKind.pt_certificate,
             institution_id=rnd.scheme.institution_id or "", client=org.name if org else "",
             product=f"{rnd.scheme.name_zh} {rnd.code}", standards=["ISO/IEC 17043"],
-            issued_on=utcnow().date(),
+            issued_on=now.astimezone(BEIJING).date(),
             conclusion=f"participant {p.code}: {good} of {len(results)} results satisfactory "
                        f"({rnd.score})"))
     if records:
@@ -681,11 +716,11 @@ def round_report(db: Session, principal: Principal, round_id: str) -> tuple[
     if not principal.authenticated:
         raise errors.unauthorized()
     if not can_read_round(db, principal, rnd):
-        raise errors.forbidden("the round's report is for its provider, participants and "
-                               "supervision")
+        raise errors.forbidden(Msg("the round's report is for its provider, participants "
+                                   "and supervision"))
     privileged = is_provider(principal, rnd) or principal.is_regulator or principal.is_operator
     if rnd.status is not RoundStatus.published and not privileged:
-        raise errors.forbidden("the round's report is published after the round closes")
+        raise errors.forbidden(Msg("the round's report is published after the round closes"))
     codes = {p.id: p.code for p in participants(db, rnd)}
     mine = {p.code for p in own_participants(db, principal, rnd)}
     results = list(db.scalars(select(PtResult).where(PtResult.round_id == rnd.id)))
@@ -735,7 +770,7 @@ def unsatisfactory(db: Session, principal: Principal, org_id: str | None = None,
     if org_id is None:
         if not (principal.is_regulator or principal.is_operator) or not principal.has_scope(
                 SCOPE_READ):
-            raise errors.forbidden("the whole list is for supervision; give your org_id")
+            raise errors.forbidden(Msg("the whole list is for supervision; give your organisation"))
     else:
         require(principal, Role.viewer, org=org_id, scope=SCOPE_READ)
     q = (select(PtResult, PtRound, PtParticipant, PtRoundMeasurand, PtMeasurand, Organisation)

@@ -12,6 +12,7 @@ import numpy as np
 
 from tichub.core import errors
 from tichub.core.errors import FieldError
+from tichub.core.messages import Msg
 from tichub.core.tables import Columns, read_table
 
 RESULT_COLUMNS: Columns = {
@@ -38,14 +39,14 @@ def parse_number(text: str, field: str, row: int | None, faults: list[FieldError
                  positive: bool = False) -> float | None:
     text = text.strip().replace("\u2212", "-")  # a typographic minus pasted from a report
     if not NUMBER.match(text):
-        faults.append(FieldError(field, f"{text!r} is not a number", row))
+        faults.append(FieldError(field, Msg("'{text}' is not a number", text=text), row))
         return None
     value = float(text)
     if not math.isfinite(value):
-        faults.append(FieldError(field, f"{text!r} is out of range", row))
+        faults.append(FieldError(field, Msg("'{text}' is out of range", text=text), row))
         return None
     if positive and not value > 0:
-        faults.append(FieldError(field, "must be greater than 0", row))
+        faults.append(FieldError(field, Msg("must be greater than 0"), row))
         return None
     return value
 
@@ -75,7 +76,7 @@ def read_results(filename: str, data: bytes, mixed_units: bool = False) -> list[
         if cells.get("big_u"):
             big_u = parse_number(cells["big_u"], "U", row, faults)
             if big_u is not None and big_u < 0:
-                faults.append(FieldError("U", "must not be negative", row))
+                faults.append(FieldError("U", Msg("must not be negative"), row))
         if cells.get("k"):
             k = parse_number(cells["k"], "k", row, faults, positive=True)
         elif big_u is not None:
@@ -83,26 +84,27 @@ def read_results(filename: str, data: bytes, mixed_units: bool = False) -> list[
         lab = cells.get("lab", "") or f"row {row}"
         key = (cells.get("measurand", ""), cells.get("item", ""), lab)
         if cells.get("lab") and key in seen:
-            faults.append(FieldError("lab", f"{lab} already has a result here (row "
-                                     f"{seen[key]})", row))
+            faults.append(FieldError("lab", Msg("{lab} already has a result here (row {row})",
+                                                lab=lab, row=seen[key]), row))
         seen.setdefault(key, row)
         if value is not None:
             out.append(ResultRow(row, cells.get("measurand", ""), cells.get("item", ""), lab,
                                  value, big_u, k, cells.get("unit", ""),
                                  cells.get("method", "")))
     if faults:
-        raise errors.Problem(422, "Invalid input", detail="the file has faulty rows",
+        raise errors.Problem(422, "Invalid input", detail=Msg("the file has faulty rows"),
                              errors=faults)
     if not out:
-        raise errors.invalid("file", "has no results")
+        raise errors.invalid("file", Msg("has no results"))
     units: dict[str, set[str]] = defaultdict(set)
     for r in out:
         units[r.measurand].add(r.unit)
     mixed = {m: u for m, u in units.items() if len(u) > 1 and not mixed_units}
     if mixed:
         m, u = next(iter(mixed.items()))
-        raise errors.invalid("unit", f"measurand {m or '(unnamed)'} mixes units "
-                             f"{', '.join(sorted(x or '(none)' for x in u))}; convert first")
+        raise errors.invalid("unit", Msg(
+            "measurand {measurand} mixes units {units}; convert first",
+            measurand=m or "—", units=", ".join(sorted(x or "—" for x in u))))
     return out
 
 
@@ -114,16 +116,17 @@ def read_replicates(filename: str, data: bytes) -> tuple[list[str], np.ndarray]:
     for row, cells in table:
         value = parse_number(cells["value"], "value", row, faults)
         if not cells["item"]:
-            faults.append(FieldError("item", "is empty", row))
+            faults.append(FieldError("item", Msg("is empty"), row))
         elif value is not None:
             by_item.setdefault(cells["item"], []).append(value)
     if faults:
-        raise errors.Problem(422, "Invalid input", detail="the file has faulty rows",
+        raise errors.Problem(422, "Invalid input", detail=Msg("the file has faulty rows"),
                              errors=faults)
     counts = {len(v) for v in by_item.values()}
     if len(counts) > 1:
-        raise errors.invalid("item", "every item needs the same number of replicates; found "
-                             + ", ".join(str(c) for c in sorted(counts)))
+        raise errors.invalid("item", Msg(
+            "every item needs the same number of replicates; found {counts}",
+            counts=", ".join(str(c) for c in sorted(counts))))
     if len(by_item) < 2 or min(counts, default=0) < 2:
-        raise errors.invalid("file", "needs at least 2 items measured at least twice each")
+        raise errors.invalid("file", Msg("needs at least 2 items measured at least twice each"))
     return list(by_item), np.array(list(by_item.values()), dtype=np.float64)

@@ -16,20 +16,32 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tichub.core import errors, limits
+from tichub.core import errors, fields, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
+from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
+from tichub.core.messages import Msg
 from tichub.core.models import Organisation, Role
 from tichub.core.service import organisation_names as org_names
-from tichub.core.web import html_to_pdf, render, templates_for
-from tichub.pt import charts, service, stats
+from tichub.core.web import render
+from tichub.pt import pdfs, report, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
 from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
 from tichub.registry import service as registry
 
 router = APIRouter(include_in_schema=False)
+
+# What the PT forms call the fields that refusals name.
+fields.register({
+    "measurands": Msg("Measurands"), "measurand": Msg("Measurand"),
+    "deadline": Msg("Deadline"), "items": Msg("Items"), "scheme": Msg("Scheme"),
+    "before": Msg("Results before dispatch"), "after": Msg("Results after the round"),
+    "sigma_pt": Msg("σ_pt for the check"), "participants": Msg("Participants"),
+    "sigma_kind": Msg("How σ_pt is set"), "assigned_value": Msg("Assigned value"),
+    "sigma_value": Msg("σ_pt value"),
+})
 
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
 CST = BEIJING
@@ -39,10 +51,6 @@ MAX_UPLOAD = 5 * 1024 * 1024
 def _lab_orgs(principal: Principal, role: Role = Role.editor) -> list[str]:
     return [o for o, r in principal.roles.items()
             if r.rank >= role.rank and principal.kinds.get(o) in service.PROVIDER_KINDS]
-
-
-def _problem(exc: errors.Problem) -> str:
-    return str(exc)
 
 
 def _invalid(exc: ValidationError) -> errors.Problem:
@@ -70,14 +78,14 @@ def _measurands(text: str) -> list[MeasurandIn]:
             continue
         parts = [p.strip() for p in line.replace("，", ",").split(",")]
         if len(parts) < 2:
-            raise errors.invalid("measurands", "write each as: name, unit", n)
+            raise errors.invalid("measurands", Msg("write each as: name, unit"), n)
         try:
             out.append(MeasurandIn(name=parts[0], unit=parts[1],
                                    mass_fraction_per_unit=float(parts[2])
                                    if len(parts) > 2 and parts[2] else None))
         except (ValidationError, ValueError):
-            raise errors.invalid("measurands", f"line {n} is not: name, unit[, fraction]",
-                                 n) from None
+            raise errors.invalid("measurands", Msg(
+                "line {line} is not: name, unit[, fraction]", line=n), n) from None
     return out
 
 
@@ -98,7 +106,8 @@ def create_scheme(
         scheme = service.create_scheme(db, principal, data)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    return RedirectResponse(f"/pt/schemes/{scheme.id}", status_code=303)
+    return flash(request, RedirectResponse(f"/pt/schemes/{scheme.id}", status_code=303),
+                 Msg("Scheme {code} created", code=scheme.code))
 
 
 @router.get("/pt/schemes/{scheme_id}", response_class=HTMLResponse)
@@ -133,13 +142,13 @@ async def create_round(request: Request, scheme_id: str, db: DB,
         try:
             return float(raw)
         except ValueError:
-            raise errors.invalid(name, f"{raw!r} is not a number") from None
+            raise errors.invalid(name, Msg("'{text}' is not a number", text=raw)) from None
 
     scheme = service.require_provider(db, principal, scheme_id)
     try:
         deadline = datetime.fromisoformat(text("deadline")).replace(tzinfo=CST)
     except ValueError:
-        raise errors.invalid("deadline", "give a date and time") from None
+        raise errors.invalid("deadline", Msg("give a date and time")) from None
     try:
         settings = [SettingIn(
             measurand=m.name, assigned_kind=text(f"assigned_kind_{m.id}") or "consensus",
@@ -158,7 +167,8 @@ async def create_round(request: Request, scheme_id: str, db: DB,
     except ValidationError as exc:
         raise _invalid(exc) from None
     rnd = await run_in_threadpool(service.create_round, db, principal, scheme_id, data)
-    return RedirectResponse(f"/pt/rounds/{rnd.id}", status_code=303)
+    return flash(request, RedirectResponse(f"/pt/rounds/{rnd.id}", status_code=303),
+                 Msg("Round {code} created", code=rnd.code))
 
 
 def _round_context(db: Session, principal: Principal, rnd: PtRound) -> dict[str, Any]:
@@ -186,50 +196,129 @@ def _round_context(db: Session, principal: Principal, rnd: PtRound) -> dict[str,
 
 
 @router.get("/pt/rounds/{round_id}", response_class=HTMLResponse)
-def round_page(request: Request, round_id: str, db: DB, principal: Public,
-               error: Annotated[str | None, Query(max_length=2000)] = None) -> HTMLResponse:
+def round_page(request: Request, round_id: str, db: DB, principal: Public) -> HTMLResponse:
     rnd = service.get_round(db, round_id)
-    return render(request, "pt/round.html", principal, error=error,
-                  **_round_context(db, principal, rnd))
+    return render(request, "pt/round.html", principal, **_round_context(db, principal, rnd))
 
 
-def _act(request: Request, db: Session, principal: Principal, round_id: str,
-         action: Callable[[], Any]) -> Response:
-    """Runs a use case from a form; a refusal shows on the round page, nothing changed."""
+def _act(request: Request, db: Session, round_id: str, action: Callable[[], Msg]) -> Response:
+    """Runs a use case from a form and goes back to the round, saying what was done. A
+    refusal propagates: app.js shows it beside the fields, keeping what was typed (without
+    JavaScript, the error page says why); nothing was changed."""
     try:
-        action()
-    except errors.Problem as exc:
+        done = action()
+    except errors.Problem:
         db.rollback()
-        rnd = service.get_round(db, round_id)
-        return render(request, "pt/round.html", principal, status_code=exc.status,
-                      error=_problem(exc), **_round_context(db, principal, rnd))
+        raise
     except ValidationError as exc:
         db.rollback()
-        rnd = service.get_round(db, round_id)
-        return render(request, "pt/round.html", principal, status_code=422,
-                      error=_problem(_invalid(exc)), **_round_context(db, principal, rnd))
-    return RedirectResponse(f"/pt/rounds/{round_id}", status_code=303)
+        raise _invalid(exc) from None
+    return flash(request, RedirectResponse(f"/pt/rounds/{round_id}", status_code=303), done)
 
 
 @router.post("/pt/rounds/{round_id}/invite", response_model=None)
 def invite(request: Request, round_id: str, db: DB, principal: SignedIn,
            org_id: Annotated[str, Form()]) -> Response:
-    return _act(request, db, principal, round_id,
-                lambda: service.invite(db, principal, round_id, org_id))
+    def run() -> Msg:
+        service.invite(db, principal, round_id, org_id)
+        return Msg("Invitation sent")
+
+    return _act(request, db, round_id, run)
 
 
 @router.post("/pt/rounds/{round_id}/join", response_model=None)
 def join(request: Request, round_id: str, db: DB, principal: SignedIn,
          org_id: Annotated[str, Form()]) -> Response:
-    return _act(request, db, principal, round_id,
-                lambda: service.request_to_join(db, principal, round_id, org_id))
+    def run() -> Msg:
+        service.request_to_join(db, principal, round_id, org_id)
+        return Msg("Request to take part sent to the provider")
+
+    return _act(request, db, round_id, run)
 
 
 @router.post("/pt/participants/{participant_id}/answer", response_model=None)
 def answer(request: Request, participant_id: str, db: DB, principal: SignedIn,
            accept: Annotated[str, Form()], round_id: Annotated[str, Form()]) -> Response:
-    return _act(request, db, principal, round_id,
-                lambda: service.answer(db, principal, participant_id, accept == "yes"))
+    def run() -> Msg:
+        service.answer(db, principal, participant_id, accept == "yes")
+        return Msg("Participation accepted") if accept == "yes" else Msg(
+            "Participation declined")
+
+    return _act(request, db, round_id, run)
+
+
+# Where each field of a result sits in the results form: "<prefix>_<setting>_<item>".
+RESULT_INPUTS = {"value": "value", "unit": "unit", "expanded_uncertainty": "U", "U": "U",
+                 "coverage_factor": "k", "k": "k", "method": "method",
+                 "measurand": "value", "item": "value"}
+
+
+def _at_inputs(exc: errors.Problem, keys: list[str],
+               where: list[Msg]) -> errors.Problem:
+    """A refusal of typed results, its faults moved to the inputs they concern: the
+    service names an entry by its position (``row``); the form by its inputs' names."""
+    faults = []
+    for e in exc.errors:
+        if e.row is not None and 1 <= e.row <= len(keys):
+            # A message naming its measurand says where already.
+            named = isinstance(e.message, Msg) and "measurand" in e.message.params
+            faults.append(errors.FieldError(
+                f"{RESULT_INPUTS.get(e.field, 'value')}_{keys[e.row - 1]}",
+                e.message if named else Msg("{where}: {message}", where=where[e.row - 1],
+                                            message=e.message)))
+        else:
+            faults.append(e)
+    return errors.Problem(exc.status, exc.title, exc.detail, faults)
+
+
+def _typed_results(rnd: PtRound, value: Callable[[str], str]) -> tuple[
+        list[ResultIn], list[str], list[Msg]]:
+    """The results typed into the form, each with its inputs' key and how a person names
+    it; every faulty cell refused at once, beside its input."""
+    from tichub.pt.sheets import parse_number
+
+    entries: list[ResultIn] = []
+    keys: list[str] = []
+    where: list[Msg] = []
+    faults: list[errors.FieldError] = []
+    for s in rnd.settings:
+        for item in rnd.items:
+            key = f"{s.id}_{item}"
+            raw = value(f"value_{key}")
+            if not raw:
+                continue
+            here = Msg("{measurand}, item {item}", measurand=s.measurand.name, item=item)
+            found: list[errors.FieldError] = []
+            number = parse_number(raw, f"value_{key}", None, found)
+            big_u = k = None
+            if value(f"U_{key}"):
+                big_u = parse_number(value(f"U_{key}"), f"U_{key}", None, found)
+                if big_u is not None and big_u < 0:
+                    found.append(errors.FieldError(f"U_{key}", Msg("must not be negative")))
+            if value(f"k_{key}"):
+                k = parse_number(value(f"k_{key}"), f"k_{key}", None, found, positive=True)
+                if k is not None and k > 10:
+                    found.append(errors.FieldError(f"k_{key}", Msg("must be at most 10")))
+            unit, method = value(f"unit_{key}") or s.measurand.unit, value(f"method_{key}")
+            if len(unit) > 40:
+                found.append(errors.FieldError(f"unit_{key}", Msg("is longer than {n} "
+                                                                 "characters", n=40)))
+            if len(method) > 200:
+                found.append(errors.FieldError(f"method_{key}", Msg("is longer than {n} "
+                                                                   "characters", n=200)))
+            faults += [errors.FieldError(f.field, Msg("{where}: {message}", where=here,
+                                                      message=f.message)) for f in found]
+            if found or number is None:
+                continue
+            entries.append(ResultIn(measurand=s.measurand.name, item=item, value=number,
+                                    unit=unit, expanded_uncertainty=big_u,
+                                    coverage_factor=k, method=method))
+            keys.append(key)
+            where.append(here)
+    if faults:
+        raise errors.Problem(422, Msg("Results refused"), Msg(
+            "{count} entries need correcting; nothing was stored", count=len(faults)), faults)
+    return entries, keys, where
 
 
 @router.post("/pt/rounds/{round_id}/results", response_model=None,
@@ -247,35 +336,30 @@ async def submit(request: Request, round_id: str, db: DB, principal: SignedIn) -
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_UPLOAD + 1)
 
-        def from_file() -> None:
+        def from_file() -> Msg:
             service.check_participant(db, principal, round_id, org_id)
             if len(data) > MAX_UPLOAD:
-                raise errors.invalid("file", "is larger than 5 MB")
+                raise errors.invalid("file", Msg("is larger than {size} MB", size=5))
             entries, rows = service.results_upload(upload.filename or "", data)
-            service.submit_results(db, principal, round_id, org_id, entries, rows_of=rows)
+            stored = service.submit_results(db, principal, round_id, org_id, entries,
+                                            rows_of=rows)
+            return Msg("{count} results submitted", count=len(stored))
 
-        return await run_in_threadpool(_act, request, db, principal, round_id, from_file)
+        return await run_in_threadpool(_act, request, db, round_id, from_file)
 
-    def from_form() -> None:
+    def from_form() -> Msg:
         service.check_participant(db, principal, round_id, org_id)
-        entries = []
-        for s in rnd.settings:
-            for item in rnd.items:
-                key = f"{s.id}_{item}"
-                if not value(f"value_{key}"):
-                    continue
-                entries.append(ResultIn.model_validate({
-                    "measurand": s.measurand.name, "item": item,
-                    "value": value(f"value_{key}"),
-                    "unit": value(f"unit_{key}") or s.measurand.unit,
-                    "expanded_uncertainty": value(f"U_{key}") or None,
-                    "coverage_factor": value(f"k_{key}") or None,
-                    "method": value(f"method_{key}")}))
+        entries, keys, where = _typed_results(rnd, value)
         if not entries:
-            raise errors.invalid("value", "enter at least one result")
-        service.submit_results(db, principal, round_id, org_id, entries)
+            first = f"value_{rnd.settings[0].id}_{rnd.items[0]}" if rnd.settings else "value"
+            raise errors.invalid(first, Msg("enter at least one result"))
+        try:
+            stored = service.submit_results(db, principal, round_id, org_id, entries)
+        except errors.Problem as exc:
+            raise _at_inputs(exc, keys, where) from None
+        return Msg("{count} results submitted", count=len(stored))
 
-    return await run_in_threadpool(_act, request, db, principal, round_id, from_form)
+    return await run_in_threadpool(_act, request, db, round_id, from_form)
 
 
 @router.post("/pt/rounds/{round_id}/homogeneity", response_model=None,
@@ -287,16 +371,17 @@ async def homogeneity(request: Request, round_id: str, db: DB, principal: Signed
     data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
     name = upload.filename or "" if isinstance(upload, UploadFile) else ""
 
-    def check() -> None:
+    def check() -> Msg:
         service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
         if not data:
-            raise errors.invalid("file", "choose the file of replicate measurements")
+            raise errors.invalid("file", Msg("choose the file of replicate measurements"))
         if len(data) > MAX_UPLOAD:
-            raise errors.invalid("file", "is larger than 5 MB")
+            raise errors.invalid("file", Msg("is larger than {size} MB", size=5))
         service.record_homogeneity(db, principal, round_id, measurand, name, data,
                                    _optional_number(str(form.get("sigma_pt", "")), "sigma_pt"))
+        return Msg("Homogeneity check of {measurand} recorded", measurand=measurand)
 
-    return await run_in_threadpool(_act, request, db, principal, round_id, check)
+    return await run_in_threadpool(_act, request, db, round_id, check)
 
 
 @router.post("/pt/rounds/{round_id}/stability", response_model=None)
@@ -304,13 +389,14 @@ def stability(request: Request, round_id: str, db: DB, principal: SignedIn,
               measurand: Annotated[str, Form()], before: Annotated[str, Form()] = "",
               after: Annotated[str, Form()] = "",
               sigma_pt: Annotated[str, Form()] = "") -> Response:
-    def check() -> None:
+    def check() -> Msg:
         service.require_provider(db, principal, service.get_round(db, round_id).scheme_id)
         service.record_stability(db, principal, round_id, measurand,
                                  _numbers(before, "before"), _numbers(after, "after"),
                                  _optional_number(sigma_pt, "sigma_pt"))
+        return Msg("Stability check of {measurand} recorded", measurand=measurand)
 
-    return _act(request, db, principal, round_id, check)
+    return _act(request, db, round_id, check)
 
 
 def _optional_number(text: str, field_name: str) -> float | None:
@@ -330,56 +416,59 @@ def _numbers(text: str, field_name: str) -> list[float]:
 
 # --- the round report ----------------------------------------------------------------------
 
-def _report_context(db: Session, principal: Principal, round_id: str) -> dict[str, Any]:
-    rnd, measurands, mine = service.round_report(db, principal, round_id)
-    sections = []
-    for m in measurands:
-        for it in m.items:
-            st = it.computed
-            codes = [r["code"] for r in it.rows]
-            score = rnd.score
-            steps = []
-            if (m.assigned_kind == "consensus" and m.method == "algorithm-a"
-                    and st.get("iterations") and len(it.rows) >= 2):
-                steps = stats.algorithm_a_steps([r["value"] for r in it.rows],
-                                                int(st["iterations"]))
-            sections.append({
-                "measurand": m, "item": it.item, "stats": st, "rows": it.rows, "steps": steps,
-                "histogram": charts.histogram([r["value"] for r in it.rows], st.get("x_pt"),
-                                              st.get("sigma_pt"), m.unit) if it.rows else "",
-                "ordered": charts.ordered_z(codes, [r[score] for r in it.rows], sorted(mine))
-                if it.rows else ""})
-        if len(m.items) >= 2 and all(i.rows for i in m.items[:2]):
-            a, b = m.items[0], m.items[1]
-            za = {r["code"]: r["z"] for r in a.rows}
-            zb = {r["code"]: r["z"] for r in b.rows}
-            codes = sorted(set(za) & set(zb))
-            sections.append({"measurand": m, "youden": charts.youden(
-                codes, [za[c] for c in codes], [zb[c] for c in codes], a.item, b.item,
-                sorted(mine)), "item": f"{a.item}/{b.item}"})
-    return {"rnd": rnd, "sections": sections, "mine": mine}
-
-
 @router.get("/pt/rounds/{round_id}/report", response_class=HTMLResponse)
 async def report_page(request: Request, round_id: str, db: DB,
                       principal: SignedIn) -> HTMLResponse:
-    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    context = await run_in_threadpool(report.context, db, principal, round_id)
     return render(request, "pt/report.html", principal, printable=False, **context)
 
 
-@router.get("/pt/rounds/{round_id}/report.pdf")
+PDF_STAGES = {pdfs.QUEUED: (1, Msg("Waiting for its turn")),
+              pdfs.CHARTS: (2, Msg("Drawing the charts")),
+              pdfs.LAYOUT: (3, Msg("Laying out the pages")),
+              pdfs.READY: (4, Msg("Ready: the download starts")),
+              pdfs.FAILED: (0, Msg("The PDF could not be made; the fault is logged."))}
+
+
+def _pdf_url(round_id: str, locale: str) -> str:
+    return f"/pt/rounds/{round_id}/report.pdf?lang={locale}"
+
+
+@router.get("/pt/rounds/{round_id}/report.pdf", response_model=None)
 async def report_pdf(request: Request, round_id: str, db: DB, principal: SignedIn) -> Response:
-    """The same report as a PDF, in the page's language (``?lang=en``)."""
-    context = await run_in_threadpool(_report_context, db, principal, round_id)
+    """The report as a PDF, in the page's language (``?lang=en``): from the cache when the
+    round has not changed since it was made, else a page that follows its making (202) and
+    downloads it when ready."""
     locale = request_locale(request, request.app.state.settings.default_locale)
-    html = templates_for(locale).get_template("pt/report.html").render(
-        request=request, principal=principal, locale=locale, csrf="", printable=True,
-        **context)
-    pdf = await run_in_threadpool(html_to_pdf, html)
-    rnd = context["rnd"]
-    name = f"{rnd.scheme.code}-{rnd.code}-{locale}.pdf"
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    status = await run_in_threadpool(pdfs.request, db, request.app.state.sessionmaker,
+                                     principal, round_id, locale)
+    if status.pdf is not None:
+        return Response(status.pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{status.name}"'})
+    rnd = service.get_round(db, round_id)
+    return render(request, "pt/pdf_progress.html", principal, status_code=202, rnd=rnd,
+                  **_progress_context(round_id, locale, status.state))
+
+
+def _progress_context(round_id: str, locale: str, state: str) -> dict[str, Any]:
+    step, label = PDF_STAGES.get(state, PDF_STAGES[pdfs.QUEUED])
+    return {"round_id": round_id, "state": state, "step": step, "steps": 4, "label": label,
+            "pdf_url": _pdf_url(round_id, locale),
+            "poll_url": f"/pt/rounds/{round_id}/report.pdf/progress?lang={locale}"}
+
+
+@router.get("/pt/rounds/{round_id}/report.pdf/progress", response_class=HTMLResponse)
+def report_pdf_progress(request: Request, round_id: str, db: DB,
+                        principal: SignedIn) -> HTMLResponse:
+    """The progress fragment the waiting page polls; when the PDF is ready, htmx is told
+    to go and fetch it."""
+    locale = request_locale(request, request.app.state.settings.default_locale)
+    state = pdfs.progress(db, principal, round_id, locale)
+    response = render(request, "pt/pdf_progress_fragment.html", principal,
+                      **_progress_context(round_id, locale, state))
+    if state == pdfs.READY:
+        response.headers["HX-Redirect"] = _pdf_url(round_id, locale)
+    return response
 
 
 @router.get("/pt/rounds/{round_id}/scores.{fmt}")
@@ -388,7 +477,7 @@ def scores_export(request: Request, round_id: str, fmt: str, db: DB,
     """Every result and score of the round as CSV or Excel, by participant code: for the
     provider and supervision at any time, for participants once published."""
     if fmt not in ("csv", "xlsx"):
-        raise errors.not_found("format")
+        raise errors.not_found(Msg("format"))
     rnd, measurands, _mine = service.round_report(db, principal, round_id)
     header = ["measurand", "unit", "item", "code", "value", "U", "k", "z", "z_prime", "zeta",
               "en", "assessment", "method"]
@@ -405,7 +494,7 @@ def history_page(request: Request, db: DB, principal: SignedIn,
     orgs = [o for o in principal.roles if principal.kinds.get(o) in service.PARTICIPANT_KINDS]
     org_id = org or (orgs[0] if orgs else None)
     if org_id is None:
-        raise errors.forbidden("this page is for laboratories")
+        raise errors.forbidden(Msg("this page is for laboratories"))
     rows = service.history(db, principal, org_id)
     rounds: list[str] = []
     scores: dict[str, dict[str, float | None]] = {}
@@ -426,12 +515,22 @@ def history_page(request: Request, db: DB, principal: SignedIn,
 @router.post("/pt/rounds/{round_id}/{step}", response_model=None)
 def step(request: Request, round_id: str, step: str, db: DB,
          principal: SignedIn) -> Response:
-    actions: dict[str, Callable[[], Any]] = {
-        "open": lambda: service.transition(db, principal, round_id, "open"),
-        "close": lambda: service.transition(db, principal, round_id, "close"),
-        "compute": lambda: service.compute(db, principal, round_id),
-        "publish": lambda: service.publish(db, principal, round_id, request.app.state.log),
+    actions: dict[str, tuple[Callable[[], Any], Msg]] = {
+        "open": (lambda: service.transition(db, principal, round_id, "open"),
+                 Msg("The round is open for results")),
+        "close": (lambda: service.transition(db, principal, round_id, "close"),
+                  Msg("The round is closed: no more results")),
+        "compute": (lambda: service.compute(db, principal, round_id),
+                    Msg("Statistics and scores computed")),
+        "publish": (lambda: service.publish(db, principal, round_id, request.app.state.log),
+                    Msg("The round is published: participants see their scores")),
     }
     if step not in actions:
-        raise errors.not_found("action")
-    return _act(request, db, principal, round_id, actions[step])
+        raise errors.not_found(Msg("action"))
+    run, done = actions[step]
+
+    def act() -> Msg:
+        run()
+        return done
+
+    return _act(request, db, round_id, act)
