@@ -142,3 +142,18 @@ def test_the_institution_page_lists_its_authorised_signatories(client, db) -> No
     page = client.get(f"/institutions/{inst}").text
     table = page[page.index('id="signatories"'):]
     assert "授权签字人" in page and "王芳" in table and "2027-02-28" in table
+
+
+def test_what_a_404_names_is_in_the_readers_words() -> None:
+    # errors.not_found(what) shows "未找到：{what}": a plain English noun there would show
+    # English inside the Chinese page. Every caller passes a Msg.
+    import ast
+
+    plain = []
+    for path in (ROOT / "src" / "tichub").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(
+                    node.func, "id", None)) == "not_found" and node.args and isinstance(
+                    node.args[0], (ast.Constant, ast.JoinedStr)):
+                plain.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert plain == []

@@ -384,7 +384,7 @@ def results_export(installation_id: str, fmt: str, db: DB, principal: SignedIn,
                    year: Annotated[int | None, Query(ge=2026, le=2100)] = None) -> Response:
     """The results table as CSV or Excel, for the operator's records or an importer."""
     if fmt not in ("csv", "xlsx"):
-        raise errors.not_found("format")
+        raise errors.not_found(Msg("format"))
     res = service.results(db, principal, installation_id, year)
     rows = [[g.process, g.name, g.cn, g.category or "", g.route, g.activity_level,
              g.see_direct, g.see_indirect, g.see_total, g.see_counted,

@@ -17,6 +17,7 @@ from tichub.core import errors
 from tichub.core.auth import Principal, require_member
 from tichub.core.config import Settings
 from tichub.core.ids import utcnow
+from tichub.core.messages import Msg
 from tichub.core.models import Membership, Notification, Role, User
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def inbox(db: Session, principal: Principal, org_id: str, unread_only: bool = Fa
 def mark_read(db: Session, principal: Principal, notification_id: str) -> Notification:
     n = db.get(Notification, notification_id)
     if n is None:
-        raise errors.not_found("notification")
+        raise errors.not_found(Msg("notification"))
     require_member(principal, Role.viewer, org=n.org_id, scope=SCOPE)
     if n.read_at is None:
         n.read_at = utcnow()

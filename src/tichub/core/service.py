@@ -83,7 +83,7 @@ def find_organisation(db: Session, name_or_id: str) -> Organisation:
         select(Organisation).where(Organisation.name == name_or_id)
     )
     if org is None:
-        raise errors.not_found(f"organisation {name_or_id!r}")
+        raise errors.not_found(Msg("organisation {name}", name=name_or_id))
     return org
 
 
@@ -264,7 +264,7 @@ def list_tokens(
 def revoke_token(db: Session, principal: Principal, token_id: str) -> ApiToken:
     row = db.get(ApiToken, token_id)
     if row is None:
-        raise errors.not_found("API token")
+        raise errors.not_found(Msg("API token"))
     # Anyone may withdraw a credential of their own, e.g. one they fear has leaked.
     if row.user_id != principal.user_id or not principal.has_scope("accounts:admin"):
         require(principal, Role.admin, org=row.org_id, scope="accounts:admin")
@@ -279,7 +279,7 @@ def revoke_token(db: Session, principal: Principal, token_id: str) -> ApiToken:
 def get_organisation(db: Session, principal: Principal, org_id: str) -> Organisation:
     org = db.get(Organisation, org_id)
     if org is None:
-        raise errors.not_found("organisation")
+        raise errors.not_found(Msg("organisation"))
     require(principal, Role.viewer, org=org.id, scope="accounts:read")
     return org
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from tichub.core import errors
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.exports import download
+from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.pagination import Page, PageParams, page_params
 from tichub.market import consulting, order_flow, orders, service
@@ -242,7 +243,7 @@ def figures_export(programme_id: str, fmt: str, db: DB, principal: Annotated[
                    ) -> Response:
     """The same figures as CSV or Excel."""
     if fmt not in ("csv", "xlsx"):
-        raise errors.not_found("format")
+        raise errors.not_found(Msg("format"))
     rows = service.programme_figures(db, principal, programme_id)
     code = service.get_programme(db, programme_id).code
     return download(fmt, f"{code}-figures.{fmt}", FIGURES,  # type: ignore[arg-type]

@@ -208,7 +208,7 @@ def create_institution(
     require(principal, Role.editor, org=org_id, scope="registry:write")
     org = db.get(Organisation, org_id)
     if org is None:
-        raise errors.not_found("organisation")
+        raise errors.not_found(Msg("organisation"))
     if org.kind not in INSTITUTION_ORG_KINDS:
         raise errors.invalid("org_id", Msg(
             "only labs and certification bodies register institutions"))
