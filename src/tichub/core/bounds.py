@@ -35,6 +35,7 @@ def whole_number(text: str, field: str, default: int) -> int:
     """A whole number typed in a form (blank: ``default``); anything else is the field's
     422, never int()'s ValueError. The schema the value goes on to bounds it."""
     from tichub.core import errors
+    from tichub.core.messages import Msg
 
     text = text.strip()
     if not text:
@@ -42,5 +43,5 @@ def whole_number(text: str, field: str, default: int) -> int:
     # Not str.isdigit(), which takes "²" and other digits int() refuses; and a bounded
     # length, since int() refuses more than 4,300 digits.
     if not _WHOLE.fullmatch(text):
-        raise errors.invalid(field, f"{text[:40]!r} is not a whole number")
+        raise errors.invalid(field, Msg("“{text}” is not a whole number", text=text[:40]))
     return int(text)

@@ -42,12 +42,12 @@ def create_organisation(
 ) -> Organisation:
     name = name.strip()
     if not name:
-        raise errors.invalid("name", "must not be empty")
+        raise errors.invalid("name", Msg("must not be empty"))
     try:
         kind = OrgKind(kind)
     except ValueError:
         kinds = ", ".join(k.value for k in OrgKind)
-        raise errors.invalid("kind", f"must be one of {kinds}") from None
+        raise errors.invalid("kind", Msg("must be one of {kinds}", kinds=kinds)) from None
     org = Organisation(name=name, kind=kind)
     db.add(org)
     db.flush()
@@ -62,9 +62,9 @@ def named_organisation(db: Session, org_id: str, field_name: str = "org_id",
     ``kinds``, one of those kinds (``why`` says which may do this)."""
     org = db.get(Organisation, org_id)
     if org is None:
-        raise errors.invalid(field_name, "no such organisation")
+        raise errors.invalid(field_name, Msg("no such organisation"))
     if kinds and org.kind not in kinds:
-        raise errors.invalid(field_name, why or "not an organisation of the right kind")
+        raise errors.invalid(field_name, why or Msg("not an organisation of the right kind"))
     return org
 
 
@@ -99,11 +99,11 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise errors.invalid("email", "is not an e-mail address")
+        raise errors.invalid("email", Msg("is not an e-mail address"))
     if fault := password_fault(password, email):
         raise errors.invalid("password", fault)
     if db.scalar(select(User.id).where(User.email == email)):
-        raise errors.conflict("email", "a user with this e-mail already exists")
+        raise errors.conflict("email", Msg("a user with this e-mail already exists"))
     user = User(email=email, display_name=display_name.strip() or email.split("@")[0],
                 password_hash=hash_password(password))
     db.add(user)
@@ -121,7 +121,8 @@ def add_member(
     try:
         role = Role(role)
     except ValueError:
-        raise errors.invalid("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+        raise errors.invalid("role", Msg("must be one of {roles}",
+                                                 roles=", ".join(r.value for r in Role))) from None
     m = Membership(user_id=user.id, org_id=org.id, role=role)
     db.add(m)
     db.flush()
@@ -150,7 +151,7 @@ def authenticate(db: Session, email: str, password: str, address: str = "unknown
                            "locked": locked},
                      summary="wrong e-mail or password")
         db.commit()
-        raise errors.Problem(401, "Sign-in failed", detail="wrong e-mail or password")
+        raise errors.Problem(401, "Sign-in failed", detail=Msg("wrong e-mail or password"))
     throttle.forget_account(db, email)
     # The password is at hand only now: the moment to move an old hash to today's settings.
     if needs_rehash(user.password_hash):
@@ -223,18 +224,19 @@ def create_token(
     require(principal, Role.viewer, org=org_id, scope="accounts:admin")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise errors.invalid("scopes", f"choose from {', '.join(SCOPES)}"
-                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        raise errors.invalid("scopes", Msg("choose from {scopes}; unknown: {unknown}",
+                                                 scopes=", ".join(SCOPES),
+                                                 unknown=", ".join(unknown) or "—"))
     if principal.user_id is None or org_id not in principal.roles:
-        raise errors.forbidden("a token acts for a member of its organisation")
+        raise errors.forbidden(Msg("a token acts for a member of its organisation"))
     # A token makes only tokens within its own scopes; else one leaked accounts:admin
     # token would be worth every scope its user's role allows.
     lacking = sorted(set(scopes) - principal.scopes) if principal.scopes is not None else []
     if lacking:
-        raise errors.forbidden("this API token may only make tokens within its own scopes; "
-                               f"it lacks {', '.join(lacking)}")
+        raise errors.forbidden(Msg("this API token may only make tokens within its own "
+                                   "scopes; it lacks {lacking}", lacking=", ".join(lacking)))
     if expires_at is not None and expires_at <= utcnow():
-        raise errors.invalid("expires_at", "must be in the future")
+        raise errors.invalid("expires_at", Msg("must be in the future"))
     secret = new_secret()
     row = ApiToken(user_id=principal.user_id, org_id=org_id, name=name.strip() or "token",
                    secret_hash=sha256_hex(secret), scopes=sorted(set(scopes)),
