@@ -67,7 +67,7 @@ def seed_market(db: Session) -> int:
         daily_rate_fen=400_000, calibration_due=today + timedelta(days=200),
         quota_hours_per_month=40, enterprise_share_pct=30))
     service.add_instrument(db, lp, InstrumentIn(
-        org_id=lab_org, name="高低温湿热试验箱（演示）", kind="climatic chamber",
+        org_id=lab_org, name="高低温湿热试验箱（演示）", kind="环境试验箱",
         location=inst.address, district=inst.district, hourly_rate_fen=15_000,
         calibration_due=today + timedelta(days=90), auto_approve=False))
     start = (datetime.now(UTC) + timedelta(days=3)).replace(hour=1, minute=0, second=0,
