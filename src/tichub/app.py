@@ -132,13 +132,14 @@ def _from_form_script(request: Request) -> bool:
 def _problem_for_page(request: Request, problem: Problem) -> Response:
     locale = request_locale(request, request.app.state.settings.default_locale)
     tr = translations(locale)
+    path = request.url.path
     body = {"status": problem.status, "title": tr.gettext(problem.title),
             # With field errors, the detail only repeats them with the fields' names.
             "detail": translate(problem.detail, locale)
             if problem.detail and not problem.errors else "",
             "errors": [{"field": e.field, "row": e.row,
-                        "label": translate(fields.label(e.field), locale)
-                        if fields.label(e.field) else "",
+                        "label": translate(fields.label(e.field, path), locale)
+                        if fields.label(e.field, path) else "",
                         "message": translate(e.message, locale)} for e in problem.errors]}
     headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else {}
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON,

@@ -71,7 +71,7 @@ fields.register({
     "factor": Msg("Emission factor"), "gsd": Msg("Geometric standard deviation"),
     "pedigree": Msg("Pedigree scores"), "iterations": Msg("Monte Carlo iterations"),
     "sub-assemblies": Msg("Sub-assemblies"),
-})
+}, under="/carbon")
 MODEL_FIELDS = ("name", "product", "category", "cn_code", "declared_amount", "declared_unit",
                 "mass_kg", "functional_unit", "boundary", "basis", "standard", "period_start",
                 "period_end", "geography", "cut_off", "description")

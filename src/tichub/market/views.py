@@ -78,7 +78,7 @@ field_labels.register({
     "programme_id": MsgC("programme", "Programme"), "district": Msg("District"),
     "sector": Msg("Sector"), "minutes": Msg("Minutes"), "advice": Msg("Advice"),
     "scheduled_at": Msg("Date"), "topic": Msg("Topic"), "org_id": Msg("Organisation"),
-})
+}, under="/market")
 
 # What each form says once its step is done, on the page it returns to.
 DONE: dict[str, Msg] = {

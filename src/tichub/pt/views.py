@@ -41,7 +41,7 @@ fields.register({
     "sigma_pt": Msg("σ_pt for the check"), "participants": Msg("Participants"),
     "sigma_kind": Msg("How σ_pt is set"), "assigned_value": Msg("Assigned value"),
     "sigma_value": Msg("σ_pt value"),
-})
+}, under="/pt")
 
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
 CST = BEIJING

@@ -67,7 +67,7 @@ fields.register({
     "marks": Msg("Marks"),
     "pdf": Msg("PDF"),
     "reason": Msg("Reason"),
-})
+}, under="/reports")
 
 
 # --- reading the form -----------------------------------------------------------------------
