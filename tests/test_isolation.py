@@ -288,6 +288,7 @@ CASES = [
     Case("POST", "/market/services/{a_listing_service}/orders", "denied", form=True,
          body=lambda w: {"org_id": w.a_org, "product": "x"}),
     Case("GET", "/market/requests/new", "own"),
+    Case("GET", "/market/requests/labs", "own"),
     Case("POST", "/market/requests", "denied", form=True, body=lambda w: {
         "org_id": w.a_org, "product": "x", "institution_ids": w.a_inst}),
     Case("GET", "/market/orders", "own"),

@@ -75,13 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tichub.registry import views as registry_views
     from tichub.reports import api as reports_api
     from tichub.reports import views as reports_views
+    from tichub.web import home
 
     # Routing tries routers in order: public verification, the busiest call, goes first.
     routers = [reports_api.router, reports_api.log_router, core_api.router, registry_api.router,
                pt_api.router, market_api.router, carbon_api.router, cbam_api.router,
-               olca_api.router, pact_api.router, core_views.router, registry_views.router,
-               reports_views.router, pt_views.router, market_views.router, carbon_views.router,
-               cbam_views.router, pact_views.router]
+               olca_api.router, pact_api.router, home.router, core_views.router,
+               registry_views.router, reports_views.router, pt_views.router,
+               market_views.router, carbon_views.router, cbam_views.router, pact_views.router]
     for router in routers:
         app.include_router(router)
     app.state.routers = routers

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from tichub.carbon import footprint as fp
@@ -421,3 +421,9 @@ def list_studies(db: Session, principal: Principal, org_id: str) -> list[Study]:
     require(principal, Role.viewer, org=org_id)
     return list(db.scalars(select(Study).where(Study.org_id == org_id)
                            .order_by(Study.created_at.desc())))
+
+
+def certified_study_count(db: Session) -> int:
+    """How many footprint studies are certified (the home page's figure)."""
+    return int(db.scalar(select(func.count()).select_from(Study)
+                         .where(Study.status == StudyStatus.certified)) or 0)

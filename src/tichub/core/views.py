@@ -10,7 +10,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from tichub.core import errors, fields, notify, service
 from tichub.core.auth import DB, SESSION_COOKIE, Public, SignedIn
-from tichub.core.figures import home_figures
 from tichub.core.flash import flash
 from tichub.core.messages import Msg
 from tichub.core.throttle import Throttled
@@ -30,12 +29,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, db: DB, principal: Public) -> HTMLResponse:
-    """The search box, and each section of the platform with a live figure."""
-    return render(request, "home.html", principal, figures=home_figures(db))
 
 
 @router.get("/login", response_class=HTMLResponse)

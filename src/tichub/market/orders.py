@@ -468,3 +468,9 @@ def ratings(db: Session, institution_id: str) -> tuple[float | None, int]:
     avg, n = db.execute(select(func.avg(Order.rating), func.count(Order.rating)).where(
         Order.institution_id == institution_id, Order.rating.is_not(None))).one()
     return (float(avg) if avg is not None else None), int(n)
+
+
+def active_listing_count(db: Session) -> int:
+    """How many services are listed now (the home page's figure)."""
+    return int(db.scalar(select(func.count()).select_from(ServiceListing)
+                         .where(ServiceListing.active.is_(True))) or 0)

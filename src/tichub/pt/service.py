@@ -796,3 +796,9 @@ def counts(db: Session, rnd: PtRound) -> dict[str, int]:
     rows = db.execute(select(PtResult.participant_id, func.count()).where(
         PtResult.round_id == rnd.id).group_by(PtResult.participant_id))
     return {participant_id: n for participant_id, n in rows}
+
+
+def open_round_count(db: Session) -> int:
+    """How many PT rounds take results now (the home page's figure)."""
+    return int(db.scalar(select(func.count()).select_from(PtRound)
+                         .where(PtRound.status == RoundStatus.open)) or 0)

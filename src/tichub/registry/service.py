@@ -636,3 +636,9 @@ def accreditation_faults(
                 "{standard} is outside the issuer's {kind} scope", standard=parsed.display,
                 kind=label)))
     return faults
+
+
+def published_count(db: Session) -> int:
+    """How many institutions the public directory lists (the home page's figure)."""
+    return int(db.scalar(select(func.count()).select_from(Institution)
+                         .where(Institution.published.is_(True))) or 0)

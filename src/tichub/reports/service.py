@@ -1092,3 +1092,8 @@ def own_record(db: Session, principal: Principal, record_id: str) -> ReportRecor
     record = get_record(db, record_id)
     require(principal, Role.editor, org=record.org_id, scope="reports:write")
     return record
+
+
+def log_size(db: Session) -> int:
+    """How many records the public log holds (the home page's figure): one row read."""
+    return int(db.scalar(select(LogState.size).limit(1)) or 0)
