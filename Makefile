@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/tlog.py
 	$(BIN)/python bench/pt.py
+	$(BIN)/python bench/pt_report.py
 	$(BIN)/python bench/market.py
 	$(BIN)/python bench/lca.py
 	$(BIN)/python bench/load.py --db sqlite
