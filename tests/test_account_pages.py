@@ -133,3 +133,23 @@ def test_the_api_declares_its_security_schemes(client) -> None:  # type: ignore[
     assert {} in verify["security"]  # public: a credential is optional
     tokens = doc["paths"]["/api/orgs/{org_id}/tokens"]["post"]
     assert tokens["security"] == [{"apiToken": []}, {"sessionCookie": []}]
+
+
+def test_a_notification_reads_in_each_readers_language(client, db) -> None:  # type: ignore[no-untyped-def]
+    from tichub.core.messages import Msg
+    from tichub.market.models import BookingStatus
+
+    acc = make_account(db, "lab@example.com")
+    n = notify(db, acc.org.id, "booking.confirmed", Msg(
+        "Booking from {start} (Beijing time): {status}", start="2026-12-04 09:00",
+        status=BookingStatus.confirmed))
+    db.commit()
+    # The e-mail (and the API) carry both languages; the page only the reader's.
+    assert n.title == "2026-12-04 09:00（北京时间）开始的预约：已确认 / " \
+                      "Booking from 2026-12-04 09:00 (Beijing time): Confirmed"
+    sign_in(client, "lab@example.com")
+    zh = client.get("/notifications").text
+    assert "2026-12-04 09:00（北京时间）开始的预约：已确认<" in zh and "Booking from" not in zh
+    en = client.get("/notifications?lang=en").text
+    assert "Booking from 2026-12-04 09:00 (Beijing time): Confirmed<" in en
+    assert "已确认" not in en

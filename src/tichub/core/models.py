@@ -135,6 +135,9 @@ class Notification(IdMixin, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(300))
+    # The title as a message id with parameters (core.messages.Msg.as_json), so the page
+    # shows it in the reader's language; ``title`` holds it in Chinese and English, for mail.
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(300), default="")
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

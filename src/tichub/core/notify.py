@@ -25,13 +25,28 @@ SCOPE = "accounts:read"
 MAX_ATTEMPTS = 5
 
 
-def notify(db: Session, org_id: str, kind: str, title: str, body: str = "",
+def notify(db: Session, org_id: str, kind: str, title: str | Msg, body: str = "",
            link: str = "") -> Notification:
-    """Tells an organisation something, inside the caller's transaction."""
-    n = Notification(org_id=org_id, kind=kind, title=title[:300], body=body, link=link,
-                     at=utcnow(), email_state="pending", email_attempts=0)
+    """Tells an organisation something, inside the caller's transaction. A ``Msg`` title is
+    shown in each reader's language; the e-mail carries it in Chinese and English."""
+    message = title.as_json() if isinstance(title, Msg) else None
+    if isinstance(title, Msg):
+        zh, en = title.localize("zh"), title.localize("en")
+        title = zh if zh == en else f"{zh} / {en}"
+    n = Notification(org_id=org_id, kind=kind, title=title[:300], message=message, body=body,
+                     link=link, at=utcnow(), email_state="pending", email_attempts=0)
     db.add(n)
     return n
+
+
+def title_of(n: Notification, locale: str) -> str:
+    """A notification's title in the reader's language (older ones: as stored)."""
+    if n.message:
+        try:
+            return Msg.from_json(n.message).localize(locale)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return n.title
 
 
 def inbox(db: Session, principal: Principal, org_id: str, unread_only: bool = False,

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from tichub.core import errors, fields, notify, service
 from tichub.core.auth import DB, SESSION_COOKIE, Public, SignedIn
 from tichub.core.flash import flash
+from tichub.core.i18n import request_locale
 from tichub.core.messages import Msg
 from tichub.core.throttle import Throttled
 from tichub.core.web import WEB_DIR, render
@@ -97,8 +98,10 @@ def change_password(
 def notifications(request: Request, db: DB, principal: SignedIn) -> HTMLResponse:
     items = notify.my_inbox(db, principal)
     names = service.organisation_names(db, {n.org_id for n in items})
+    locale = request_locale(request, request.app.state.settings.default_locale)
     return render(request, "notifications.html", principal, items=items, org_names=names,
-                  several_orgs=len(principal.roles) > 1)
+                  several_orgs=len(principal.roles) > 1,
+                  title_of=lambda n: notify.title_of(n, locale))
 
 
 @router.post("/notifications/read-all", response_model=None)

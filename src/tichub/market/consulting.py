@@ -72,7 +72,7 @@ def request(db: Session, principal: Principal, expert_id: str,
     audit.record(db, action="consultation.requested", object_type="consultation",
                  object_id=c.id, actor_user_id=principal.user_id, org_id=data.org_id)
     notify(db, expert.org_id, "consultation.requested",
-           f"{expert.name}：新的咨询请求 / consultation requested", body=data.topic,
+           Msg("{expert}: a new consultation request", expert=expert.name), body=data.topic,
            link=f"/market/consultations/{c.id}")
     db.commit()
     return c
@@ -117,7 +117,8 @@ def step(db: Session, principal: Principal, consultation_id: str,
                  data={"from": [s.value for s in before]})
     notify(db, c.client_org_id if side == "expert" else expert.org_id,
            f"consultation.{after.value}",
-           f"{expert.name}：{c.topic} — {after.value}", link=f"/market/consultations/{c.id}")
+           Msg("{expert}: {topic} — {status}", expert=expert.name, topic=c.topic,
+               status=after), link=f"/market/consultations/{c.id}")
     db.commit()
     return c
 

@@ -20,7 +20,7 @@ from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
 from tichub.core.ids import BEIJING, utcnow
-from tichub.core.messages import Msg
+from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
 from tichub.market import order_flow
@@ -100,13 +100,16 @@ def get_listing(db: Session, listing_id: str) -> ServiceListing:
 
 # --- requests and orders -------------------------------------------------------------------
 
-ACTION_WORDS = {
-    "submitted": ("新的检测需求", "new request"), "quote": ("已报价", "quoted"),
-    "decline": ("实验室已谢绝", "declined by the lab"), "accept": ("报价已接受", "quote accepted"),
-    "amend": ("订单已修改", "amended"), "cancel": ("订单已取消", "cancelled"),
-    "receive_sample": ("样品已收到", "sample received"), "start_testing": ("检测开始", "testing"),
-    "issue_report": ("报告已出具", "report issued"), "complete": ("订单已完成", "completed"),
-    "dispute": ("订单有争议", "disputed"), "rated": ("收到评价", "rated"),
+ACTION_WORDS: dict[str, Msg] = {
+    "submitted": MsgC("order event", "new request"), "quote": MsgC("order event", "quoted"),
+    "decline": MsgC("order event", "declined by the lab"),
+    "accept": MsgC("order event", "quote accepted"), "amend": MsgC("order event", "amended"),
+    "cancel": MsgC("order event", "cancelled"),
+    "receive_sample": MsgC("order event", "sample received"),
+    "start_testing": MsgC("order event", "testing started"),
+    "issue_report": MsgC("order event", "report issued"),
+    "complete": MsgC("order event", "completed"), "dispute": MsgC("order event", "disputed"),
+    "rated": MsgC("order event", "rated"),
 }
 
 
@@ -127,9 +130,9 @@ def _event(db: Session, order: Order, principal: Principal, action: str,
                  data={"number": order.number, "from": before, "to": order.status.value,
                        **(data or {})}, summary=note)
     other = order.lab_org_id if side_org == order.company_org_id else order.company_org_id
-    words = ACTION_WORDS.get(action, (action, action))
     notify(db, other, f"order.{action}",
-           f"订单 {order.number}：{words[0]} / Order {order.number}: {words[1]}",
+           Msg("Order {number}: {what}", number=order.number,
+               what=ACTION_WORDS.get(action, MsgC("order event", "changed"))),
            body=f"{order.product}" + (f"\n{note}" if note else ""),
            link=f"/market/orders/{order.id}")
 

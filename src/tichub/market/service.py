@@ -222,9 +222,11 @@ def book(db: Session, principal: Principal, instrument_id: str, data: BookingIn,
                        "price_fen": booking.price_fen})
     if inst.org_id != org.id:
         notify(db, inst.org_id, "booking.created",
-               f"{inst.name}：新预约 {start:%Y-%m-%d %H:%M} UTC / new booking"
-               + ("（待审批 / awaiting approval）" if booking.status is
-                  BookingStatus.requested else ""),
+               Msg("{instrument}: new booking from {start} (Beijing time), awaiting your "
+                   "approval", instrument=inst.name, start=_beijing(start))
+               if booking.status is BookingStatus.requested else
+               Msg("{instrument}: new booking from {start} (Beijing time)",
+                   instrument=inst.name, start=_beijing(start)),
                body=f"{org.name}: {booking.purpose}", link=f"/market/instruments/{inst.id}")
     db.commit()
     return booking
@@ -249,7 +251,8 @@ def _change(db: Session, principal: Principal, booking: Booking, to: BookingStat
                  actor_user_id=principal.user_id, org_id=booking.org_id,
                  data={"from": before.value, **data})
     notify(db, booking.org_id, f"booking.{to.value}",
-           f"预约 {booking.starts_at:%Y-%m-%d %H:%M} UTC：{to.value} / booking {to.value}",
+           Msg("Booking from {start} (Beijing time): {status}",
+               start=_beijing(booking.starts_at), status=to),
            link=f"/market/instruments/{booking.instrument_id}")
     db.commit()
     return booking
@@ -459,7 +462,8 @@ def issue_voucher(db: Session, principal: Principal, programme_id: str,
                  actor_user_id=principal.user_id, org_id=holder.id,
                  data={"number": voucher.number, "face_fen": data.face_fen})
     notify(db, holder.id, "voucher.issued",
-           f"创新券 {voucher.number} 已发放 / voucher issued: {data.face_fen / 100:.2f} 元",
+           Msg("Voucher {number} issued: {amount} yuan", number=voucher.number,
+               amount=f"{data.face_fen / 100:,.2f}"),
            link=f"/market/vouchers/{voucher.id}")
     if commit:
         db.commit()
@@ -629,7 +633,8 @@ def settle(db: Session, principal: Principal, programme_id: str,
                  object_id=programme.id, actor_user_id=principal.user_id,
                  org_id=provider_org_id, data={"amount_fen": total, "count": len(rows)})
     notify(db, provider_org_id, "voucher.settled",
-           f"{programme.name}：已结算 {total / 100:.2f} 元 / settled")
+           Msg("{programme}: {amount} yuan settled", programme=programme.name,
+               amount=f"{total / 100:,.2f}"))
     db.commit()
     return total
 
@@ -670,7 +675,8 @@ def apply_for_voucher(db: Session, principal: Principal, programme_id: str,
                  object_id=row.id, actor_user_id=principal.user_id, org_id=org.id,
                  data={"requested_fen": data.requested_fen})
     notify(db, programme.operator_org_id, "voucher.applied",
-           f"{programme.name}：新的创新券申请 / new application", body=org.name,
+           Msg("{programme}: a new voucher application", programme=programme.name),
+           body=org.name,
            link=f"/market/programmes/{programme.id}")
     db.commit()
     return row
@@ -713,7 +719,8 @@ def decide_application(db: Session, principal: Principal, application_id: str,
                  actor_user_id=principal.user_id, org_id=row.org_id)
     if not data.approve:
         notify(db, row.org_id, "voucher.rejected",
-               f"{programme.name}：申请未获批准 / application not approved")
+               Msg("{programme}: your application was not approved",
+                   programme=programme.name))
     db.commit()
     return row
 
@@ -739,7 +746,8 @@ def claim(db: Session, principal: Principal, programme_id: str, provider_org_id:
                  object_id=programme.id, actor_user_id=principal.user_id,
                  org_id=provider_org_id, data={"amount_fen": amount})
     notify(db, programme.operator_org_id, "voucher.claimed",
-           f"{programme.name}：{org.name} 申请结算 {amount / 100:.2f} 元 / settlement claimed",
+           Msg("{programme}: {provider} claims settlement of {amount} yuan",
+               programme=programme.name, provider=org.name, amount=f"{amount / 100:,.2f}"),
            link=f"/market/programmes/{programme.id}")
     db.commit()
     return amount
@@ -780,3 +788,8 @@ def programme_figures(db: Session, principal: Principal, programme_id: str
 def applications(db: Session, programme_id: str) -> list[VoucherApplication]:
     return list(db.scalars(select(VoucherApplication).where(
         VoucherApplication.programme_id == programme_id).order_by(VoucherApplication.created_at)))
+
+
+def _beijing(moment: datetime) -> str:
+    """A time as people here read it in a notification: Beijing time, to the minute."""
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}"
