@@ -146,8 +146,8 @@ def test_submit_review_question_answer_certify(client, db, world) -> None:  # ty
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
     root = ET.fromstring(svg.content)
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert "6.60" in texts and f"No. {number}" in texts
-    assert "valid until 2029-11-30" in texts
+    assert "6.60" in texts and f"证书编号 No. {number}" in texts
+    assert "有效期至 valid until 2029-11-30" in texts and "kg CO2e / 1 件 piece" in texts
     png = client.get(f"/api/carbon/labels/{number}.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     import zxingcpp
@@ -211,3 +211,14 @@ def test_conclusions_stored_before_issue_13_are_said_in_people_s_words() -> None
         "carbon footprint 412 kg CO2e per 1 piece (cradle to gate, GWP100, IPCC AR6)"
     # Anything else (a lab's own conclusion) is shown as written.
     assert certification.conclusion_msg("合格") == "合格"
+
+
+def test_the_labels_long_lines_are_cut_by_their_printed_width() -> None:
+    from tichub.carbon.label import _fit
+
+    # A Chinese character is about two Latin letters wide: 18 of them fill 36.
+    name = "上海华检电气认证有限公司浦东新区分公司检测中心"
+    assert _fit(name, 36) == name[:18] + "…"
+    assert _fit("Shanghai Huajian Electrical Certification Co., Ltd.", 36) == \
+        "Shanghai Huajian Electrical Certific…"  # the first 36 letters
+    assert _fit("短名", 36) == "短名"

@@ -262,7 +262,7 @@ def label_of(db: Session, number: str, base_url: str) -> Label:
         product=root.get("product") or root.get("name") or study.title,
         standard=root.get("standard") or "ISO 14067:2018", number=number,
         valid_until=study.valid_until,
-        issuer=(inst.name_en or inst.name_zh) if inst else "",
+        issuer=(inst.name_zh or inst.name_en or "") if inst else "",
         verify_url=qr.verify_url(base_url, number, record.leaf_hash))
 
 

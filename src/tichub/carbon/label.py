@@ -46,8 +46,27 @@ def amount_text(value: float) -> str:
     return f"{round(value, places):,.{max(0, places)}f}"
 
 
+# The label is printed on products sold in China and abroad: its words are in both
+# languages, and a unit people read as a word is given in both.
+UNIT_WORDS = {"piece": "件 piece", "pcs": "件 piece"}
+
+
 def per_text(label: Label) -> str:
-    return f"{label.declared_amount:g} {label.declared_unit}"
+    unit = UNIT_WORDS.get(label.declared_unit, label.declared_unit)
+    return f"{label.declared_amount:g} {unit}"
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to about ``width`` Latin letters (a Chinese character counts two), with
+    an ellipsis where it was cut, so it never runs under the code."""
+    used = 0
+    out: list[str] = []
+    for ch in text:
+        used += 2 if ord(ch) > 0x2E80 else 1
+        if used > width:
+            return "".join(out).rstrip() + "…"
+        out.append(ch)
+    return text
 
 
 def _modules(url: str) -> list[tuple[int, int]]:
@@ -66,11 +85,12 @@ def _lines(label: Label) -> list[tuple[str, float, float, int, str, str]]:
         ("碳足迹 Carbon Footprint", 12, 25, 15, "bold", "#fff"),
         (amount_text(label.value), 14, 82, 34, "bold", GREEN),
         ("kg CO2e / " + per_text(label), 14, 102, 12, "normal", "#222"),
-        (label.product[:38], 14, 124, 11, "normal", "#222"),
+        (_fit(label.product, 38), 14, 124, 11, "normal", "#222"),
         (label.standard, 14, 142, 10, "normal", "#444"),
-        (f"No. {label.number}", 14, 158, 10, "normal", "#444"),
-        (f"valid until {label.valid_until.isoformat()}", 14, 174, 10, "normal", "#444"),
-        (label.issuer[:44], 14, 190, 9, "normal", "#666"),
+        (f"证书编号 No. {label.number}", 14, 158, 10, "normal", "#444"),
+        (f"有效期至 valid until {label.valid_until.isoformat()}", 14, 174, 10, "normal",
+         "#444"),
+        (_fit(label.issuer, 36), 14, 190, 9, "normal", "#666"),
     ]
 
 
