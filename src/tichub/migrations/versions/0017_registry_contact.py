@@ -16,15 +16,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not batch mode: on SQLite a batch copies the table and drops the old
+# one, which the foreign keys of every table that references institutions refuse once rows
+# exist. Both databases add and drop a column in place (SQLite since 3.35).
+COLUMNS = (('phone', 40), ('email', 254), ('website', 300))
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('institutions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
-        batch_op.add_column(sa.Column('website', sa.String(length=300), nullable=True))
+    for name, length in COLUMNS:
+        op.add_column('institutions', sa.Column(name, sa.String(length=length), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('institutions', schema=None) as batch_op:
-        batch_op.drop_column('website')
-        batch_op.drop_column('email')
-        batch_op.drop_column('phone')
+    for name, _ in reversed(COLUMNS):
+        op.execute(f'ALTER TABLE institutions DROP COLUMN {name}')

@@ -16,11 +16,10 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not batch mode (see 0017): in place on both databases.
 def upgrade() -> None:
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('message', sa.JSON(), nullable=True))
+    op.add_column('notifications', sa.Column('message', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_column('message')
+    op.execute('ALTER TABLE notifications DROP COLUMN message')
