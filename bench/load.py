@@ -75,7 +75,7 @@ def fresh_database(kind: str, work: Path, pg: str) -> str:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     engine.dispose()
-    return f"{pg}?options=-csearch_path%3D{PG_SCHEMA}"
+    return f"{pg}?options=-csearch_path%3D{PG_SCHEMA},public"
 
 
 def tichub(env: dict[str, str], work: Path, *args: str) -> None:

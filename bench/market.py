@@ -171,7 +171,7 @@ def pg_url() -> str | None:
     except Exception as exc:
         print(f"PostgreSQL not reachable ({exc.__class__.__name__}); SQLite only")
         return None
-    return f"{PG}?options=-csearch_path%3Dbench_market"
+    return f"{PG}?options=-csearch_path%3Dbench_market,public"
 
 
 def main() -> int:

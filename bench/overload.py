@@ -251,7 +251,8 @@ def main() -> int:
             print(f"PostgreSQL: not reachable ({exc.__class__.__name__})")
             return 0
         try:
-            run(f"{PG}?options=-csearch_path%3D{schema}", "PostgreSQL", args.rows, args.burst)
+            run(f"{PG}?options=-csearch_path%3D{schema},public", "PostgreSQL", args.rows,
+                args.burst)
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

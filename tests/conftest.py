@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from tichub.app import create_app
@@ -49,6 +51,27 @@ def pg_unreachable() -> str | None:
     return None
 
 
+@cache
+def shared_extensions(url: str) -> None:
+    """btree_gist (the bookings' no-overlap constraint) once, in public, for every test
+    schema. Created by each test's migration instead, it would live in that test's schema and
+    go with it, under the feet of another test run using the same database at the time."""
+    admin = create_engine(url)
+    try:
+        for attempt in range(5):
+            try:
+                with admin.begin() as conn:
+                    conn.execute(text(
+                        "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public"))
+                return
+            except (IntegrityError, ProgrammingError):  # another run creating it meanwhile
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        admin.dispose()
+
+
 def skip_or_fail(need: str, reason: str) -> None:
     if need in REQUIRED:
         pytest.fail(f"{reason} (TICHUB_TEST_REQUIRE includes {need})")
@@ -76,10 +99,12 @@ def database_url(
         skip_or_fail("postgres", reason)
     schema = f"t_{new_id().lower()}"
     admin = create_engine(pg_base_url())
+    shared_extensions(pg_base_url())
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in pg_base_url() else "?"
-    url = f"{pg_base_url()}{sep}options=-csearch_path%3D{schema}"
+    # The test's own schema first (its tables), then public (the shared extensions).
+    url = f"{pg_base_url()}{sep}options=-csearch_path%3D{schema},public"
     try:
         upgrade(url)
         yield url
