@@ -244,6 +244,10 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                        wait=settings.queue_wait, problem_response=_problem_response)
     app.add_middleware(HeadersAndCsrf, cookie_secure=settings.cookie_secure,
                        problem_response=_problem_response)
+    from tichub.carbon.pact_https import PactHttpsOnly
+
+    # Outermost: a plain-HTTP PACT request is refused before anything reads it.
+    app.add_middleware(PactHttpsOnly, trusted_proxies=settings.trusted_proxies)
 
 
 def _largest_body_limit(app: FastAPI) -> Callable[[], int]:
