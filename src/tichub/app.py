@@ -106,6 +106,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.settings.smtp_host else None
     if mailer:
         mailer.start()
+    from tichub.carbon.pact_events import Sender
+
+    # Answers owed to customers' PACT requests, including those a restart left behind.
+    sender = Sender(app.state.sessionmaker, app.state.secret_key)
+    app.state.pact_sender = sender
+    sender.start()
     # What start-up built lives as long as the process: out of the collector's way, so
     # that its full collections (pauses in the slowest requests) walk only request garbage.
     gc.collect()
@@ -117,6 +123,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             integrator.stop()
         if mailer:
             mailer.stop()
+        sender.stop()
 
 
 def _wants_json(request: Request) -> bool:
