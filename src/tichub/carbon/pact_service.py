@@ -691,6 +691,12 @@ def _pending_request(db: Session, principal: Principal, event_row_id: str
     return row, client
 
 
+def org_of(db: Session, request: PactEvent) -> str:
+    """The organisation a customer's request was sent to."""
+    client = db.get(PactClient, request.client_id)
+    return client.org_id if client else ""
+
+
 def fulfil_request(db: Session, principal: Principal, event_row_id: str, study_id: str,
                    domain: str, our_source: str) -> PactEvent:
     """A person answers a pending request with one of the footprints the organisation
