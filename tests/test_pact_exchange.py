@@ -402,14 +402,20 @@ def test_a_delivery_is_given_up_after_its_last_attempt(app, world, db) -> None: 
 
 
 def test_where_an_answer_may_go() -> None:
-    assert pact_events.target_of("https://buyer.example/pact/", "3") == \
-        "https://buyer.example/pact/3/events"
-    assert pact_events.target_of("https://buyer.example/2/events", "2") == \
-        "https://buyer.example/2/events"
-    assert pact_events.target_of("http://127.0.0.1:8004", "2") == "http://127.0.0.1:8004/2/events"
+    target = pact_events.target_of
+    assert target("https://buyer.example/pact/", "3") == "https://buyer.example/pact/3/events"
+    assert target("https://buyer.example/2/events", "2") == "https://buyer.example/2/events"
+    # The machine itself only when the platform runs there too (development, tests).
+    assert target("http://127.0.0.1:8004", "2", local_ok=True) == \
+        "http://127.0.0.1:8004/2/events"
+    assert target("http://127.0.0.1:8004", "2") is None
+    assert target("https://localhost/pact", "2") is None
     for source in ("http://buyer.example", "//buyer.example/3/events", "ftp://x",
-                   "https://user:pw@buyer.example", "not a url", ""):
-        assert pact_events.target_of(source, "3") is None, source
+                   "https://user:pw@buyer.example", "not a url", "",
+                   # inside the platform's own network: never
+                   "https://10.0.0.7/pact", "https://169.254.169.254", "https://[fd00::1]/x",
+                   "https://192.168.1.1"):
+        assert target(source, "3", local_ok=True) is None, source
 
 
 def test_a_pending_request_is_answered_by_hand(client, db, world) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

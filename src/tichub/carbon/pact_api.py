@@ -172,7 +172,8 @@ async def _event(request: Request, db: Session, version: str) -> Response:
             wake_sender(request)
         return Response(status_code=200)
 
-    return _answer(request, work)
+    # Answering a request reads and converts the shared footprints: off the event loop.
+    return await run_in_threadpool(_answer, request, work)
 
 
 def wake_sender(request: Request) -> None:
@@ -339,7 +340,8 @@ def fulfil_request(request_id: str, body: FulfilIn, request: Request, db: DB,
 def reject_request(request_id: str, body: RejectIn, request: Request, db: DB,
                    principal: Editor) -> Any:
     """Declines a pending request, saying why (sent as RequestRejected)."""
-    row = service.reject_request(db, principal, request_id, body.reason, pact_base(request))
+    row = service.reject_request(db, principal, request_id, body.reason, domain_of(request),
+                                 pact_base(request))
     wake_sender(request)
     return row
 

@@ -75,27 +75,40 @@ def unseal(secret_key: str, token: str) -> str | None:
 
 # --- where an answer goes ---------------------------------------------------------------------
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False
+        return None
 
 
-def target_of(source: str, version: str) -> str | None:
+def is_local(host: str) -> bool:
+    """The machine itself (a platform whose public URL is local runs for development)."""
+    addr = _address(host)
+    return host == "localhost" or (addr is not None and addr.is_loopback)
+
+
+def target_of(source: str, version: str, local_ok: bool = False) -> str | None:
     """The customer's events endpoint: the request's ``source`` is its host's base URL
     (one that already ends in ``/<version>/events`` is taken as it is). HTTPS only, as PACT
-    asks; plain HTTP to the machine itself, for development and tests. None when the source
-    is no URL we may answer to."""
+    asks, and never to a private or local address, which a customer could otherwise make
+    the platform call inside its own network; with ``local_ok`` (a platform served on the
+    machine itself, for development and tests), plain HTTP to the machine itself too.
+    None when the source is no URL we may answer to."""
     try:
         parts = urlsplit(source.strip())
     except ValueError:
         return None
-    host = parts.hostname or ""
-    if not host or parts.username or parts.password or \
-            not (parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))):
+    host = (parts.hostname or "").lower()
+    if not host or parts.username or parts.password:
+        return None
+    local = is_local(host)
+    addr = _address(host)
+    if local and not local_ok:
+        return None
+    if not local and addr is not None and not addr.is_global:
+        return None
+    if not (parts.scheme == "https" or (parts.scheme == "http" and local)):
         return None
     base = source.strip().rstrip("/")
     suffix = f"/{version}/events"
@@ -113,12 +126,12 @@ def cloud_event(version: str, kind: str, source: str, data: dict[str, Any]) -> d
 
 
 def enqueue(db: Session, client: PactClient, request: PactEvent, kind: str,
-            data: dict[str, Any], our_source: str, actor_user_id: str | None
-            ) -> PactDelivery | None:
+            data: dict[str, Any], our_source: str, actor_user_id: str | None,
+            local_ok: bool = False) -> PactDelivery | None:
     """Records the answer to a request and, if its source is a URL we may call, the
     delivery that carries it (in the caller's transaction)."""
     request.answer, request.answered_at = kind, utcnow()
-    target = target_of(request.source, request.spec)
+    target = target_of(request.source, request.spec, local_ok)
     audit.record(db, action=f"carbon.pact.request.{kind}", object_type="carbon_pact_event",
                  object_id=request.id, actor_user_id=actor_user_id, org_id=client.org_id,
                  data={"request_event_id": request.event_id, "target": target or "",

@@ -665,7 +665,7 @@ def answer_request(db: Session, client: PactClient, request: PactEvent, domain: 
     if docs:
         pact_events.enqueue(db, client, request, "fulfilled",
                             {"requestEventId": request.event_id, "pfs": docs[:PAGE_MAX]},
-                            our_source, None)
+                            our_source, None, pact_events.is_local(domain))
         return "fulfilled"
     if _ours(db, client.org_id, domain, wanted["productId"]):
         request.answer = "pending"
@@ -675,7 +675,7 @@ def answer_request(db: Session, client: PactClient, request: PactEvent, domain: 
         "requestEventId": request.event_id,
         "error": {"code": error.code, "message": "No footprint shared with you matches "
                   "the request (product ids: " + (", ".join(wanted["productId"]) or "none")
-                  + ")."}}, our_source, None)
+                  + ")."}}, our_source, None, pact_events.is_local(domain))
     return "rejected"
 
 
@@ -716,13 +716,13 @@ def fulfil_request(db: Session, principal: Principal, event_row_id: str, study_i
             version=row.spec)) from None
     pact_events.enqueue(db, client, row, "fulfilled",
                         {"requestEventId": row.event_id, "pfs": [doc]}, our_source,
-                        principal.user_id)
+                        principal.user_id, pact_events.is_local(domain))
     db.commit()
     return row
 
 
 def reject_request(db: Session, principal: Principal, event_row_id: str, reason: str,
-                   our_source: str) -> PactEvent:
+                   domain: str, our_source: str) -> PactEvent:
     """A person declines a pending request, saying why (the customer's system is told)."""
     row, client = _pending_request(db, principal, event_row_id)
     reason = reason.strip()
@@ -731,7 +731,7 @@ def reject_request(db: Session, principal: Principal, event_row_id: str, reason:
     code = "NoSuchFootprint" if row.spec == "2" else "NotFound"
     pact_events.enqueue(db, client, row, "rejected", {
         "requestEventId": row.event_id, "error": {"code": code, "message": reason[:1000]}},
-        our_source, principal.user_id)
+        our_source, principal.user_id, pact_events.is_local(domain))
     db.commit()
     return row
 

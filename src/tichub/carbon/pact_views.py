@@ -136,7 +136,8 @@ def fulfil_request(request_id: str, request: Request, db: DB, principal: SignedI
 @router.post("/carbon/pact/requests/{request_id}/reject", response_model=None)
 def reject_request(request_id: str, request: Request, db: DB, principal: SignedIn,
                    reason: Annotated[str, Form()] = "") -> Response:
-    row = service.reject_request(db, principal, request_id, reason, pact_base(request))
+    row = service.reject_request(db, principal, request_id, reason, domain_of(request),
+                                 pact_base(request))
     wake_sender(request)
     return flash(request, RedirectResponse(
         f"/carbon/pact?org_id={service.org_of(db, row)}", status_code=303),
