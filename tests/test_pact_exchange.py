@@ -399,6 +399,15 @@ def test_a_delivery_is_given_up_after_its_last_attempt(app, world, db) -> None: 
     row = db.scalar(select(PactDelivery))
     assert row is not None and row.status == "failed"
     assert row.target == "https://buyer.example/pact/2/events"
+    # Revoking a client drops the answers still owed to it.
+    _post_request(plain, world, "https://buyer.example/pact", ["urn:pact:null"], "q-3")
+    owed = db.scalar(select(PactDelivery).where(PactDelivery.status == "pending"))
+    assert owed is not None
+    r = plain.post(f"/api/carbon/pact/clients/{owed.client_id}/revoke",
+                   headers=auth(world["supplier_token"]))
+    assert r.status_code == 200
+    db.expire_all()
+    assert db.get(PactDelivery, owed.id).status == "failed"  # type: ignore[union-attr]
 
 
 def test_where_an_answer_may_go() -> None:

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tichub.carbon import pact, pact_events
@@ -314,8 +314,12 @@ def revoke_client(db: Session, principal: Principal, client_row_id: str) -> Pact
     require_member(principal, Role.admin, org=row.org_id, scope=SCOPE)
     if not row.revoked:
         row.revoked = True
-        # Its tokens stop working now, not when they expire.
+        # Its tokens stop working now, not when they expire; answers still owed to it
+        # are not sent.
         db.execute(delete(PactToken).where(PactToken.client_id == row.id))
+        db.execute(update(PactDelivery).where(
+            PactDelivery.client_id == row.id, PactDelivery.status == "pending")
+            .values(status="failed", last_error="the client was revoked"))
         audit.record(db, action="carbon.pact.client.revoked",
                      object_type="carbon_pact_client", object_id=row.id,
                      actor_user_id=principal.user_id, org_id=row.org_id,
