@@ -675,11 +675,13 @@ def answer_request(db: Session, client: PactClient, request: PactEvent, domain: 
         request.answer = "pending"
         return "pending"
     error = not_found(version)
+    asked = ", ".join(wanted["productId"]) or "none"
+    asked = asked if len(asked) <= 300 else asked[:297] + "…"
     pact_events.enqueue(db, client, request, "rejected", {
         "requestEventId": request.event_id,
         "error": {"code": error.code, "message": "No footprint shared with you matches "
-                  "the request (product ids: " + (", ".join(wanted["productId"]) or "none")
-                  + ")."}}, our_source, None, pact_events.is_local(domain))
+                  f"the request (product ids: {asked})."}},
+        our_source, None, pact_events.is_local(domain))
     return "rejected"
 
 
