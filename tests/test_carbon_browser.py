@@ -35,8 +35,9 @@ def test_motor_modelled_certified_and_pulled_over_pact(tmp_path: Path,
 
     path = tmp_path / "carbon.db"
     shutil.copy(sqlite_template, path)
+    # Served over plain HTTP as if behind a TLS proxy on this machine (PACT is HTTPS only).
     app = create_app(Settings(database_url=f"sqlite:///{path}", secret_key="carbon-browser",
-                              cookie_secure=False))
+                              cookie_secure=False, trusted_proxies=["127.0.0.1"]))
     db = app.state.sessionmaker()
     operator = make_account(db, "ops@platform.cn", kind=OrgKind.operator)
     carbon.import_factors(db, operator.principal(db), "factors.csv", STARTER.read_bytes(), None)
@@ -132,7 +133,8 @@ def test_motor_modelled_certified_and_pulled_over_pact(tmp_path: Path,
         browser.close()
 
         # The customer's system: a token by client credentials, then the footprint.
-        with httpx.Client(base_url=f"{url}/pact", timeout=30) as customer:
+        with httpx.Client(base_url=f"{url}/pact", timeout=30,
+                          headers={"X-Forwarded-Proto": "https"}) as customer:
             token = customer.post("/auth/token", auth=(client_id, secret),
                                   data={"grant_type": "client_credentials"})
             assert token.status_code == 200, token.text

@@ -148,6 +148,23 @@ def test_demo_carbon_footprint_certified_and_queued(client, app) -> None:  # typ
     assert motor.total == pytest.approx(stator + housing + assembly, rel=1e-12)
     assert motor.certificate_number and motor.uncertainty["iterations"] == 2000
     assert motor.shared and motor.pact_id
+    # Two footprints shared, so that a customer's system asking one a page is given a next.
+    plate = studies["submitted"]
+    assert plate.shared and plate.pact_id and plate.pact_id != motor.pact_id
+    from tichub.carbon import pact_service
+    from tichub.demo.acting import acting
+
+    with app.state.sessionmaker() as db:
+        firm, org_id = acting(db, "company@demo.tichub.cn")  # type: ignore[misc]
+        row, secret = pact_service.create_client(db, firm, org_id, "客户系统")
+        client_id = row.client_id
+    pact = "https://testserver/pact"
+    token = client.post(f"{pact}/auth/token", auth=(client_id, secret),
+                        data={"grant_type": "client_credentials"}).json()["access_token"]
+    page = client.get(f"{pact}/3/footprints?limit=1",
+                      headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200 and len(page.json()["data"]) == 1
+    assert 'rel="next"' in page.headers["link"]
     sign_in(client, "cb@demo.tichub.cn", demo.DEMO_PASSWORD)
     assert "Q235B" in client.get("/carbon/reviews").text
     label = client.get(f"/api/carbon/labels/{motor.certificate_number}.svg")

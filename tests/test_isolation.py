@@ -89,6 +89,8 @@ class World:
     a_study: str = ""  # its footprint study
     pf_id: str = dataclasses.field(default_factory=lambda: _PACT_IDS.get("pf_id", ""))
     client_id: str = dataclasses.field(default_factory=lambda: _PACT_IDS.get("client_id", ""))
+    pact_request: str = dataclasses.field(
+        default_factory=lambda: _PACT_IDS.get("pact_request", ""))
     a_installation: str = ""  # A's CBAM installation
 
 
@@ -428,6 +430,12 @@ CASES = [
         "org_id": w.a_org, "name": "冒名"}),
     Case("GET", "/api/carbon/pact/clients?org_id={a_org}", "denied"),
     Case("POST", "/api/carbon/pact/clients/{client_id}/revoke", "denied"),
+    Case("PUT", "/api/carbon/pact/clients/{client_id}/credentials", "denied",
+         body=lambda w: {"callback_client_id": "b", "callback_secret": "b"}),
+    Case("POST", "/api/carbon/pact/requests/{pact_request}/fulfil", "denied",
+         body=lambda w: {"study_id": w.a_study}),
+    Case("POST", "/api/carbon/pact/requests/{pact_request}/reject", "denied",
+         body=lambda w: {"reason": "b"}),
     Case("PUT", "/api/carbon/studies/{a_study}/share", "denied", body=lambda w: {
         "shared": False}),
     Case("GET", "/api/carbon/studies/{a_study}/pact", "denied"),
@@ -438,6 +446,12 @@ CASES = [
     Case("POST", "/carbon/pact/clients", "denied", form=True, body=lambda w: {
         "org_id": w.a_org, "name": "冒名"}),
     Case("POST", "/carbon/pact/clients/{client_id}/revoke", "denied", form=True),
+    Case("POST", "/carbon/pact/clients/{client_id}/credentials", "denied", form=True,
+         body=lambda w: {"callback_client_id": "b", "callback_secret": "b"}),
+    Case("POST", "/carbon/pact/requests/{pact_request}/fulfil", "denied", form=True,
+         body=lambda w: {"study_id": w.a_study}),
+    Case("POST", "/carbon/pact/requests/{pact_request}/reject", "denied", form=True,
+         body=lambda w: {"reason": "b"}),
     Case("POST", "/carbon/pact/import", "denied", files=True, form=True,
          body=lambda w: {"org_id": w.a_org}),
     Case("POST", "/carbon/studies/{a_study}/share", "denied", form=True,
@@ -586,7 +600,16 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     study.pact_id, study.shared = "7d1c0f6e-3a5b-4c2d-9e8f-1a2b3c4d5e6f", True
     db.commit()
     pact_client, _ = pact_service.create_client(db, a.principal(db), a.org.id, "秘密客户")
-    _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id)
+    from tichub.carbon.models import PactEvent
+
+    # ... and a request from that customer, waiting for A's answer.
+    request = PactEvent(client_id=pact_client.id, spec="3", event_id="a-1",
+                        type="org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+                        source="https://customer.example/pact", data={}, answer="pending")
+    db.add(request)
+    db.commit()
+    _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id,
+                     pact_request=request.id)
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
@@ -625,6 +648,8 @@ def _call(client: TestClient, case: Case, world: World, headers: dict[str, str])
         kwargs["files"] = {"file": ("scope.csv",
                                     b"qualification,standard,product,parameter\n"
                                     b"CNAS L0001,GB 1-2000,x,y\n", "text/csv")}
+    if path.startswith("/pact"):  # PACT is served over HTTPS only
+        path = "https://testserver" + path
     return client.request(case.method, path, **kwargs)
 
 
@@ -650,6 +675,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_factor}", "{key}").replace("{a_model}", "{model_id}")
                .replace("{a_study}", "{study_id}")
                .replace("{a_installation}", "{installation_id}")
+               .replace("{pact_request}", "{request_id}")
                .replace("CFP-2026-0001-00001", "{number}")
                .replace("/processes/p/", "/processes/{key}/")
                .replace("/inputs/0/", "/inputs/{index}/")

@@ -54,7 +54,8 @@ def call(app: Any, method: str, path: str, sent: Sent,
          headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     """One request to the application as a server would make it, body pulled on demand."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+             "method": method, "scheme": "https" if path.startswith("/pact") else "http",
+             "path": path, "raw_path": path.encode(),
              "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
              "server": ("127.0.0.1", 8000),
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}

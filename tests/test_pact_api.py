@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from helpers import api_token, make_account, sign_in
@@ -70,6 +72,13 @@ def motor(org_id: str, prefix: str = "supplier", **extra: Any) -> dict[str, Any]
 
 
 @pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    # PACT is served over HTTPS only; the pages work over either.
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture
 def world(client, db):  # type: ignore[no-untyped-def]
     supplier = make_account(db, "maker@motors.cn", kind=OrgKind.enterprise)
     rival = make_account(db, "rival@motors.cn", kind=OrgKind.enterprise)
@@ -124,14 +133,14 @@ def test_a_customer_system_reads_a_shared_footprint_over_v2_and_v3(client, db, w
     pf_id = r.json()["pact_id"]
     assert r.json()["shared"] and re.fullmatch(r"[0-9a-f-]{36}", pf_id)
     creds = new_client(client, world)
-    assert creds["base_url"] == "http://testserver/pact"
+    assert creds["base_url"] == "https://testserver/pact"
     # The secret is kept only as an argon2 hash, and listed nowhere.
     listed = client.get(f"/api/carbon/pact/clients?org_id={world['supplier_org']}",
                         headers=auth(world["supplier_token"]))
     assert creds["client_secret"] not in listed.text and len(listed.json()) == 1
 
     discovery = client.get("/pact/.well-known/openid-configuration").json()
-    assert discovery["token_endpoint"] == "http://testserver/pact/auth/token"
+    assert discovery["token_endpoint"] == "https://testserver/pact/auth/token"
     answer = client.post("/pact/auth/token", data={"grant_type": "client_credentials"},
                          headers=basic(creds["client_id"], creds["client_secret"]))
     assert answer.status_code == 200, answer.text
@@ -201,7 +210,7 @@ def test_paging_filters_and_versions(client, db, world) -> None:  # type: ignore
     page = client.get("/pact/3/footprints", params={"limit": 2}, headers=bearer)
     assert page.status_code == 200 and len(page.json()["data"]) == 2
     link = page.headers["link"]
-    m = re.fullmatch(r'<(http://testserver/pact/3/footprints\?[^>]+)>; rel="next"', link)
+    m = re.fullmatch(r'<(https://testserver/pact/3/footprints\?[^>]+)>; rel="next"', link)
     assert m, link
     rest = client.get(m.group(1), headers=bearer)
     assert rest.status_code == 200 and "link" not in rest.headers
@@ -355,9 +364,14 @@ def test_events_are_validated_and_kept(client, db, world) -> None:  # type: igno
     r = post("3", request)
     assert r.status_code == 200 and r.content == b""
     assert post("3", request).status_code == 200  # the same event again: kept once
+    # Conformance case 40: footprint ids are UUIDs in both versions; a URN is refused.
     published = event(V3_TYPES + "PublishedEvent.3", {"pfIds": ["urn:gtin:4712345060507"]},
                       "e-2")
-    assert post("3", published).status_code == 200  # v3's conformance test sends a URN
+    refused = post("3", published)
+    assert refused.status_code == 400 and refused.json()["code"] == "BadRequest"
+    assert "UUID" in refused.json()["message"]
+    published["data"]["pfIds"] = ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]
+    assert post("3", published).status_code == 200
     v2_published = event("org.wbcsd.pathfinder.ProductFootprint.Published.v1",
                          {"pfIds": ["urn:gtin:4712345060507"]}, "e-3")
     refused = post("2", v2_published)
@@ -457,7 +471,7 @@ def test_the_page_creates_a_client_shows_its_secret_once_and_shares(client, db, 
     csrf = sign_in(client, "maker@motors.cn")
     page = client.get("/carbon/pact")
     assert page.status_code == 200 and "PACT 数据交换" in page.text
-    assert "http://testserver/pact" in page.text
+    assert "https://testserver/pact" in page.text
     made = client.post("/carbon/pact/clients", data={
         "org_id": world["supplier_org"], "name": "Buyer Cars Ltd", "csrf_token": csrf})
     assert made.status_code == 201

@@ -136,6 +136,8 @@ def _run(app, seeded: Seeded, failures: list[str]) -> tuple[int, int]:  # type: 
     async def served(scope, receive, send):  # type: ignore[no-untyped-def]
         # Starlette answers 500 and then re-raises for the server to log; the transport
         # would turn that into an engine error without the request, so note it here.
+        if scope["type"] == "http" and scope["path"].startswith("/pact"):
+            scope = {**scope, "scheme": "https"}  # PACT is served over HTTPS only
         try:
             await app(scope, receive, send)
         except Exception as exc:

@@ -106,6 +106,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.settings.smtp_host else None
     if mailer:
         mailer.start()
+    from tichub.carbon.pact_events import Sender
+
+    # Answers owed to customers' PACT requests, including those a restart left behind.
+    sender = Sender(app.state.sessionmaker, app.state.secret_key)
+    app.state.pact_sender = sender
+    sender.start()
     # What start-up built lives as long as the process: out of the collector's way, so
     # that its full collections (pauses in the slowest requests) walk only request garbage.
     gc.collect()
@@ -117,6 +123,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             integrator.stop()
         if mailer:
             mailer.stop()
+        sender.stop()
 
 
 def _wants_json(request: Request) -> bool:
@@ -244,6 +251,10 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                        wait=settings.queue_wait, problem_response=_problem_response)
     app.add_middleware(HeadersAndCsrf, cookie_secure=settings.cookie_secure,
                        problem_response=_problem_response)
+    from tichub.carbon.pact_https import PactHttpsOnly
+
+    # Outermost: a plain-HTTP PACT request is refused before anything reads it.
+    app.add_middleware(PactHttpsOnly, trusted_proxies=settings.trusted_proxies)
 
 
 def _largest_body_limit(app: FastAPI) -> Callable[[], int]:

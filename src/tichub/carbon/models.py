@@ -157,6 +157,12 @@ class PactClient(IdMixin, CreatedMixin, Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # The customer's credentials for its own token endpoint, with which we answer its
+    # requests (RequestFulfilled, RequestRejected): the secret encrypted with a key derived
+    # from the platform's secret key (``pact_events.seal``), never shown again.
+    callback_client_id: Mapped[str | None] = mapped_column(String(200))
+    callback_secret: Mapped[str | None] = mapped_column(Text)
+    callback_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PactToken(IdMixin, Base):
@@ -178,6 +184,28 @@ class PactEvent(IdMixin, CreatedMixin, Base):
     event_id: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(500), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Of a RequestCreated: pending (for a person to answer), fulfilled or rejected.
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PactDelivery(IdMixin, CreatedMixin, Base):
+    """An event we owe a customer's system (our answer to its request), kept until it is
+    delivered or given up, so that a restart loses none."""
+
+    __tablename__ = "carbon_pact_deliveries"
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("carbon_pact_clients.id"), index=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("carbon_pact_events.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # fulfilled, rejected
+    target: Mapped[str] = mapped_column(String(600))  # the customer's events endpoint
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                      index=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CbamInstallation(IdMixin, CreatedMixin, Base):

@@ -166,10 +166,22 @@ async def _event(request: Request, db: Session, version: str) -> Response:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise service.PactApiError(400, "BadRequest", "the body is not JSON") from None
-        service.receive_event(db, client, version, body)
+        row = service.receive_event(db, client, version, body, domain_of(request),
+                                    pact_base(request))
+        if row.answer in ("fulfilled", "rejected"):
+            wake_sender(request)
         return Response(status_code=200)
 
-    return _answer(request, work)
+    # Answering a request reads and converts the shared footprints: off the event loop.
+    return await run_in_threadpool(_answer, request, work)
+
+
+def wake_sender(request: Request) -> None:
+    """Asks the sender to deliver what was just stored, after this answer; without one
+    (a process with no lifespan), the next sender's round delivers it."""
+    sender = getattr(request.app.state, "pact_sender", None)
+    if sender is not None:
+        sender.wake()
 
 
 @router.get("/pact/2/footprints", summary="PACT v2 ListFootprints")
@@ -268,6 +280,70 @@ def revoke_client(client_id: str, db: DB, principal: Admin) -> Any:
     """Stops the client at once: its tokens stop working and it gets no new ones.
     ``client_id``: the client's id in TICHub (``id``)."""
     return service.revoke_client(db, principal, client_id)
+
+
+class CredentialsIn(InputModel):
+    callback_client_id: Annotated[str, Field(min_length=1, max_length=200, description=(
+        "the client id the customer gave for its own token endpoint"))]
+    callback_secret: Annotated[str, Field(min_length=1, max_length=2000, description=(
+        "its secret: kept encrypted, never shown again; sending new ones replaces them"))]
+
+
+class CredentialsOut(BaseModel):
+    id: str
+    callback_client_id: str
+    callback_set_at: datetime
+
+
+class FulfilIn(InputModel):
+    study_id: Annotated[str, Field(min_length=26, max_length=26)]
+
+
+class RejectIn(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class RequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    event_id: str
+    source: str
+    spec: str
+    answer: str | None
+    answered_at: datetime | None
+
+
+@router.put("/api/carbon/pact/clients/{client_id}/credentials", response_model=CredentialsOut)
+def set_credentials(client_id: str, body: CredentialsIn, request: Request, db: DB,
+                    principal: Admin) -> Any:
+    """The credentials the customer gave for its own system, with which TICHub answers the
+    customer's requests (OAuth2 client credentials at the customer's token endpoint).
+    ``client_id``: the client's id in TICHub (``id``). The secret is never returned."""
+    row = service.set_credentials(db, principal, client_id, body.callback_client_id,
+                                  body.callback_secret, request.app.state.secret_key)
+    return CredentialsOut(id=row.id, callback_client_id=row.callback_client_id or "",
+                          callback_set_at=row.callback_set_at)
+
+
+@router.post("/api/carbon/pact/requests/{request_id}/fulfil", response_model=RequestOut)
+def fulfil_request(request_id: str, body: FulfilIn, request: Request, db: DB,
+                   principal: Editor) -> Any:
+    """Answers a pending request with a footprint the organisation shares (sent as
+    RequestFulfilled to the customer's system, in the background)."""
+    row = service.fulfil_request(db, principal, request_id, body.study_id, domain_of(request),
+                                 pact_base(request))
+    wake_sender(request)
+    return row
+
+
+@router.post("/api/carbon/pact/requests/{request_id}/reject", response_model=RequestOut)
+def reject_request(request_id: str, body: RejectIn, request: Request, db: DB,
+                   principal: Editor) -> Any:
+    """Declines a pending request, saying why (sent as RequestRejected)."""
+    row = service.reject_request(db, principal, request_id, body.reason, domain_of(request),
+                                 pact_base(request))
+    wake_sender(request)
+    return row
 
 
 @router.put("/api/carbon/studies/{study_id}/share", response_model=StudyOut)

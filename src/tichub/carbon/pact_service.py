@@ -20,12 +20,19 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from tichub.carbon import pact
+from tichub.carbon import pact, pact_events
 from tichub.carbon import service as carbon
-from tichub.carbon.models import PactClient, PactEvent, PactToken, Study, StudyStatus
+from tichub.carbon.models import (
+    PactClient,
+    PactDelivery,
+    PactEvent,
+    PactToken,
+    Study,
+    StudyStatus,
+)
 from tichub.carbon.schemas import FactorIn, ImportSummary
 from tichub.core import audit, errors
 from tichub.core.auth import ANONYMOUS, Principal, can, require, require_member
@@ -307,8 +314,12 @@ def revoke_client(db: Session, principal: Principal, client_row_id: str) -> Pact
     require_member(principal, Role.admin, org=row.org_id, scope=SCOPE)
     if not row.revoked:
         row.revoked = True
-        # Its tokens stop working now, not when they expire.
+        # Its tokens stop working now, not when they expire; answers still owed to it
+        # are not sent.
         db.execute(delete(PactToken).where(PactToken.client_id == row.id))
+        db.execute(update(PactDelivery).where(
+            PactDelivery.client_id == row.id, PactDelivery.status == "pending")
+            .values(status="failed", last_error="the client was revoked"))
         audit.record(db, action="carbon.pact.client.revoked",
                      object_type="carbon_pact_client", object_id=row.id,
                      actor_user_id=principal.user_id, org_id=row.org_id,
@@ -536,9 +547,9 @@ def _event_data(version: str, kind: str, data: Any) -> None:
         ids = data.get("pfIds")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             raise _bad("data.pfIds must be a non-empty list of footprint ids")
-        # v2 asks for UUIDs, and its conformance test sends a URN to be refused; v3's test
-        # sends a URN and expects it taken.
-        if version == "2" and not all(_UUID.match(i) for i in ids):
+        # Both versions' schemas say footprint ids are UUIDs (v3: format uuid), and the
+        # conformance tool refuses a URN on both (v3 since August 2025).
+        if not all(_UUID.match(i) for i in ids):
             raise _bad("data.pfIds must hold footprint ids (UUIDs)")
     elif kind == "request":
         if version == "2":
@@ -566,9 +577,11 @@ def _event_data(version: str, kind: str, data: Any) -> None:
             raise _bad("data must hold requestEventId and an error object")
 
 
-def receive_event(db: Session, client: PactClient, version: str, body: Any) -> PactEvent:
+def receive_event(db: Session, client: PactClient, version: str, body: Any,
+                  domain: str = "tichub", our_source: str = "") -> PactEvent:
     """Validates and keeps a CloudEvent (structured mode) the client sent; the same event
-    (source and id) sent again is taken once."""
+    (source and id) sent again is taken once. A request for footprints is answered at
+    once if it can be (``answer_request``): the answer is stored to be sent, not sent."""
     if not isinstance(body, Mapping):
         raise _bad("the body must be a CloudEvent (a JSON object)")
     for name in ("type", "specversion", "id", "source"):
@@ -598,8 +611,177 @@ def receive_event(db: Session, client: PactClient, version: str, body: Any) -> P
     row = PactEvent(client_id=client.id, spec=version, type=body["type"][:200],
                     event_id=event_id, source=source, data=dict(body.get("data") or {}))
     db.add(row)
+    db.flush()
+    if kind == "request":
+        answer_request(db, client, row, domain, our_source)
     db.commit()
     return row
+
+
+# --- answering a customer's request ---------------------------------------------------------
+
+def _wanted(version: str, data: Mapping[str, Any]
+            ) -> tuple[dict[str, list[str]], dict[str, datetime | None]]:
+    """What a RequestCreated asks for, as the filters of ListFootprints: v2 names a
+    ProductFootprint fragment (its productIds, companyIds), v3 the filters themselves."""
+    def strings(value: Any) -> list[str]:
+        return [v for v in value if isinstance(v, str) and v.strip()] \
+            if isinstance(value, list) else []
+
+    wanted: dict[str, list[str]] = {name: [] for name in V3_FILTERS}
+    moments: dict[str, datetime | None] = {"validOn": None, "validAfter": None,
+                                           "validBefore": None}
+    if version == "2":
+        pf = data.get("pf")
+        pf = pf if isinstance(pf, Mapping) else {}
+        wanted["productId"] = strings(pf.get("productIds"))
+        wanted["companyId"] = strings(pf.get("companyIds"))
+    else:
+        for name in ("productId", "companyId", "geography", "classification"):
+            wanted[name] = strings(data.get(name))
+        for name in moments:
+            with suppress(pact.PactError):
+                moments[name] = pact.parse_instant(data.get(name), name)
+    return wanted, moments
+
+
+def _ours(db: Session, org_id: str, domain: str, product_ids: Sequence[str]) -> bool:
+    """Whether a product id names one of the organisation's product models."""
+    prefix = product_urn(domain, "")
+    ids = [p[len(prefix):].upper() for p in product_ids if p.lower().startswith(prefix.lower())]
+    return bool(ids) and db.scalar(select(Study.id).where(
+        Study.org_id == org_id, Study.model_id.in_(ids)).limit(1)) is not None
+
+
+def answer_request(db: Session, client: PactClient, request: PactEvent, domain: str,
+                   our_source: str) -> str:
+    """The automatic answer to a RequestCreated: the footprints we share that match it
+    (RequestFulfilled); a request for a product of ours with no footprint shared yet is
+    left pending, for a person to answer on the PACT page; otherwise RequestRejected,
+    saying why. Returns the answer."""
+    version = request.spec
+    wanted, moments = _wanted(version, request.data)
+    if not any(wanted.values()) and not any(moments.values()):
+        request.answer = "pending"  # asks for nothing we can match: a person decides
+        return "pending"
+    docs = [d for d in _documents(db, client.org_id, version, domain)
+            if _matches(d, wanted, moments)]
+    if docs:
+        pact_events.enqueue(db, client, request, "fulfilled",
+                            {"requestEventId": request.event_id, "pfs": docs[:PAGE_MAX]},
+                            our_source, None, pact_events.is_local(domain))
+        return "fulfilled"
+    if _ours(db, client.org_id, domain, wanted["productId"]):
+        request.answer = "pending"
+        return "pending"
+    error = not_found(version)
+    asked = ", ".join(wanted["productId"]) or "none"
+    asked = asked if len(asked) <= 300 else asked[:297] + "…"
+    pact_events.enqueue(db, client, request, "rejected", {
+        "requestEventId": request.event_id,
+        "error": {"code": error.code, "message": "No footprint shared with you matches "
+                  f"the request (product ids: {asked})."}},
+        our_source, None, pact_events.is_local(domain))
+    return "rejected"
+
+
+def _pending_request(db: Session, principal: Principal, event_row_id: str
+                     ) -> tuple[PactEvent, PactClient]:
+    row = db.get(PactEvent, event_row_id)
+    client = db.get(PactClient, row.client_id) if row else None
+    if row is None or client is None or not can(principal, Role.viewer, org=client.org_id):
+        raise errors.not_found(Msg("No such PACT request"))
+    require_member(principal, Role.editor, org=client.org_id, scope=SCOPE)
+    if row.answer != "pending":
+        raise errors.conflict("request", Msg("This request is answered already"))
+    return row, client
+
+
+def org_of(db: Session, request: PactEvent) -> str:
+    """The organisation a customer's request was sent to."""
+    client = db.get(PactClient, request.client_id)
+    return client.org_id if client else ""
+
+
+def fulfil_request(db: Session, principal: Principal, event_row_id: str, study_id: str,
+                   domain: str, our_source: str) -> PactEvent:
+    """A person answers a pending request with one of the footprints the organisation
+    shares."""
+    row, client = _pending_request(db, principal, event_row_id)
+    study = db.get(Study, study_id) if study_id else None
+    if study is None or study.org_id != client.org_id or not study.shared or \
+            not study.pact_id:
+        raise errors.invalid("study_id", Msg("choose a footprint you share"))
+    status, preceding = _lineage(_shared(db, study.org_id)).get(study.id, ("Active", []))
+    try:
+        doc = pact.footprint(footprint_in(db, study, domain, status=status,
+                                          preceding=preceding), row.spec)
+    except pact.PactError:
+        raise errors.invalid("study_id", Msg(
+            "this footprint cannot be expressed in PACT version {version}",
+            version=row.spec)) from None
+    pact_events.enqueue(db, client, row, "fulfilled",
+                        {"requestEventId": row.event_id, "pfs": [doc]}, our_source,
+                        principal.user_id, pact_events.is_local(domain))
+    db.commit()
+    return row
+
+
+def reject_request(db: Session, principal: Principal, event_row_id: str, reason: str,
+                   domain: str, our_source: str) -> PactEvent:
+    """A person declines a pending request, saying why (the customer's system is told)."""
+    row, client = _pending_request(db, principal, event_row_id)
+    reason = reason.strip()
+    if not reason:
+        raise errors.invalid("reason", Msg("say why, for the customer"))
+    code = "NoSuchFootprint" if row.spec == "2" else "NotFound"
+    pact_events.enqueue(db, client, row, "rejected", {
+        "requestEventId": row.event_id, "error": {"code": code, "message": reason[:1000]}},
+        our_source, principal.user_id, pact_events.is_local(domain))
+    db.commit()
+    return row
+
+
+def set_credentials(db: Session, principal: Principal, client_row_id: str,
+                    their_client_id: str, their_secret: str, secret_key: str) -> PactClient:
+    """The client id and secret the customer gave for its own token endpoint, with which
+    we answer its requests. The secret is kept encrypted and never shown again; setting
+    them again replaces them (rotation)."""
+    row = db.get(PactClient, client_row_id)
+    if row is None or not can(principal, Role.viewer, org=row.org_id):
+        raise errors.not_found(Msg("No such PACT client"))
+    require_member(principal, Role.admin, org=row.org_id, scope=SCOPE)
+    their_client_id, their_secret = their_client_id.strip(), their_secret.strip()
+    if not their_client_id:
+        raise errors.invalid("callback_client_id", Msg("give the client id the customer "
+                                                       "gave you"))
+    if not their_secret:
+        raise errors.invalid("callback_secret", Msg("give the secret the customer gave you"))
+    if len(their_client_id) > 200 or len(their_secret) > 2000:
+        raise errors.invalid("callback_secret", Msg("is too long"))
+    rotated = row.callback_secret is not None
+    row.callback_client_id = their_client_id
+    row.callback_secret = pact_events.seal(secret_key, their_secret)
+    row.callback_set_at = utcnow()
+    audit.record(db, action="carbon.pact.client.credentials." +
+                 ("rotated" if rotated else "set"), object_type="carbon_pact_client",
+                 object_id=row.id, actor_user_id=principal.user_id, org_id=row.org_id,
+                 data={"name": row.name, "callback_client_id": their_client_id})
+    db.commit()
+    return row
+
+
+def deliveries(db: Session, principal: Principal, org_id: str,
+               limit: int = 50) -> dict[str, PactDelivery]:
+    """The latest delivery of each answered request of the organisation, by request."""
+    require(principal, Role.viewer, org=org_id)
+    rows = db.scalars(select(PactDelivery).join(
+        PactClient, PactClient.id == PactDelivery.client_id).where(
+        PactClient.org_id == org_id).order_by(PactDelivery.created_at.desc()).limit(limit))
+    out: dict[str, PactDelivery] = {}
+    for r in rows:
+        out.setdefault(r.request_id, r)
+    return out
 
 
 # --- a received footprint as an emission factor ---------------------------------------------

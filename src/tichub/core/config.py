@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     smtp_from: str = "TICHub <noreply@tichub.example>"
     # How links in e-mails begin.
     public_url: str = "http://127.0.0.1:8000"
+    # PACT's host API (/pact) answers over HTTPS only. Behind a proxy that terminates TLS,
+    # list the proxy's addresses or networks (JSON: ["10.0.0.5", "10.1.0.0/16"]): a request
+    # from one of them saying X-Forwarded-Proto: https counts as HTTPS.
+    trusted_proxies: list[str] = []
     # Requests one process works on at once, in each of two lanes (public verification and
     # the log's files; everything else); beyond, up to max_queued wait at most queue_wait
     # seconds for a place, and the rest are answered 503 with Retry-After at once.

@@ -1,8 +1,8 @@
 """Demo carbon footprints: the operator imports the starter factor library; the demo company
 models an electric motor (with its stator as a reusable sub-assembly), computes its
 footprint, and has it certified by the demo certification body, whose queue also holds a
-steel plate awaiting review; the certified motor is shared over PACT. Every step goes
-through the carbon use cases.
+steel plate awaiting review; the certified motor and the plate are shared over PACT. Every
+step goes through the carbon use cases.
 
 Material factors: no government publishes open cradle-to-gate factors for steel or copper,
 so the demo company keeps its own, labelled for what they are: the EU's CBAM default values
@@ -193,7 +193,9 @@ def seed_carbon(db: Session, log: Any) -> int:
         decision="certify", valid_from=today, valid_until=today + timedelta(days=3 * 365),
         note="演示：核查通过 (demo: verified)"))
     certification.submit(db, firm, queued.id, inst)
-    # Shared over PACT, for the customers' systems the company will allow on /carbon/pact.
-    pact_service.share_study(db, firm, study.id, True, urlsplit(
-        get_settings().public_url).hostname or "tichub")
+    # Shared over PACT, for the customers' systems the company will allow on /carbon/pact:
+    # two footprints, so that a customer's system asking one per page is given a next page.
+    domain = urlsplit(get_settings().public_url).hostname or "tichub"
+    pact_service.share_study(db, firm, study.id, True, domain)
+    pact_service.share_study(db, firm, queued.id, True, domain)
     return 2
