@@ -63,10 +63,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('carbon_pact_deliveries')
-    with op.batch_alter_table('carbon_pact_events', schema=None) as batch_op:
-        batch_op.drop_column('answered_at')
-        batch_op.drop_column('answer')
-    with op.batch_alter_table('carbon_pact_clients', schema=None) as batch_op:
-        batch_op.drop_column('callback_set_at')
-        batch_op.drop_column('callback_secret')
-        batch_op.drop_column('callback_client_id')
+    # In place, not batch mode: on SQLite a batch copies a table and drops the old one, which
+    # the foreign keys of the tables referencing it refuse once they hold rows (see 0017).
+    for table, column in (('carbon_pact_events', 'answered_at'), ('carbon_pact_events', 'answer'),
+                          ('carbon_pact_clients', 'callback_set_at'),
+                          ('carbon_pact_clients', 'callback_secret'),
+                          ('carbon_pact_clients', 'callback_client_id')):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
