@@ -26,6 +26,11 @@ from tichub.core.ids import new_id
 from tichub.core.migrate import upgrade
 from tichub.reports.note import Signer
 
+# The tests live where the platform's users do: date.today() in a test is the Beijing date
+# that the platform calls today (core.ids.today), also from 16:00 to 24:00 UTC.
+os.environ["TZ"] = "Asia/Shanghai"
+time.tzset()
+
 REQUIRED = {p.strip() for p in os.environ.get("TICHUB_TEST_REQUIRE", "").split(",") if p.strip()}
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

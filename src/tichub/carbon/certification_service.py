@@ -23,6 +23,7 @@ from tichub.carbon.schemas import CHECKS, ChecklistIn, DecisionIn, MessageIn
 from tichub.carbon.service import SCOPE, get_study, not_found
 from tichub.core import audit, errors
 from tichub.core.auth import Principal, can, require_member
+from tichub.core.ids import today as ids_today
 from tichub.core.ids import utcnow
 from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Role
@@ -210,7 +211,7 @@ def _certify(db: Session, principal: Principal, log: Any, study: Study, data: De
     if inst is None:
         raise errors.conflict("institution_id",
                               Msg("the certification body is no longer registered"))
-    today = utcnow().date()
+    today = ids_today()
     valid_from = data.valid_from or today
     if data.valid_until is None or data.valid_until <= valid_from:
         raise errors.invalid("valid_until",

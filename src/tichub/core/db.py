@@ -173,11 +173,18 @@ class _GatedConnection(sqlite3.Connection):
             self.gate.release()
 
 
+# PostgreSQL's deadlock_detected and serialization_failure: the server rolled the
+# transaction back whole, and trying again is the documented answer.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+
+
 def is_locked(exc: BaseException) -> bool:
     """True for SQLite's "database is locked" (another process held the writer past the
-    busy timeout): a refusal to try, not a fault."""
-    return "database is locked" in str(getattr(exc, "orig", exc)) or \
-        "database table is locked" in str(getattr(exc, "orig", exc))
+    busy timeout) and PostgreSQL's deadlock or serialization failure: a refusal to try
+    now, not a fault."""
+    orig = getattr(exc, "orig", exc)
+    return "database is locked" in str(orig) or "database table is locked" in str(orig) or \
+        getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _is_write(statement: str) -> bool:

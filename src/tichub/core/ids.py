@@ -15,9 +15,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def today() -> date:
-    return utcnow().date()
-
-
 # The platform's local time: deadlines, months and dates as people here mean them.
 BEIJING = timezone(timedelta(hours=8))
+
+
+def today() -> date:
+    """Today's date as people here mean it: in Beijing, whatever the server's zone. (From
+    16:00 UTC the UTC date is still yesterday's: a report dated today would be "in the
+    future" and a sample received today "after" it.)"""
+    return datetime.now(BEIJING).date()

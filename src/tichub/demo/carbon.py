@@ -33,6 +33,7 @@ from tichub.carbon.schemas import (
     ModelIn,
 )
 from tichub.core.config import get_settings
+from tichub.core.ids import today as ids_today
 from tichub.core.ids import utcnow
 from tichub.demo.acting import acting
 from tichub.registry.models import Institution
@@ -188,7 +189,7 @@ def seed_carbon(db: Session, log: Any) -> int:
         c: CheckIn(verdict="not_applicable" if c == "allocation" else "conforms",
                    note="单一产出，无需分配 (one output)" if c == "allocation" else "已核查")
         for c in CHECKS}))
-    today = utcnow().date()
+    today = ids_today()
     certification.decide(db, reviewer, log, study.id, DecisionIn(
         decision="certify", valid_from=today, valid_until=today + timedelta(days=3 * 365),
         note="演示：核查通过 (demo: verified)"))

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tichub.core.ids import today as ids_today
 from tichub.demo.acting import acting
 from tichub.market import consulting, orders, service
 from tichub.market.schemas import (
@@ -38,7 +39,7 @@ def seed_market(db: Session) -> int:
     inst = db.scalar(select(Institution).where(Institution.org_id == lab_org))
     if inst is None:
         return 0
-    today = date.today()
+    today = ids_today()
     valid = [q for q in inst.qualifications
              if q.effective_status(today) is QualificationStatus.valid
              and q.kind.value in ("cma", "cnas")]

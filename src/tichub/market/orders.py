@@ -20,6 +20,7 @@ from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
 from tichub.core.ids import BEIJING, utcnow
+from tichub.core.ids import today as ids_today
 from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
@@ -58,7 +59,7 @@ def add_listing(db: Session, principal: Principal, data: ListingIn) -> ServiceLi
     if inst.org_id != data.org_id:
         raise errors.invalid("institution_id", Msg("is not an institution of this "
                                                  "organisation"))
-    on = utcnow().date()
+    on = ids_today()
     faults = {kind: registry.accreditation_faults(db, inst.id, kind, data.standards, on)
               for kind in (QualificationKind.cma, QualificationKind.cnas)}
     accredited = any(not f for f in faults.values())
@@ -276,7 +277,7 @@ def _apply(db: Session, principal: Principal, order: Order, data: ActionIn, befo
             order.quote_valid_until = data.valid_until
             extra = {"amount_fen": data.amount_fen}
         case "accept":
-            if order.quote_valid_until and order.quote_valid_until < (today or utcnow().date()):
+            if order.quote_valid_until and order.quote_valid_until < (today or ids_today()):
                 raise _refuse(db, "action", Msg("the quote has expired; ask for a new one"))
             if data.amount_fen is not None and data.amount_fen != order.amount_fen:
                 raise _refuse(db, "amount_fen", Msg("the quote has changed since you saw it; "

@@ -22,6 +22,7 @@ from tichub.core import audit, errors
 from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require_member
 from tichub.core.db import claim_transition
+from tichub.core.ids import today as ids_today
 from tichub.core.ids import utcnow
 from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
@@ -415,7 +416,7 @@ def review_provider(db: Session, principal: Principal, provider_id: str, approve
         raise errors.conflict("status", Msg("decided meanwhile; reload"))
     row.status = to
     if approve:
-        row.listed_from = (today or utcnow().date()) + timedelta(days=programme.notice_days)
+        row.listed_from = (today or ids_today()) + timedelta(days=programme.notice_days)
     audit.record(db, action=f"voucher.provider.{row.status.value}",
                  object_type="voucher_provider", object_id=row.id,
                  actor_user_id=principal.user_id, org_id=row.org_id,
@@ -483,7 +484,7 @@ def redeem(db: Session, principal: Principal, voucher_id: str, data: RedeemIn,
     """The holder pays part of an order with its voucher. The balance is decremented only
     where it suffices, in one statement, so concurrent redemptions never overspend.
     ``commit=False`` leaves the transaction to the caller (accepting an order)."""
-    today = today or utcnow().date()
+    today = today or ids_today()
     voucher = get_voucher(db, voucher_id)
     require_member(principal, Role.editor, org=voucher.holder_org_id, scope=SCOPE)
     programme = get_programme(db, voucher.programme_id)
@@ -659,7 +660,7 @@ def apply_for_voucher(db: Session, principal: Principal, programme_id: str,
     slug, fault = registry.check_district(data.district)
     if fault:
         raise errors.invalid("district", fault.message)
-    if programme.valid_until < (today or utcnow().date()):
+    if programme.valid_until < (today or ids_today()):
         raise errors.conflict("programme_id", Msg("the programme has ended"))
     if db.scalar(select(VoucherApplication.id).where(
             VoucherApplication.programme_id == programme.id,
@@ -697,11 +698,11 @@ def decide_application(db: Session, principal: Principal, application_id: str,
     if not claim_transition(db, VoucherApplication, row.id, ApplicationStatus.applied, to):
         db.rollback()
         raise errors.conflict("status", Msg("decided meanwhile; reload"))
-    if data.valid_until is not None and data.valid_until < utcnow().date():
+    if data.valid_until is not None and data.valid_until < ids_today():
         db.rollback()
         raise errors.invalid("valid_until", Msg("has passed"))
     if data.approve:
-        if programme.valid_until < utcnow().date():
+        if programme.valid_until < ids_today():
             db.rollback()
             raise errors.conflict("status", Msg("the programme has ended"))
         try:

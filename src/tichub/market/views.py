@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -23,6 +23,7 @@ from tichub.core.bounds import whole_number
 from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
 from tichub.core.ids import BEIJING
+from tichub.core.ids import today as ids_today
 from tichub.core.messages import Msg, MsgC
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.pagination import PageNumber
@@ -254,7 +255,7 @@ def new_request(request: Request, db: DB, principal: SignedIn,
 def _offers(db: Session, institution_ids: list[str], standard: str) -> dict[str, Any]:
     """What a company weighs when choosing labs: each lab's accreditation for the standard
     (CMA, CNAS), and its listed price and turnaround for it, where known."""
-    on = date.today()
+    on = ids_today()
     out: dict[str, Any] = {}
     listings = orders.list_listings(db, standard or None) if standard else []
     for inst_id in institution_ids:
@@ -588,7 +589,7 @@ def vouchers_home(request: Request, db: DB, principal: SignedIn) -> HTMLResponse
     owed = {(p.id, lab): service.owed(db, p.id, lab) for p in programmes for lab, _ in labs}
     return render(request, "market/vouchers.html", principal, programmes=programmes,
                   companies=companies, labs=labs, operators=operators, held=held, owed=owed,
-                  districts=DISTRICTS, today=date.today().isoformat())
+                  districts=DISTRICTS, today=ids_today().isoformat())
 
 
 @router.post("/market/vouchers/{what}", response_model=None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +21,7 @@ from tichub.core import errors, fields, limits
 from tichub.core.auth import DB, Principal, access
 from tichub.core.flash import flash
 from tichub.core.ids import new_id
+from tichub.core.ids import today as ids_today
 from tichub.core.messages import Msg, MsgC
 from tichub.core.models import OrgKind, Role
 from tichub.core.pagination import PageNumber
@@ -198,7 +198,7 @@ def _form_page(request: Request, db: Session, principal: Principal, *,
                     if i.org_id in principal.orgs_with(Role.editor)]
     return render(request, "reports/new.html", principal, institutions=institutions,
                   kinds=list(RecordKind), marks=MARKS, key=new_id(), max_mb=MAX_PDF_MB,
-                  original=original, today=date.today().isoformat())
+                  original=original, today=ids_today().isoformat())
 
 
 @router.get("/reports/new", response_class=HTMLResponse)
