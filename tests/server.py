@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -30,9 +31,10 @@ SRC = Path(tichub.__file__).resolve().parents[1]  # the code under test, whereve
 
 
 @contextmanager
-def served(database_url: str, log_key: str, workdir: Path,
-           **env: str) -> Iterator[tuple[str, Path]]:
-    """Yields the server's address and the file its log output goes to."""
+def served(database_url: str, log_key: str, workdir: Path, *, tls: tuple[Path, Path] | None = None,
+           ready_path: str = "/log/checkpoint", **env: str) -> Iterator[tuple[str, Path]]:
+    """Yields the server's address and the file its log output goes to. ``tls``: (certificate,
+    key) to serve HTTPS with; ``ready_path`` answers once the server is up."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -41,17 +43,20 @@ def served(database_url: str, log_key: str, workdir: Path,
                "TICHUB_DATABASE_URL": database_url, "TICHUB_SECRET_KEY": "test-secret-key",
                "TICHUB_COOKIE_SECURE": "false", "TICHUB_LOG_ORIGIN": "tichub.test/reports",
                "TICHUB_LOG_KEY": log_key, "TICHUB_LOG_INTEGRATE_EVERY": "0.5", **env}
+    tls_args = ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])] if tls else []
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(tls[0])) if tls \
+        else True
     with out.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "tichub.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-             "--no-access-log"], env=environ, stdout=sink, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+             "--no-access-log", *tls_args], env=environ, stdout=sink, stderr=subprocess.STDOUT)
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    httpx.get(f"{url}/log/checkpoint", timeout=5)
+                    httpx.get(f"{url}{ready_path}", verify=verify, timeout=5)
                     break
                 except httpx.TransportError:
                     if proc.poll() is not None or time.monotonic() > deadline:

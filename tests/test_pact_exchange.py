@@ -10,11 +10,7 @@ import base64
 import datetime as dt
 import ipaddress
 import json
-import os
-import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,9 +28,9 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-import tichub
 from conftest import LOG_KEY
 from helpers import sign_in
+from server import served
 from test_pact_api import (  # noqa: F401  (client and world are fixtures)
     V3_TYPES,
     auth,
@@ -51,7 +47,6 @@ from tichub.carbon.models import PactClient, PactDelivery, PactEvent
 from tichub.core.audit import AuditEvent
 from tichub.core.ids import utcnow
 
-SRC = Path(tichub.__file__).resolve().parents[1]
 THEIR_ID, THEIR_SECRET, THEIR_TOKEN = "tichub-at-buyer", "buyer's own secret", "tok-buyer-1"
 V2_TYPES = "org.wbcsd.pathfinder.ProductFootprintRequest."
 
@@ -161,41 +156,10 @@ def trusting(cert: Path) -> ssl.SSLContext:
 def served_over_tls(database_url: str, workdir: Path) -> Iterator[tuple[str, Path]]:
     """Our application in uvicorn, over HTTPS; yields its address and its certificate."""
     cert, key = self_signed(workdir)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "TICHUB_DATABASE_URL": database_url, "TICHUB_SECRET_KEY": "test-secret-key",
-           "TICHUB_COOKIE_SECURE": "false", "TICHUB_LOG_ORIGIN": "tichub.test/reports",
-           "TICHUB_LOG_KEY": LOG_KEY, "TICHUB_LOG_INTEGRATE_EVERY": "0"}
-    out = workdir / "server.log"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "tichub.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--ssl-keyfile", str(key),
-             "--ssl-certfile", str(cert), "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=sink, stderr=subprocess.STDOUT)
-        url = f"https://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{url}/pact/.well-known/openid-configuration",
-                              verify=trusting(cert), timeout=5)
-                    break
-                except httpx.TransportError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("the server did not start:\n"
-                                           + out.read_text()) from None
-                    time.sleep(0.2)
-            yield url, cert
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with served(database_url, LOG_KEY, workdir, tls=(cert, key),
+                ready_path="/pact/.well-known/openid-configuration",
+                TICHUB_LOG_INTEGRATE_EVERY="0") as (url, _):
+        yield url, cert
 
 
 def store_credentials(client: TestClient, w: dict[str, Any], client_row_id: str,  # type: ignore[no-untyped-def]  # noqa: F811
