@@ -92,3 +92,18 @@ def test_a_protected_page_sends_a_browser_to_sign_in_and_back(client, db) -> Non
                                        "csrf_token": csrf_from(login.text)},
                        follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/account?tab=tokens"
+
+
+def test_a_translation_with_a_wrong_parameter_shows_the_english() -> None:
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    catalog = Catalog(locale="zh")
+    catalog.add("{n} rows", "{count} 行")  # a translator's slip: the parameter renamed
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    assert Msg("{n} rows", n=3).localize(Translations(fp=buf)) == "3 rows"

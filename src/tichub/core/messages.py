@@ -49,7 +49,12 @@ class Msg(str):
             template = str(tr.pgettext(self.context, self.msgid))
         else:
             template = str(tr.gettext(self.msgid))
-        return _fill(template, self.params, lambda p: translate(p, tr))
+        try:
+            return _fill(template, self.params, lambda p: translate(p, tr))
+        except (KeyError, IndexError, ValueError):
+            # A translation naming a parameter the English lacks: the English, rather than a
+            # failed page or a template with its braces showing.
+            return str(self)
 
     def as_json(self) -> dict[str, Any]:
         """A form that survives a cookie: parameters as JSON values (Msgs nested)."""
@@ -96,9 +101,9 @@ def _fill(template: str, params: Mapping[str, Param], show: Callable[[Any], str]
     try:
         return template.format(**{k: show(v) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
-        # A translation naming a parameter that the English lacks: show the English rather
-        # than fail the page.
-        return template if show is str else _fill(template, {}, show)
+        if show is str:  # the English itself: its text as written
+            return template
+        raise
 
 
 def _param_json(value: Param) -> Any:
