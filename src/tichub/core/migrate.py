@@ -24,7 +24,8 @@ def _import_models() -> None:
     import tichub.market.models
     import tichub.pt.models
     import tichub.registry.models
-    import tichub.reports.models  # noqa: F401
+    import tichub.reports.models
+    import tichub.supervision.models  # noqa: F401
 
 
 _import_models()

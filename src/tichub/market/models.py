@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -60,11 +61,45 @@ class Instrument(IdMixin, CreatedMixin, Base):
     no_show_limit: Mapped[int] = mapped_column(Integer, default=3)  # no-shows in 90 days …
     bar_days: Mapped[int] = mapped_column(Integer, default=30)  # … bar the booker this long
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The equipment register (issue 15): every instrument a lab tests with is a row here; the
+    # marketplace lists the ``shared`` ones. ``asset_no`` is the lab's own code for it, by
+    # which evidence and imports name it.
+    institution_id: Mapped[str | None] = mapped_column(ForeignKey("institutions.id"), index=True)
+    asset_no: Mapped[str | None] = mapped_column(String(60))
+    shared: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    tests_per_day: Mapped[int | None] = mapped_column(Integer)  # capacity, one of these two
+    hours_per_test: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
+        # An index, not a constraint: SQLite adds one without rebuilding the table.
+        Index("ix_instruments_asset_no", "org_id", "asset_no", unique=True),
         CheckConstraint("hourly_rate_fen >= 0 AND daily_rate_fen >= 0", name="rates"),
         CheckConstraint("enterprise_share_pct BETWEEN 0 AND 100", name="share"),
     )
+
+
+class InstrumentEventKind(enum.StrEnum):
+    calibration = "calibration"
+    verification = "verification"  # 检定
+    out_of_service = "out_of_service"  # away for repair, or otherwise not usable
+
+
+class InstrumentEvent(IdMixin, CreatedMixin, Base):
+    """A calibration or verification with the period it is valid for, or a period the
+    instrument was out of service. The instrument may be used on a day some calibration or
+    verification covers and no out-of-service period does."""
+
+    __tablename__ = "instrument_events"
+
+    instrument_id: Mapped[str] = mapped_column(ForeignKey("instruments.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[InstrumentEventKind] = mapped_column(
+        _enum(InstrumentEventKind, "instrument_event_kind"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # out of service: None = still
+    certificate_no: Mapped[str] = mapped_column(String(100), default="")
+    performed_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
 
 
 class BookingStatus(enum.StrEnum):

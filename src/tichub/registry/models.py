@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -101,6 +103,9 @@ class Qualification(IdMixin, CreatedMixin, Base):
         _enum(QualificationStatus, "qualification_status"), default=QualificationStatus.valid
     )
 
+    # Granted on the institution's signed commitment (告知承诺), not yet verified on site.
+    on_commitment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
     institution: Mapped[Institution] = relationship(back_populates="qualifications")
 
     def effective_status(self, on: date | None = None) -> QualificationStatus:
@@ -183,6 +188,57 @@ class Signatory(IdMixin, CreatedMixin, Base):
     def authorised_on(self, on: date) -> bool:
         return self.authorised_from <= on and (self.authorised_until is None
                                                or on <= self.authorised_until)
+
+
+class StaffRole(enum.StrEnum):
+    tester = "tester"
+    sampler = "sampler"
+    signatory = "signatory"
+
+
+class Staff(IdMixin, CreatedMixin, Base):
+    """The staff register: a person of the institution, the roles they hold, what they are
+    authorised for and when they were employed. Private to the institution and its
+    supervisors. A signatory is a person here holding the signatory role."""
+
+    __tablename__ = "staff"
+
+    institution_id: Mapped[str] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    staff_no: Mapped[str | None] = mapped_column(String(60))  # the lab's own code
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # StaffRole values
+    # Standards (their keys, "GB 4943.1") or parameters the person may test or sign for;
+    # empty: everything the institution's scope holds.
+    authorised_for: Mapped[list[str]] = mapped_column(JSON, default=list)
+    employed_from: Mapped[date] = mapped_column(Date)
+    employed_until: Mapped[date | None] = mapped_column(Date)
+    # For the signatory role: the authorisation's own period, inside the employment.
+    authorised_from: Mapped[date | None] = mapped_column(Date)
+    authorised_until: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("institution_id", "staff_no", name="staff_no"),)
+
+
+class StandardEdition(IdMixin, Base):
+    """A standard's edition with its dates: a test to an edition before it is implemented
+    or after it is withdrawn is flagged. Imported from a CSV with its source."""
+
+    __tablename__ = "standard_editions"
+
+    std_key: Mapped[str] = mapped_column(String(80), index=True)  # "GB 4943.1"
+    year: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(100))  # as displayed, "GB 4943.1-2022"
+    title: Mapped[str] = mapped_column(String(300), default="")
+    published_on: Mapped[date | None] = mapped_column(Date)
+    implemented_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    replaced_by: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+    __table_args__ = (UniqueConstraint("std_key", "year", name="edition"),)
 
 
 class SearchDoc(Base):

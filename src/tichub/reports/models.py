@@ -10,7 +10,9 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -201,3 +203,66 @@ class IdempotencyKey(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- evidence (issue 15) ---------------------------------------------------------------------
+# What a lab may register with a report: the items tested (each with its instrument, tester and
+# times), the sampling events and the numeric results. Private to the lab and its supervisors;
+# bound into the record's salted commitment. Each row repeats its record's institution and
+# organisation so the supervision rules run as SQL over these tables alone.
+# ``*_id`` columns hold the register rows the lab's references resolved to (None: not in the
+# register, itself a signal); ``*_ref`` keep the references as the lab gave them.
+
+
+class EvidenceItem(Base):
+    __tablename__ = "report_evidence_items"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("report_records.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    institution_id: Mapped[str] = mapped_column(String(26), index=True)
+    org_id: Mapped[str] = mapped_column(String(26))
+    parameter: Mapped[str] = mapped_column(String(300))
+    standard: Mapped[str | None] = mapped_column(String(100))
+    instrument_id: Mapped[str | None] = mapped_column(String(26))
+    instrument_ref: Mapped[str] = mapped_column(String(60), default="")
+    tester_id: Mapped[str | None] = mapped_column(String(26))
+    tester_ref: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_report_evidence_items_instrument", "instrument_id", "started_at"),
+        Index("ix_report_evidence_items_tester", "tester_id", "started_at"),
+    )
+
+
+class EvidenceSampling(Base):
+    __tablename__ = "report_evidence_samplings"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("report_records.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    institution_id: Mapped[str] = mapped_column(String(26), index=True)
+    org_id: Mapped[str] = mapped_column(String(26))
+    what: Mapped[str] = mapped_column(String(200), default="")  # "surface water", "air"
+    sampler_id: Mapped[str | None] = mapped_column(String(26))
+    sampler_ref: Mapped[str] = mapped_column(String(100), default="")
+    district: Mapped[str] = mapped_column(String(20), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_report_evidence_samplings_sampler", "sampler_id", "at"),)
+
+
+class EvidenceResult(Base):
+    __tablename__ = "report_evidence_results"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("report_records.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    institution_id: Mapped[str] = mapped_column(String(26), index=True)
+    org_id: Mapped[str] = mapped_column(String(26))
+    parameter: Mapped[str] = mapped_column(String(300))
+    # As reported ("0.0250"): trailing digits are evidence too.
+    value_text: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40), default="")
