@@ -43,6 +43,10 @@ SCOPES = {
     "market:write": "share instruments, book them, run voucher programmes, redeem vouchers",
     "carbon:write": "keep the organisation's emission factors, product models and footprint "
                     "studies; review and certify them (certification bodies)",
+    "supervision:read": "read supervision data: signals, credit tiers, inspections "
+                        "(regulators: their districts'; labs: about themselves)",
+    "supervision:write": "supervise (triage signals, inspect, sanction, approve) or, for a "
+                         "lab, answer the regulator and appeal",
 }
 
 
