@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from tichub.core.auth import Principal, require_member
 from tichub.core.errors import FieldError
 from tichub.core.ids import BEIJING, today, utcnow
 from tichub.core.messages import Msg
-from tichub.core.models import Role
+from tichub.core.models import Organisation, OrgKind, Role
 from tichub.core.notify import notify
 from tichub.core.pagination import PageParams
 from tichub.registry import service as registry
@@ -239,6 +239,13 @@ def own_institutions(db: Session, principal: Principal) -> list[Institution]:
                            .order_by(Institution.name_zh)))
 
 
+def org_kind(db: Session, org_id: str) -> OrgKind:
+    org = db.get(Organisation, org_id)
+    if org is None:
+        raise errors.not_found(Msg("organisation"))
+    return org.kind
+
+
 def cma_qualifications(db: Session, institution_ids: Sequence[str]) -> list[Qualification]:
     if not institution_ids:
         return []
@@ -325,7 +332,9 @@ def apply(db: Session, principal: Principal, data: ApplicationIn,
             raise errors.invalid("commitment", Msg(
                 "sign the commitment as shown: send its text unchanged"))
         app.commitment = data.commitment.strip()
-        app.signed_by, app.signed_at = principal.user_id, utcnow()
+        # ``on`` is the day of signing: today, except when seeding or testing a past day.
+        app.signed_by = principal.user_id
+        app.signed_at = utcnow() if on == today() else datetime.combine(on, time(12), BEIJING)
         app.status = ApplicationStatus.provisional
         app.check_due = check_due_for(on)
         db.add(app)
@@ -496,7 +505,7 @@ def remind(db: Session, on: date | None = None) -> int:
         .join(Institution, Institution.id == QualificationApplication.institution_id)
         .where(QualificationApplication.status == ApplicationStatus.provisional,
                QualificationApplication.check_due <= on + timedelta(days=REMIND_DAYS[0]))
-        .order_by(QualificationApplication.check_due)).tuples().all()
+        .order_by(QualificationApplication.check_due)).all()
     for app, name, district in rows:
         assert app.check_due is not None
         stage = reminder_stage(app.check_due, on)
