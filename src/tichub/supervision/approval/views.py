@@ -26,6 +26,7 @@ from tichub.core.pagination import PageNumber, PageParams
 from tichub.core.tables import read_table
 from tichub.core.web import render
 from tichub.registry import importer
+from tichub.registry import service as registry
 from tichub.registry.schemas import ScopeLineIn
 from tichub.supervision import jurisdiction
 from tichub.supervision.approval import service
@@ -157,11 +158,15 @@ def _scope(text: str, upload: tuple[str, bytes] | None) -> list[ScopeLineIn]:
             faults += empty
             continue
         try:
-            lines.append(ScopeLineIn(**{k: v or None if k not in SCOPE_REQUIRED else v
-                                        for k, v in cells.items()}))
+            line = ScopeLineIn(**{k: v or None if k not in SCOPE_REQUIRED else v
+                                  for k, v in cells.items()})
         except ValidationError as exc:
             faults += [FieldError("scope", f"{e.field}: {e.message}", n)
                        for e in errors.field_errors(exc.errors())]
+            continue
+        # The registry's own checks (a standard's number), so every bad line is named at once.
+        faults += registry.scope_row(line, row=n)[1]
+        lines.append(line)
     if faults:
         faults.sort(key=lambda e: e.row or 0)
         raise errors.Problem(422, "Invalid input", detail=Msg(
