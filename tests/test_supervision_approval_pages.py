@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -16,8 +17,10 @@ from tichub.cli import app as cli_app
 from tichub.core.config import get_settings
 from tichub.core.models import Notification, OrgKind, Role
 from tichub.registry.models import Qualification, QualificationKind, QualificationStatus
+from tichub.registry.schemas import ScopeLineIn
 from tichub.supervision.approval import service
 from tichub.supervision.approval.demo import seed_applications
+from tichub.supervision.approval.schemas import ApplicationIn, Conditions
 from tichub.supervision.models import ApplicationStatus, Bureau, QualificationApplication
 
 
@@ -47,7 +50,6 @@ def _apply_by_page(client, inst: str, csrf: str, sign: bool = True,
     assert page.status_code == 200, page.text
     text = re.search(r'<input type="hidden" name="commitment" value="([^"]*)"', page.text)
     assert text is not None
-    import html
     data = {"institution_id": inst, "route": "commitment", "kind": "first",
             "site_address": "上海市浦东新区张江路 1 号", "staff_count": "12",
             "key_instruments": "耐压测试仪, GPT-9904, EQ-001", "scope": scope,
@@ -156,8 +158,6 @@ def test_the_reminder_command(tichub, db) -> None:  # type: ignore[no-untyped-de
     lab = make_account(db, "lab@example.com")
     inst, _ = make_institution(db, lab, name="甲检测", serial=1, district="pudong")
     bureau = _bureau(db, "pudong@reg.example", "pudong")
-    from tichub.supervision.approval.schemas import ApplicationIn, Conditions
-    from tichub.registry.schemas import ScopeLineIn
     app = service.apply(db, lab.principal(db), ApplicationIn(
         institution_id=inst, route="commitment", kind="first",
         conditions=Conditions(site_address="x", staff_count=1, scope=[ScopeLineIn(
