@@ -378,6 +378,11 @@ def test_the_due_list_puts_the_most_urgent_check_first(db, world) -> None:  # ty
     assert [a.id for a in rows] == [late.id, soon.id]
     assert service.checks_due(db, world["pudong"].principal(db), within_days=30,
                               on=date(2026, 7, 1)) == []
+    assert service.due_by_district(db, world["city"].principal(db),
+                                   on=date(2026, 9, 5)) == {"pudong": {"due": 2, "overdue": 1}}
+    assert service.due_by_district(db, world["pudong"].principal(db),
+                                   on=date(2026, 9, 1)) == {"pudong": {"due": 2, "overdue": 0}}
+    assert service.due_by_district(db, world["xuhui"].principal(db), on=date(2026, 9, 5)) == {}
 
 
 # --- the API ------------------------------------------------------------------------------

@@ -537,6 +537,28 @@ def due_count(db: Session, on: date | None = None) -> int:
         QualificationApplication.check_due <= on + timedelta(days=REMIND_DAYS[0]))) or 0)
 
 
+def due_by_district(db: Session, principal: Principal, within_days: int = 30,
+                    on: date | None = None) -> dict[str, dict[str, int]]:
+    """Per district of the supervisor's sight: provisional qualifications whose check is
+    due within ``within_days`` ("due", overdue ones included) and of those the overdue
+    ("overdue"). For the dashboard's chart."""
+    on = on or today()
+    jurisdiction.require_supervisor(db, principal)
+    q = (select(Institution.district, QualificationApplication.check_due)
+         .join(Institution, Institution.id == QualificationApplication.institution_id)
+         .where(QualificationApplication.status == ApplicationStatus.provisional,
+                QualificationApplication.check_due <= on + timedelta(days=within_days)))
+    seen = jurisdiction.districts(db, principal)
+    if seen is not jurisdiction.ALL:
+        q = q.where(Institution.district.in_(sorted(seen)))
+    out: dict[str, dict[str, int]] = {}
+    for district, due in db.execute(q):
+        counts = out.setdefault(district, {"due": 0, "overdue": 0})
+        counts["due"] += 1
+        counts["overdue"] += int(due < on)
+    return out
+
+
 def checks_due(db: Session, principal: Principal, within_days: int = 30,
                on: date | None = None) -> list[QualificationApplication]:
     """The provisional qualifications whose check is due within ``within_days`` (overdue
