@@ -555,7 +555,7 @@ def due_by_district(db: Session, principal: Principal, within_days: int = 30,
     for district, due in db.execute(q):
         counts = out.setdefault(district, {"due": 0, "overdue": 0})
         counts["due"] += 1
-        counts["overdue"] += int(due < on)
+        counts["overdue"] += int(due is not None and due < on)
     return out
 
 
