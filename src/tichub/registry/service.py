@@ -798,9 +798,10 @@ def _qualification(db: Session, qualification_id: str) -> Qualification:
 def mark_on_commitment(db: Session, institution_id: str, kind: QualificationKind,
                        on: date) -> bool:
     """True when every qualification of ``kind`` valid on ``on`` rests on an unverified
-    commitment: a mark then stands, but the record says on what."""
-    quals = list(db.scalars(select(Qualification).where(
-        Qualification.institution_id == institution_id, Qualification.kind == kind)))
-    valid = [q for q in quals if q.effective_status(on) is QualificationStatus.valid
-             and (q.issued_on is None or q.issued_on <= on)]
-    return bool(valid) and all(q.on_commitment for q in valid)
+    commitment: a mark then stands, but the record says on what. One query on columns, as
+    it runs at every registration with a mark."""
+    rows = db.execute(select(Qualification.on_commitment).where(
+        Qualification.institution_id == institution_id, Qualification.kind == kind,
+        Qualification.status == QualificationStatus.valid, Qualification.valid_until >= on,
+        (Qualification.issued_on.is_(None)) | (Qualification.issued_on <= on))).all()
+    return bool(rows) and all(r.on_commitment for r in rows)
