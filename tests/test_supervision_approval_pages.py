@@ -198,3 +198,28 @@ def test_the_demo_applications(db) -> None:  # type: ignore[no-untyped-def]
     assert service.to_out(db, overdue).overdue
     assert apps["first"].status is ApplicationStatus.submitted
     assert db.get(Qualification, overdue.qualification_id).status is QualificationStatus.valid
+
+
+def test_the_scope_applied_for_may_come_as_the_scope_imports_file(client, db) -> None:  # type: ignore[no-untyped-def]
+    lab = make_account(db, "lab@example.com")
+    inst, _ = make_institution(db, lab, name="甲检测", serial=1, district="pudong")
+    csrf = sign_in(client, "lab@example.com")
+    fields = {"institution_id": inst, "route": "general", "kind": "first",
+              "site_address": "上海市浦东新区张江路 1 号", "staff_count": "3",
+              "csrf_token": csrf}
+
+    def send(body: str):  # type: ignore[no-untyped-def]
+        return client.post("/supervision/mine/applications", data=fields,
+                           files={"scope_file": ("scope.csv", body.encode(), "text/csv")},
+                           headers={"X-TICHub-Form": "1"})
+
+    bad = send("标准编号,检测对象,检测项目\nGB 31241-2022,锂离子电池,过充电保护\n"
+               "GB 31241-2022,,过放电\n")
+    assert bad.status_code == 422
+    assert {(e["row"], e["field"]) for e in bad.json()["errors"]} == {(3, "product")}
+    good = send("标准编号,检测对象,检测项目,方法条款\nGB 31241-2022,锂离子电池,过充电保护,5.2\n"
+                "GB 31241-2022,锂离子电池,过放电,5.3\n")
+    app_id = _goes_to(good).rsplit("/", 1)[1]
+    app = db.get(QualificationApplication, app_id)
+    assert [line["parameter"] for line in app.conditions["scope"]] == ["过充电保护", "过放电"]
+    assert app.conditions["scope"][1]["method_clause"] == "5.3"
