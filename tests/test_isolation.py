@@ -40,9 +40,10 @@ from tichub.reports import service as reports
 from tichub.reports.models import LogTile, ReportRecord
 from tichub.reports.note import COSIGNATURE, Signer
 from tichub.reports.schemas import RecordIn
+from tichub.supervision.models import QualificationApplication
 
 SECRETS = ("秘密实验室", "a-owner@example.com", "a-secret-token", "over_1b", "秘密客户",
-           "秘密参加者", "0.3141592", "秘密用途", "秘密电机", "a.secret.factor")
+           "秘密参加者", "0.3141592", "秘密用途", "秘密电机", "a.secret.factor", "秘密场所")
 # A's revenue tier is private, but its name is a value of an enum the API schema lists.
 SCHEMA_WORDS = ("over_1b",)
 
@@ -92,6 +93,7 @@ class World:
     pact_request: str = dataclasses.field(
         default_factory=lambda: _PACT_IDS.get("pact_request", ""))
     a_installation: str = ""  # A's CBAM installation
+    a_qapp: str = ""  # A's qualification application on commitment, with a private site
 
 
 @dataclass
@@ -203,6 +205,33 @@ CASES = [
     Case("GET", "/api/pt/rounds/{a_round}/report", "denied"),
     Case("GET", "/api/pt/orgs/{c_org}/history", "denied"),
     Case("GET", "/api/pt/unsatisfactory", "denied"),
+    Case("GET", "/api/v1/supervision/applications/commitment?institution_id={a_inst}&kind=first",
+         "denied"),
+    Case("POST", "/api/v1/supervision/applications", "denied", body=lambda w: {
+        "institution_id": w.a_inst, "route": "general", "kind": "first",
+        "conditions": {"site_address": "冒名", "staff_count": 1, "scope": [
+            {"standard": "GB 31241-2022", "product": "x", "parameter": "y"}]}}),
+    Case("GET", "/api/v1/supervision/applications", "denied"),
+    Case("GET", "/api/v1/supervision/mine/applications", "own"),
+    Case("GET", "/api/v1/supervision/applications/{a_qapp}", "denied"),
+    Case("POST", "/api/v1/supervision/applications/{a_qapp}/check", "denied",
+         body=lambda w: {"passed": False, "note": "forged"}),
+    Case("POST", "/api/v1/supervision/applications/{a_qapp}/decision", "denied",
+         body=lambda w: {"approved": True}),
+    Case("GET", "/supervision/mine/applications", "own"),
+    Case("GET", "/supervision/mine/applications/new?institution_id={a_inst}", "denied"),
+    Case("POST", "/supervision/mine/applications", "denied", body=lambda w: {
+        "institution_id": w.a_inst, "route": "general", "kind": "first",
+        "site_address": "冒名", "staff_count": "1",
+        "scope": "GB 31241-2022, x, y"}, form=True),
+    Case("GET", "/supervision/mine/applications/{a_qapp}", "denied"),
+    Case("GET", "/supervision/applications", "denied"),
+    Case("GET", "/supervision/applications.{fmt}", "denied"),
+    Case("GET", "/supervision/applications/{a_qapp}", "denied"),
+    Case("POST", "/supervision/applications/{a_qapp}/check", "denied",
+         body=lambda w: {"outcome": "failed", "note": "forged"}, form=True),
+    Case("POST", "/supervision/applications/{a_qapp}/decision", "denied",
+         body=lambda w: {"outcome": "approved"}, form=True),
     Case("GET", "/pt", "public"),
     Case("POST", "/pt/schemes", "denied", body=lambda w: {
         "org_id": w.a_org, "code": "FORGED", "name_zh": "冒名计划"}, form=True),
@@ -509,6 +538,16 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
         number="A-2026-0001", kind="test_report", institution_id=inst, client="秘密客户",
         issued_on=date(2026, 1, 5), standards=["GB 31241-2022"], marks=["CNAS"])])
     reports.integrate(db, app.state.log)
+    # A holds a CMA qualification on commitment; its stated site is private.
+    from tichub.registry.schemas import ScopeLineIn
+    from tichub.supervision.approval import service as approval
+    from tichub.supervision.approval.schemas import ApplicationIn, Conditions
+
+    qapp = approval.apply(db, a.principal(db), ApplicationIn(
+        institution_id=inst, route="commitment", kind="first",
+        conditions=Conditions(site_address="秘密场所", staff_count=3, scope=[ScopeLineIn(
+            standard="GB 31241-2022", product="锂离子电池", parameter="过放电")]),
+        commitment=approval.commitment_text("公开实验室", approval.ApplicationKind.first, "zh")))
     reports.add_witness(db, a.principal(db), a.org.id, Signer.generate(
         "a-witness.example", COSIGNATURE).verifier().encode())
     # A runs a PT round; C takes part and has sent a result nobody else may see.
@@ -617,7 +656,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
-                 a_installation=installation.id,
+                 a_installation=installation.id, a_qapp=qapp.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -629,7 +668,8 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
                   PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
                   ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent,
-                  EmissionFactor, ProductModel, Study, CbamInstallation):
+                  EmissionFactor, ProductModel, Study, CbamInstallation,
+                  QualificationApplication):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
@@ -675,6 +715,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_factor}", "{key}").replace("{a_model}", "{model_id}")
                .replace("{a_study}", "{study_id}")
                .replace("{a_installation}", "{installation_id}")
+               .replace("{a_qapp}", "{application_id}")
                .replace("{pact_request}", "{request_id}")
                .replace("CFP-2026-0001-00001", "{number}")
                .replace("/processes/p/", "/processes/{key}/")

@@ -91,7 +91,7 @@ def _known_ids(world: World, own_org: str) -> dict[str, list[str]]:
         "listing_id": [world.a_listing_service],
         "order_id": [world.a_order],
         "notification_id": [world.a_notice],
-        "application_id": [world.application],
+        "application_id": [world.application, world.a_qapp],
         "expert_id": [world.a_expert],
         "consultation_id": [world.a_consultation],
         "model_id": [world.a_model],

@@ -523,6 +523,11 @@ def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
 
     app.add_typer(pt_app, name="pt")
+    from tichub.supervision.approval.cli import approval_app
+
+    supervision_app = typer.Typer(help="Supervision of institutions.", no_args_is_help=True)
+    supervision_app.add_typer(approval_app, name="approval")
+    app.add_typer(supervision_app, name="supervision")
 
 
 _add_domain_commands()

@@ -93,6 +93,9 @@ class QualificationOut(BaseModel):
     issued_on: date | None
     valid_until: date
     status: QualificationStatus = Field(description="effective today: a lapsed date is expired")
+    on_commitment: bool = Field(
+        default=False, description="granted on the institution's signed commitment (告知承诺), "
+                                   "not yet verified on site by the bureau")
 
 
 class SignatoryIn(InputModel):

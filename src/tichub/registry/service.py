@@ -532,7 +532,8 @@ def search_export_rows(
                                         limit=format(EXPORT_LIMIT, ",")))
     rows = []
     for row, inst in hits:
-        quals = "; ".join(f"{qualification_label(q)} ({q.effective_status().value})"
+        quals = "; ".join(f"{qualification_label(q)} ({q.effective_status().value}"
+                          f"{', on commitment' if q.on_commitment else ''})"
                           for q in inst.qualifications)
         rows.append([inst.name_zh, inst.name_en or "", inst.credit_code,
                      BY_SLUG[inst.district].zh, inst.address, inst.kind.value, quals,
@@ -642,3 +643,165 @@ def published_count(db: Session) -> int:
     """How many institutions the public directory lists (the home page's figure)."""
     return int(db.scalar(select(func.count()).select_from(Institution)
                          .where(Institution.published.is_(True))) or 0)
+
+
+# --- qualification by commitment (告知承诺), for supervision's approval ----------------------
+# Supervision decides who may do these (the applying lab's members, the district's bureau);
+# the registry only keeps its tables and search documents right. ``actor`` is the user the
+# audit log names.
+
+def next_cma_number(db: Session, on: date) -> str:
+    """A free CMA number for a new qualification: two digits of the year, Shanghai's
+    province code 09, then eight digits (the real scheme's shape)."""
+    prefix = f"{on.year % 100:02d}09"
+    taken = set(db.scalars(select(Qualification.number).where(
+        Qualification.kind == QualificationKind.cma, Qualification.number.like(f"{prefix}%"))))
+    n = len(taken) + 1
+    while f"{prefix}{n:08d}" in taken:
+        n += 1
+    return f"{prefix}{n:08d}"
+
+
+def grant_qualification(
+    db: Session, actor: str | None, institution_id: str, *, issued_on: date, valid_until: date,
+    lines: Sequence[ScopeLineIn], on_commitment: bool, reason: str,
+) -> Qualification:
+    """A new CMA qualification with its scope, granted by the bureau (``on_commitment``: at
+    once on the institution's signed commitment, to be verified on site)."""
+    inst = db.get(Institution, institution_id)
+    if inst is None:
+        raise errors.not_found(Msg("institution"))
+    cleaned = _checked_lines(lines)
+    q = Qualification(institution_id=inst.id, kind=QualificationKind.cma,
+                      number=next_cma_number(db, issued_on), issued_on=issued_on,
+                      valid_until=valid_until, status=QualificationStatus.valid,
+                      on_commitment=on_commitment)
+    db.add(q)
+    db.flush()
+    db.add_all(ScopeLine(qualification_id=q.id, institution_id=inst.id, line_no=i, **v)
+               for i, v in enumerate(cleaned, start=1))
+    db.flush()
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="qualification.granted", object_type="qualification",
+                 object_id=q.id, actor_user_id=actor, org_id=inst.org_id,
+                 data={"number": q.number, "on_commitment": on_commitment, "reason": reason,
+                       "lines": len(cleaned), "valid_until": valid_until.isoformat()})
+    return q
+
+
+def _checked_lines(lines: Sequence[ScopeLineIn]) -> list[dict[str, Any]]:
+    cleaned, errs = [], []
+    for i, line in enumerate(lines, start=1):
+        values, row_errs = scope_row(line, row=i)
+        cleaned.append(values)
+        errs.extend(row_errs)
+    _raise_if(errs)
+    return cleaned
+
+
+def add_scope_lines(
+    db: Session, actor: str | None, qualification_id: str, lines: Sequence[ScopeLineIn],
+    on_commitment: bool, reason: str,
+) -> int:
+    """Appends lines to a qualification's scope (added parameters). ``on_commitment`` marks
+    the qualification as resting on a commitment until the bureau verifies it."""
+    q = _qualification(db, qualification_id)
+    cleaned = _checked_lines(lines)
+    last = db.scalar(select(func.max(ScopeLine.line_no))
+                     .where(ScopeLine.qualification_id == q.id)) or 0
+    db.add_all(ScopeLine(qualification_id=q.id, institution_id=q.institution_id, line_no=n, **v)
+               for n, v in enumerate(cleaned, start=last + 1))
+    q.on_commitment = q.on_commitment or on_commitment
+    db.flush()
+    search_index.rebuild(db, q.institution_id)
+    audit.record(db, action="scope.lines_added", object_type="qualification", object_id=q.id,
+                 actor_user_id=actor, org_id=q.institution.org_id,
+                 data={"lines": len(cleaned), "on_commitment": on_commitment,
+                       "reason": reason})
+    return len(cleaned)
+
+
+def renew_qualification(
+    db: Session, actor: str | None, qualification_id: str, valid_until: date,
+    on_commitment: bool, reason: str,
+) -> Qualification:
+    """Extends a qualification's validity (renewal), valid again if it had lapsed."""
+    q = _qualification(db, qualification_id)
+    if q.status in (QualificationStatus.withdrawn, QualificationStatus.suspended):
+        raise errors.invalid("qualification_id", Msg(
+            "a withdrawn or suspended qualification cannot be renewed"))
+    before = q.valid_until
+    q.valid_until = max(valid_until, q.valid_until)
+    q.status = QualificationStatus.valid
+    q.on_commitment = q.on_commitment or on_commitment
+    search_index.rebuild(db, q.institution_id)
+    audit.record(db, action="qualification.renewed", object_type="qualification",
+                 object_id=q.id, actor_user_id=actor, org_id=q.institution.org_id,
+                 data={"before": before.isoformat(), "valid_until": q.valid_until.isoformat(),
+                       "on_commitment": on_commitment, "reason": reason})
+    return q
+
+
+def change_site(
+    db: Session, actor: str | None, qualification_id: str, address: str, on_commitment: bool,
+    reason: str,
+) -> Qualification:
+    """Moves the institution holding a qualification to a new site address."""
+    q = _qualification(db, qualification_id)
+    inst = q.institution
+    errs = check_lengths(Institution, {"address": address})
+    _raise_if(errs)
+    before = inst.address
+    inst.address = address
+    q.on_commitment = q.on_commitment or on_commitment
+    search_index.rebuild(db, inst.id)
+    audit.record(db, action="institution.site_changed", object_type="institution",
+                 object_id=inst.id, actor_user_id=actor, org_id=inst.org_id,
+                 data={"before": before, "after": address, "qualification_id": q.id,
+                       "on_commitment": on_commitment, "reason": reason})
+    return q
+
+
+def confirm_commitment(db: Session, actor: str | None, qualification_id: str,
+                       reason: str) -> Qualification:
+    """The bureau verified the commitment on site: the qualification stands on its own."""
+    q = _qualification(db, qualification_id)
+    q.on_commitment = False
+    search_index.rebuild(db, q.institution_id)
+    audit.record(db, action="qualification.commitment_verified", object_type="qualification",
+                 object_id=q.id, actor_user_id=actor, org_id=q.institution.org_id,
+                 data={"reason": reason})
+    return q
+
+
+def withdraw_qualification(db: Session, actor: str | None, qualification_id: str,
+                           reason: str) -> Qualification:
+    """Revokes a qualification (status withdrawn): marks on documents issued from now on are
+    refused at registration; earlier documents keep theirs."""
+    q = _qualification(db, qualification_id)
+    before = q.status
+    q.status = QualificationStatus.withdrawn
+    search_index.rebuild(db, q.institution_id)
+    audit.record(db, action="qualification.withdrawn", object_type="qualification",
+                 object_id=q.id, actor_user_id=actor, org_id=q.institution.org_id,
+                 data={"before": before.value, "reason": reason})
+    return q
+
+
+def _qualification(db: Session, qualification_id: str) -> Qualification:
+    q = db.get(Qualification, qualification_id)
+    if q is None:
+        raise errors.Problem(404, "Not found", detail=Msg("qualification not found"))
+    return q
+
+
+def mark_on_commitment(db: Session, institution_id: str, kind: QualificationKind,
+                       on: date) -> bool:
+    """True when every qualification of ``kind`` valid on ``on`` rests on an unverified
+    commitment: a mark then stands, but the record says on what. One query on columns, as
+    it runs at every registration with a mark."""
+    rows = db.execute(select(Qualification.on_commitment).where(
+        Qualification.institution_id == institution_id, Qualification.kind == kind,
+        Qualification.status == QualificationStatus.valid, Qualification.valid_until >= on,
+        (Qualification.issued_on.is_(None)) | (Qualification.issued_on <= on))).all()
+    return bool(rows) and all(r.on_commitment for r in rows)

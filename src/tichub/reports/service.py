@@ -72,6 +72,7 @@ DATE_LABELS = {"sample_received_on": Msg("the sample's receipt"),
                "tested_from": Msg("the start of testing"),
                "tested_to": Msg("the end of testing"), "issued_on": Msg("the issue date")}
 NOT_SIGNED_BY_ISSUER = "not_signed_by_issuer"
+MARK_ON_COMMITMENT = "mark_on_commitment"  # the mark's qualification is on commitment
 BATCH = 5_000  # entries per integration transaction
 MARK_KINDS = {"CMA": QualificationKind.cma, "CNAS": QualificationKind.cnas,
               "ILAC-MRA": QualificationKind.cnas}  # the ILAC-MRA mark rides on CNAS
@@ -177,6 +178,7 @@ class _Batch:
                                       .where(ReportRecord.pdf_sha256.in_(pdfs))):
             self.pdf_numbers.setdefault(sha or "", set()).add(number)
         self._checked: dict[tuple[object, ...], list[FieldError]] = {}
+        self._commitment: dict[tuple[str, QualificationKind, date], bool] = {}
         self._issuer_keys: dict[str, list[Verifier]] = {}
         # Held here: the session's identity map keeps objects only while someone does.
         self._institutions: dict[str, Institution] = {}
@@ -193,6 +195,13 @@ class _Batch:
             self._issuer_keys[org_id] = [Verifier.parse(k) for k in self.db.scalars(
                 select(IssuerKey.verifier_key).where(IssuerKey.org_id == org_id))]
         return self._issuer_keys[org_id]
+
+    def on_commitment(self, institution_id: str, kind: QualificationKind, on: date) -> bool:
+        key = (institution_id, kind, on)
+        if key not in self._commitment:
+            self._commitment[key] = registry.mark_on_commitment(self.db, institution_id, kind,
+                                                                on)
+        return self._commitment[key]
 
     def checked(self, key: tuple[object, ...],
                 check: Callable[[], list[FieldError]]) -> list[FieldError]:
@@ -225,6 +234,10 @@ def _prepare(
                 ("marks", inst.id, kind, standards, on),
                 lambda kind=kind: registry.accreditation_faults(  # type: ignore[misc]
                     db, inst.id, kind, standards, on))]
+        # A mark on a qualification granted on commitment (告知承诺) stands, but the record
+        # says so: the bureau has not yet verified on site what the lab committed to.
+        if any(batch.on_commitment(inst.id, MARK_KINDS[mark], on) for mark in set(data.marks)):
+            flags.append(MARK_ON_COMMITMENT)
         if (inst.id, data.number) in batch.issued:
             flags.append("number_registered_before")
         if data.pdf_sha256 and batch.pdf_numbers.get(data.pdf_sha256, set()) - {data.number}:
