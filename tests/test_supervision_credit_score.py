@@ -21,7 +21,7 @@ def rules() -> score.RuleSet:
 def test_the_published_rule_set_loads_and_names_every_input_in_both_languages() -> None:
     r = rules()
     assert score.versions()[0] == "v1" and score.current_version() in score.versions()
-    keys = set(r.keys())
+    keys = set(r.input_keys())
     # Every input the issue lists has a weight.
     for needed in ("pt_unsatisfactory", "pt_trend", "signals_critical", "complaints_upheld",
                    "findings_serious", "sanctions_revocation", "qualifications_withdrawn",
@@ -35,7 +35,7 @@ def test_each_explanation_sums_exactly_to_its_score() -> None:
     r = rules()
     rng = random.Random(15)
     for _ in range(500):
-        inputs = {k: rng.randint(0, 12) for k in r.keys() if rng.random() < 0.5}
+        inputs = {k: rng.randint(0, 12) for k in r.input_keys() if rng.random() < 0.5}
         if "pt_trend" in inputs:
             inputs["pt_trend"] -= 6
         result = score.score(inputs, r)
@@ -49,7 +49,7 @@ def test_each_explanation_sums_exactly_to_its_score() -> None:
 def test_nothing_on_record_is_the_base_score_and_tier_b() -> None:
     result = score.score({}, rules())
     assert result.score == 90 and result.tier == "B"
-    assert [c.key for c in result.contributions][0] == "base"
+    assert result.contributions[0].key == "base"
 
 
 @pytest.mark.parametrize(("inputs", "expected_score", "tier"), [

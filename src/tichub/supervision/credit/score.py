@@ -11,6 +11,7 @@ contributions, the base among them, sum to the score with no rounding at all.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -57,7 +58,7 @@ class RuleSet:
     thresholds: tuple[tuple[str, Fraction | None], ...]  # best tier first; None: the rest
     document: dict[str, Any]
 
-    def keys(self) -> list[str]:
+    def input_keys(self) -> list[str]:
         return [r.key for r in self.inputs]
 
     def tier_of(self, score: Fraction) -> str:
@@ -132,10 +133,10 @@ def parse(document: Mapping[str, Any]) -> RuleSet:
                            None if least is None else _points(least, f"tiers[{i}].min")))
     if tuple(t for t, _ in thresholds) != TIERS:
         raise RuleSetError("tiers must be A, B, C and D, in that order")
-    bounds = [m for _, m in thresholds[:-1]]
-    if any(m is None for m in bounds) or thresholds[-1][1] is not None:
+    bounds = [m for _, m in thresholds[:-1] if m is not None]
+    if len(bounds) != len(thresholds) - 1 or thresholds[-1][1] is not None:
         raise RuleSetError("every tier but the last needs a minimum; the last none")
-    if any(a <= b for a, b in zip(bounds, bounds[1:], strict=False)):  # type: ignore[operator]
+    if any(a <= b for a, b in itertools.pairwise(bounds)):
         raise RuleSetError("tier minimums must fall from A to C")
     window = document.get("window_months")
     if not isinstance(window, int) or not 1 <= window <= 120:
@@ -171,7 +172,7 @@ def score(inputs: Mapping[str, int], rules: RuleSet) -> Result:
     """The score and tier from the input counts; an input the rule set names but the counts
     lack counts as none. Counts are whole and not negative, except ``pt_trend``-like inputs
     that a rule set may let fall below zero (any whole number is taken)."""
-    unknown = sorted(set(inputs) - set(rules.keys()))
+    unknown = sorted(set(inputs) - set(rules.input_keys()))
     if unknown:
         raise ValueError(f"inputs the rule set {rules.version} does not know: "
                          + ", ".join(unknown))

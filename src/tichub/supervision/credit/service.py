@@ -32,6 +32,7 @@ from tichub.market.models import Order, OrderStatus
 from tichub.pt.models import PtParticipant, PtResult, PtRound, RoundStatus
 from tichub.registry.models import Institution, Qualification, QualificationStatus
 from tichub.supervision import jurisdiction
+from tichub.supervision.credit import files
 from tichub.supervision.credit import score as scorer
 from tichub.supervision.models import (
     AppealStatus,
@@ -48,6 +49,7 @@ from tichub.supervision.models import (
     SanctionKind,
     Signal,
     SignalStatus,
+    StoredFile,
 )
 
 DEFAULT_TIER = "B"  # an institution never scored: the tier a new one would get
@@ -91,8 +93,9 @@ class Window:
 # --- gathering the inputs --------------------------------------------------------------------
 
 
-def _limit(stmt: Select[Any], column: Any, ids: Sequence[str] | None) -> Select[Any]:
-    return stmt if ids is None else stmt.where(column.in_(ids))
+def _limit(stmt: Any, column: Any, ids: Sequence[str] | None) -> Select[Any]:
+    out: Select[Any] = stmt if ids is None else stmt.where(column.in_(ids))
+    return out
 
 
 def gather_inputs(db: Session, on: date, ids: Sequence[str] | None = None,
@@ -188,7 +191,7 @@ def gather_inputs(db: Session, on: date, ids: Sequence[str] | None = None,
                       .group_by(Order.institution_id), Order.institution_id, ids)
     add(db.execute(disputes), lambda r: "orders_disputed")
 
-    known = set(rules.keys())
+    known = set(rules.input_keys())
     return {inst: {k: v for k, v in row.items() if k in known} for inst, row in out.items()}
 
 
@@ -397,7 +400,7 @@ MAX_APPEAL = 5000
 
 
 def appeal(db: Session, principal: Principal, score_id: str, text: str,
-           files: Sequence[str] = ()) -> CreditAppeal:
+           uploads: Sequence[files.Upload] = ()) -> CreditAppeal:
     """The institution's own editors appeal one of its scores; its district's bureau is
     told."""
     row = db.get(CreditScore, score_id)
@@ -420,7 +423,8 @@ def appeal(db: Session, principal: Principal, score_id: str, text: str,
     if db.scalar(select(func.count()).select_from(CreditAppeal).where(
             CreditAppeal.score_id == row.id, CreditAppeal.status == AppealStatus.open)):
         raise errors.conflict("score_id", Msg("this score already has an open appeal"))
-    item = CreditAppeal(score_id=row.id, institution_id=inst.id, text=text, files=list(files))
+    stored_ids = files.store(db, inst.org_id, inst.id, principal.user_id, uploads)
+    item = CreditAppeal(score_id=row.id, institution_id=inst.id, text=text, files=stored_ids)
     db.add(item)
     db.flush()
     audit.record(db, action="supervision.credit_appealed", object_type="credit_appeal",
@@ -492,6 +496,19 @@ def list_appeals(db: Session, principal: Principal, status: AppealStatus | None 
         q = q.where(CreditAppeal.status == status)
     return [(a, i) for a, i in db.execute(q.order_by(CreditAppeal.created_at.desc())
                                           .limit(limit)).tuples()]
+
+
+def appeal_file(db: Session, principal: Principal, appeal_id: str, file_id: str
+                ) -> StoredFile:
+    """A file of an appeal, for the institution's members and its district's supervisors."""
+    item = db.get(CreditAppeal, appeal_id)
+    if item is None or file_id not in item.files:
+        raise errors.not_found(Msg("file"))
+    require_reader(db, principal, _institution(db, item.institution_id))
+    row = db.get(StoredFile, file_id)
+    if row is None:
+        raise errors.not_found(Msg("file"))
+    return row
 
 
 def label(key: str, locale: str, rules: scorer.RuleSet | None = None) -> str:
