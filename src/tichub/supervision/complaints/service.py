@@ -157,7 +157,7 @@ def list_for(db: Session, principal: Principal, status: ComplaintStatus | None,
         q = q.where(Complaint.status == status)
     total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = db.execute(q.order_by(Complaint.created_at.desc(), Complaint.id.desc())
-                      .offset(offset).limit(limit)).tuples()
+                      .offset(offset).limit(limit))
     return [(c, n) for c, n in rows], total
 
 

@@ -14,7 +14,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
@@ -217,7 +217,7 @@ def recompute(db: Session, *, institution_ids: Sequence[str] | None = None,
         q = q.where(Institution.id.in_(list(institution_ids)))
     if districts is not None:
         q = q.where(Institution.district.in_(sorted(districts)))
-    targets = list(db.execute(q).tuples())
+    targets = list(db.execute(q))
     if not targets:
         return 0
     whole = institution_ids is None and districts is None
@@ -231,7 +231,8 @@ def recompute(db: Session, *, institution_ids: Sequence[str] | None = None,
             part = targets[start:start + CHUNK]
             ids = [i for i, _ in part]
             inputs = everyone if everyone is not None else gather_inputs(db, on, ids, rules)
-            now = utcnow()
+            # A run as of a past day (catching up, the demo's history) is dated that day.
+            now = utcnow() if on >= today() else _start_of(on) + timedelta(hours=1, minutes=30)
             rows, events = [], []
             for inst, org in part:
                 counts = inputs.get(inst, {})
@@ -389,7 +390,7 @@ def tier_list(db: Session, principal: Principal, district: str | None, offset: i
     tiers = latest_tiers(db, [i.id for i in insts])
     scores = dict(db.execute(select(CreditScore.institution_id, CreditScore.score)
                              .where(CreditScore.institution_id.in_([i.id for i in insts]))
-                             .order_by(CreditScore.computed_at)).tuples().all())
+                             .order_by(CreditScore.computed_at)).all())
     return [(i, tiers[i.id], scores.get(i.id)) for i in insts], total
 
 
@@ -420,6 +421,7 @@ def appeal(db: Session, principal: Principal, score_id: str, text: str,
         raise errors.invalid("text", Msg("say why the tier is wrong"))
     if len(text) > MAX_APPEAL:
         raise errors.invalid("text", Msg("must have at most {n} characters", n=MAX_APPEAL))
+    files.check(uploads)
     if db.scalar(select(func.count()).select_from(CreditAppeal).where(
             CreditAppeal.score_id == row.id, CreditAppeal.status == AppealStatus.open)):
         raise errors.conflict("score_id", Msg("this score already has an open appeal"))
@@ -495,7 +497,7 @@ def list_appeals(db: Session, principal: Principal, status: AppealStatus | None 
     if status is not None:
         q = q.where(CreditAppeal.status == status)
     return [(a, i) for a, i in db.execute(q.order_by(CreditAppeal.created_at.desc())
-                                          .limit(limit)).tuples()]
+                                          .limit(limit))]
 
 
 def appeal_file(db: Session, principal: Principal, appeal_id: str, file_id: str

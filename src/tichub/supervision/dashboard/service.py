@@ -92,7 +92,7 @@ def build(db: Session, principal: Principal, on: date | None = None) -> Dashboar
         return column.in_(names)
 
     insts = list(db.execute(select(Institution.id, Institution.district)
-                            .where(within(Institution.district))).tuples())
+                            .where(within(Institution.district))))
     tiers = credit.latest_tiers(db, [i for i, _ in insts])
     for inst, district in insts:
         rows[district].institutions += 1
@@ -100,7 +100,7 @@ def build(db: Session, principal: Principal, on: date | None = None) -> Dashboar
     for district, count in db.execute(select(Signal.district, func.count())
                                       .where(Signal.status.in_(OPEN_SIGNALS),
                                              within(Signal.district))
-                                      .group_by(Signal.district)).tuples():
+                                      .group_by(Signal.district)):
         if district in rows:
             rows[district].open_signals = int(count)
 
@@ -114,13 +114,13 @@ def build(db: Session, principal: Principal, on: date | None = None) -> Dashboar
             .join(Institution, Institution.id == CreditScore.institution_id)
             .where(CreditScore.trigger == "monthly", CreditScore.period.in_(months),
                    within(Institution.district))
-            .group_by(CreditScore.period, CreditScore.tier)).tuples():
+            .group_by(CreditScore.period, CreditScore.tier)):
         if tier in mix:
             mix[tier][index[period]] += int(count)
     per_month = [0] * len(months)
     month = _month(Signal.created_at, dialect)
     for m, count in db.execute(select(month, func.count()).where(within(Signal.district))
-                               .group_by(month)).tuples():
+                               .group_by(month)):
         if m in index:
             per_month[index[m]] += int(count)
 
@@ -131,7 +131,7 @@ def build(db: Session, principal: Principal, on: date | None = None) -> Dashboar
                        .join(Institution, Institution.id == Inspection.institution_id)
                        .where(Inspection.status == InspectionStatus.planned,
                               within(Institution.district))
-                       .order_by(Inspection.created_at).limit(LIST_LIMIT)).tuples()]
+                       .order_by(Inspection.created_at).limit(LIST_LIMIT))]
     checks = [Due(id=a.id, institution_id=inst.id, institution_name=inst.name_zh,
                   district=inst.district, due=a.check_due,
                   overdue=a.check_due is not None and a.check_due < on, what=a.kind.value)
@@ -141,7 +141,7 @@ def build(db: Session, principal: Principal, on: date | None = None) -> Dashboar
                   .where(QualificationApplication.status == ApplicationStatus.provisional,
                          within(Institution.district))
                   .order_by(QualificationApplication.check_due.is_(None),
-                            QualificationApplication.check_due).limit(LIST_LIMIT)).tuples()]
+                            QualificationApplication.check_due).limit(LIST_LIMIT))]
     return Dashboard(districts=[rows[d] for d in names], months=months, tier_mix=mix,
                      signals_per_month=per_month, inspections_due=inspections,
                      checks_due=checks, all_districts=seen is None)
