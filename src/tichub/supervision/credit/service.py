@@ -286,26 +286,33 @@ def latest_tiers(db: Session, institution_ids: Iterable[str] | None) -> dict[str
     tier the rule set gives an institution with no record). ``None``: every scored
     institution (those never scored are then absent)."""
     ids = None if institution_ids is None else list(dict.fromkeys(institution_ids))
-    found: dict[str, tuple[datetime, str, str]] = {}
-    for part in ([None] if ids is None else [ids[i:i + 5000] for i in range(0, len(ids), 5000)]):
+    out = {inst: tier for inst, (tier, _) in latest_scores(db, ids).items()}
+    for inst in ids or ():
+        out.setdefault(inst, DEFAULT_TIER)
+    return out
+
+
+def latest_scores(db: Session, ids: Sequence[str] | None) -> dict[str, tuple[str, float]]:
+    """The latest (tier, score) of each scored institution among ``ids`` (None: all), read
+    in slices so that no statement carries more parameters than a database takes."""
+    found: dict[str, tuple[datetime, str, str, float]] = {}
+    parts: list[Sequence[str] | None] = [None] if ids is None else \
+        [ids[i:i + 5000] for i in range(0, len(ids), 5000)]
+    for part in parts:
         newest = select(CreditScore.institution_id, func.max(CreditScore.computed_at)
                         .label("at")).group_by(CreditScore.institution_id)
         if part is not None:
             newest = newest.where(CreditScore.institution_id.in_(part))
         sub = newest.subquery()
         rows = db.execute(select(CreditScore.institution_id, CreditScore.computed_at,
-                                 CreditScore.id, CreditScore.tier)
+                                 CreditScore.id, CreditScore.tier, CreditScore.score)
                           .join(sub, and_(sub.c.institution_id == CreditScore.institution_id,
                                           sub.c.at == CreditScore.computed_at)))
-        for inst, at, row_id, tier in rows:
+        for inst, at, row_id, tier, value in rows:
             # Two scores at one instant: the later id (ULIDs sort by creation).
             if inst not in found or (at, row_id) > found[inst][:2]:
-                found[inst] = (at, row_id, tier)
-    out = {inst: v[2] for inst, v in found.items()}
-    if ids is not None:
-        for inst in ids:
-            out.setdefault(inst, DEFAULT_TIER)
-    return out
+                found[inst] = (at, row_id, tier, value)
+    return {inst: (v[2], v[3]) for inst, v in found.items()}
 
 
 def _institution(db: Session, institution_id: str) -> Institution:
@@ -387,11 +394,9 @@ def tier_list(db: Session, principal: Principal, district: str | None, offset: i
     total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
     insts = list(db.scalars(q.order_by(Institution.name_zh, Institution.id)
                             .offset(offset).limit(limit)))
-    tiers = latest_tiers(db, [i.id for i in insts])
-    scores = dict(db.execute(select(CreditScore.institution_id, CreditScore.score)
-                             .where(CreditScore.institution_id.in_([i.id for i in insts]))
-                             .order_by(CreditScore.computed_at)).all())
-    return [(i, tiers[i.id], scores.get(i.id)) for i in insts], total
+    latest = latest_scores(db, [i.id for i in insts])
+    return [(i, latest[i.id][0] if i.id in latest else DEFAULT_TIER,
+             latest[i.id][1] if i.id in latest else None) for i in insts], total
 
 
 # --- appeals ---------------------------------------------------------------------------------
