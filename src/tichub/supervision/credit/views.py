@@ -14,6 +14,7 @@ from tichub.core import errors, fields, limits
 from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
+from tichub.core.ids import BEIJING
 from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.web import render
@@ -43,7 +44,8 @@ def _chart(scores: list[CreditScore], locale: str) -> dict[str, Any]:
     """The score over time, oldest first, with the tier thresholds as lines."""
     ordered = list(reversed(scores))
     rules = scorer.load(scorer.current_version())
-    return {"kind": "credit", "labels": [s.computed_at.strftime("%Y-%m-%d") for s in ordered],
+    return {"kind": "credit", "labels": [s.computed_at.astimezone(BEIJING).strftime("%Y-%m-%d")
+                                          for s in ordered],
             "values": [s.score for s in ordered], "tiers": [s.tier for s in ordered],
             "lines": [{"tier": t, "min": float(m)} for t, m in rules.thresholds if m is not None],
             "name": Msg("Score").localize(locale)}
