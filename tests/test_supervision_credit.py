@@ -235,3 +235,56 @@ def test_months_before_keeps_the_day_or_the_months_last(client) -> None:  # type
     assert service.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert service.months_before(date(2026, 12, 3), 24) == date(2024, 12, 3)
     assert service.months_before(date(2026, 1, 15), 1) == date(2025, 12, 15)
+
+
+def _pt_round(db, provider_org: str, code: str, published_days_ago: int):  # type: ignore[no-untyped-def]
+    from tichub.pt.models import (
+        PtMeasurand,
+        PtRound,
+        PtRoundMeasurand,
+        PtScheme,
+        RoundStatus,
+    )
+
+    scheme = PtScheme(provider_org_id=provider_org, code=f"S-{code}", name_zh="方案")
+    db.add(scheme)
+    db.flush()
+    m = PtMeasurand(scheme_id=scheme.id, name="Pb", unit="mg/kg")
+    rnd = PtRound(scheme_id=scheme.id, code=code, status=RoundStatus.published,
+                  deadline=utcnow(), published_at=utcnow() - timedelta(days=published_days_ago))
+    db.add_all([m, rnd])
+    db.flush()
+    setting = PtRoundMeasurand(round_id=rnd.id, measurand_id=m.id)
+    db.add(setting)
+    db.flush()
+    return rnd, setting
+
+
+def test_pt_outcomes_and_their_trend_count_for_the_participants_institutions(
+        client, db) -> None:  # type: ignore[no-untyped-def]
+    from tichub.pt.models import ParticipantStatus, PtParticipant, PtResult
+
+    w = world(db)
+    # An unsatisfactory result 18 months ago, two satisfactory and one questionable lately,
+    # and one result of a round published before the 24-month window.
+    plan = [("old", 800, ["unsatisfactory"]), ("earlier", 540, ["unsatisfactory"]),
+            ("recent", 30, ["satisfactory", "satisfactory", "questionable"])]
+    for code, days, verdicts in plan:
+        rnd, setting = _pt_round(db, w.other.org.id, code, days)
+        part = PtParticipant(round_id=rnd.id, org_id=w.lab.org.id, code="P1",
+                             status=ParticipantStatus.accepted, changed_at=utcnow())
+        db.add(part)
+        db.flush()
+        for i, verdict in enumerate(verdicts):
+            db.add(PtResult(round_id=rnd.id, participant_id=part.id,
+                            round_measurand_id=setting.id, item=f"I{i}", reported_value=1.0,
+                            reported_unit="mg/kg", value=1.0, submitted_at=utcnow(),
+                            verdict=verdict))
+    db.commit()
+    inputs = service.gather_inputs(db, today())[w.lab_inst]
+    assert inputs == {"pt_satisfactory": 2, "pt_questionable": 1, "pt_unsatisfactory": 1,
+                      "pt_trend": 1}  # one unsatisfactory before the last 12 months, none since
+    service.recompute(db, institution_ids=[w.lab_inst])
+    row = db.scalar(select(CreditScore).where(CreditScore.institution_id == w.lab_inst))
+    # 90 + 2 × 0.5 − 1 − 4 + 1 = 87
+    assert (row.score, row.tier) == (87, "B")
