@@ -49,6 +49,27 @@ SCHEMA_WORDS = ("over_1b",)
 
 
 _PACT_IDS: dict[str, str] = {}  # A's shared PACT footprint and PACT client, by _build
+# A's credit score, its appeal with a file, and a complaint about A (supervision: credit).
+_CREDIT_IDS: dict[str, str] = {}
+
+
+def _credit_world(db, a_org: str, inst: str) -> None:  # type: ignore[no-untyped-def]
+    from tichub.supervision.credit import service as credit
+    from tichub.supervision.models import Complaint, CreditAppeal, CreditScore, StoredFile
+
+    credit.recompute(db, institution_ids=[inst])
+    score = db.scalar(select(CreditScore.id).where(CreditScore.institution_id == inst))
+    file = StoredFile(org_id=a_org, institution_id=inst, name="f.pdf",
+                      content_type="application/pdf", size=3, sha256="0" * 64, data=b"abc")
+    complaint = Complaint(tracking_code="TS-AAAA-BBBB-CCCC", institution_id=inst,
+                          district="pudong", text="秘密客户", contact="a-owner@example.com")
+    db.add_all([file, complaint])
+    db.flush()
+    appeal = CreditAppeal(score_id=score, institution_id=inst, text="秘密客户", files=[file.id])
+    db.add(appeal)
+    db.commit()
+    _CREDIT_IDS.update(score_id=score, appeal_id=appeal.id, file_id=file.id,
+                       complaint_id=complaint.id, code=complaint.tracking_code)
 
 
 @dataclass
@@ -94,6 +115,13 @@ class World:
         default_factory=lambda: _PACT_IDS.get("pact_request", ""))
     a_installation: str = ""  # A's CBAM installation
     a_qapp: str = ""  # A's qualification application on commitment, with a private site
+    score_id: str = dataclasses.field(default_factory=lambda: _CREDIT_IDS.get("score_id", ""))
+    appeal_id: str = dataclasses.field(default_factory=lambda: _CREDIT_IDS.get("appeal_id", ""))
+    file_id: str = dataclasses.field(default_factory=lambda: _CREDIT_IDS.get("file_id", ""))
+    complaint_id: str = dataclasses.field(
+        default_factory=lambda: _CREDIT_IDS.get("complaint_id", ""))
+    code: str = dataclasses.field(default_factory=lambda: _CREDIT_IDS.get("code", ""))
+    version: str = "v1"
 
 
 @dataclass
@@ -485,6 +513,50 @@ CASES = [
          body=lambda w: {"org_id": w.a_org}),
     Case("POST", "/carbon/studies/{a_study}/share", "denied", form=True,
          body=lambda w: {"shared": "0"}),
+    # Supervision: credit tiers, complaints, the dashboard (B is a lab, not a supervisor).
+    Case("GET", "/api/v1/supervision/credit/rules", "public"),
+    Case("GET", "/api/v1/supervision/credit/rules/{version}", "public"),
+    Case("POST", "/api/v1/supervision/credit/recompute", "denied",
+         body=lambda w: {"institution_id": w.a_inst}),
+    Case("GET", "/api/v1/supervision/credit/tiers", "denied"),
+    Case("GET", "/api/v1/supervision/credit/institutions/{a_inst}", "denied"),
+    Case("GET", "/api/v1/supervision/credit/scores/{score_id}", "denied"),
+    Case("GET", "/api/v1/supervision/credit/scores/{score_id}/verify", "denied"),
+    Case("POST", "/api/v1/supervision/credit/appeals", "denied",
+         body=lambda w: {"score_id": w.score_id, "text": "b"}),
+    Case("GET", "/api/v1/supervision/credit/appeals", "own"),
+    Case("POST", "/api/v1/supervision/credit/appeals/{appeal_id}/decision", "denied",
+         body=lambda w: {"upheld": True, "answer": "b"}),
+    Case("POST", "/api/v1/supervision/complaints", "own",
+         body=lambda w: {"institution_id": w.a_inst, "text": "a complaint of B's own",
+                         "contact": "b@example.com"}),
+    Case("GET", "/api/v1/supervision/complaints/track/{code}", "public"),
+    Case("GET", "/api/v1/supervision/complaints", "denied"),
+    Case("GET", "/api/v1/supervision/complaints/{complaint_id}", "denied"),
+    Case("POST", "/api/v1/supervision/complaints/{complaint_id}/status", "denied",
+         body=lambda w: {"status": "rejected", "outcome": "b"}),
+    Case("GET", "/api/v1/supervision/dashboard", "denied"),
+    Case("GET", "/supervision/credit/rules", "public"),
+    Case("GET", "/supervision/mine", "own"),
+    Case("POST", "/supervision/mine/appeals", "denied", form=True,
+         body=lambda w: {"score_id": w.score_id, "text": "b"}),
+    Case("GET", "/supervision/institutions/{a_inst}", "denied"),
+    Case("POST", "/supervision/institutions/{a_inst}/recompute", "denied", form=True),
+    Case("GET", "/supervision/appeals", "denied"),
+    Case("POST", "/supervision/appeals/{appeal_id}", "denied", form=True,
+         body=lambda w: {"status": "upheld", "answer": "b"}),
+    Case("GET", "/supervision/appeals/{appeal_id}/files/{file_id}", "denied"),
+    Case("GET", "/supervision/complaints/new", "public"),
+    Case("POST", "/supervision/complaints/new", "own", form=True,
+         body=lambda w: {"institution_id": w.a_inst, "text": "a complaint of B's own",
+                         "contact": "b@example.com"}),
+    Case("GET", "/supervision/complaints/track?code={code}", "public"),
+    Case("GET", "/supervision/complaints", "denied"),
+    Case("GET", "/supervision/complaints/{complaint_id}", "denied"),
+    Case("POST", "/supervision/complaints/{complaint_id}", "denied", form=True,
+         body=lambda w: {"status": "rejected", "outcome": "b"}),
+    Case("GET", "/supervision/dashboard", "denied"),
+    Case("GET", "/supervision/dashboard/export?table=institutions", "denied"),
     Case("GET", "/", "public"),
     Case("GET", "/login", "public"),
     Case("POST", "/login", "own"),
@@ -649,6 +721,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     db.commit()
     _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id,
                      pact_request=request.id)
+    _credit_world(db, a.org.id, inst)
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,

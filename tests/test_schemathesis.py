@@ -100,6 +100,11 @@ def _known_ids(world: World, own_org: str) -> dict[str, list[str]]:
         "key": [world.a_factor],
         "pf_id": [world.pf_id],
         "client_id": [world.client_id],
+        "score_id": [world.score_id],
+        "appeal_id": [world.appeal_id],
+        "complaint_id": [world.complaint_id],
+        "code": [world.code],
+        "version": [world.version],
         "path": [world.a_tile, "0/000.p/1"],
         "size": ["1"],
     }

@@ -527,6 +527,10 @@ def _add_domain_commands() -> None:
 
     supervision_app = typer.Typer(help="Supervision of institutions.", no_args_is_help=True)
     supervision_app.add_typer(approval_app, name="approval")
+    from tichub.supervision.credit.cli import add_commands as add_credit_commands
+
+    supervision_app = typer.Typer(help="Digital supervision.", no_args_is_help=True)
+    add_credit_commands(supervision_app)
     app.add_typer(supervision_app, name="supervision")
 
 

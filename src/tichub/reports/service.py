@@ -749,6 +749,15 @@ def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
                            .order_by(ReportRecord.number_key).limit(limit)))
 
 
+def issuers_of(db: Session, number: str) -> list[str]:
+    """The institutions that registered a document with this number (complaints name a
+    report by its number; usually one issuer, several when numbers collide)."""
+    return list(db.scalars(select(ReportRecord.institution_id)
+                           .where(ReportRecord.number_key == numbers.lookup_key(number))
+                           .group_by(ReportRecord.institution_id)
+                           .order_by(ReportRecord.institution_id).limit(20)))
+
+
 def get_record(db: Session, record_id: str) -> ReportRecord:
     record = db.get(ReportRecord, record_id)
     if record is None:

@@ -11,3 +11,17 @@ from tichub.supervision.approval import api as _approval_api  # noqa: E402
 from tichub.supervision.approval import views as _approval_views  # noqa: E402
 
 routers += [_approval_api.router, _approval_views.router]
+
+def _credit() -> list[APIRouter]:
+    from tichub.supervision.complaints import api as complaints_api
+    from tichub.supervision.complaints import views as complaints_views
+    from tichub.supervision.credit import api as credit_api
+    from tichub.supervision.credit import views as credit_views
+    from tichub.supervision.dashboard import api as dashboard_api
+    from tichub.supervision.dashboard import views as dashboard_views
+
+    return [credit_api.router, complaints_api.router, dashboard_api.router, credit_views.router,
+            complaints_views.router, dashboard_views.router]
+
+
+routers.extend(_credit())

@@ -105,8 +105,45 @@
       ]
     };
   }
+  // A credit score over time with its tiers' thresholds: {labels, values, tiers, lines, name}.
+  function credit(spec) {
+    var lines = spec.lines.map(function (l) {
+      return { yAxis: l.min, label: { formatter: l.tier + " ≥ " + l.min },
+               lineStyle: { color: "#94a3b8" } };
+    });
+    return {
+      tooltip: { trigger: "axis" },
+      grid: { left: 40, right: 56, top: 20, bottom: 40 },
+      xAxis: { type: "category", data: spec.labels },
+      yAxis: { type: "value", scale: true },
+      series: [{ name: spec.name, type: "line", data: spec.values,
+                 label: { show: true, formatter: function (p) { return spec.tiers[p.dataIndex]; } },
+                 markLine: { silent: true, symbol: "none", data: lines } }]
+    };
+  }
+  // Stacked bars with an optional line on a second axis:
+  // {labels, series: [{name, values, stack?, type?, colour?, axis?}]}.
+  function stacked(spec) {
+    var narrow = window.innerWidth < 600;
+    var second = spec.series.some(function (s) { return s.axis === 1; });
+    return {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 40, right: second ? 40 : 10, top: 36, bottom: narrow ? 72 : 56 },
+      xAxis: { type: "category", data: spec.labels,
+               axisLabel: { interval: 0, rotate: narrow ? 60 : 30, fontSize: narrow ? 10 : 12 } },
+      yAxis: second ? [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1 }]
+                    : { type: "value", minInterval: 1 },
+      series: spec.series.map(function (s) {
+        return { name: s.name, type: s.type || "bar", stack: s.stack, data: s.values,
+                 yAxisIndex: s.axis || 0, itemStyle: s.colour ? { color: s.colour } : undefined };
+      })
+    };
+  }
   var kinds = { scores: scores, waterfall: waterfall, sankey: sankey, histogram: histogram,
                 cbam: cbam };
+  kinds.credit = credit;
+  kinds.stacked = stacked;
   function draw(root) {
     if (!window.echarts) return;
     root.querySelectorAll("[data-chart]").forEach(function (el) {

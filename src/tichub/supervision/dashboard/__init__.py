@@ -1,0 +1,1 @@
+"""The regulator's dashboard: tiers and open signals by district, trends, what is due."""
