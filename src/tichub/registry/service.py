@@ -281,7 +281,7 @@ def set_status_by_regulator(
     """The regulator suspends, withdraws (revokes) or restores a qualification under a
     decision, in the caller's transaction. The caller checks that the principal supervises
     the institution (``supervision.jurisdiction``): no role in the lab is asked for."""
-    if not principal.authenticated or not principal.is_regulator and not principal.is_operator:
+    if not principal.authenticated or (not principal.is_regulator and not principal.is_operator):
         raise errors.forbidden(Msg("only the market regulator's supervisors may do this"))
     before = qualification.status
     qualification.status = status

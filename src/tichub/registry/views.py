@@ -72,4 +72,11 @@ def institution_page(
                   quals={q.id: service.qualification_label(q) for q in inst.qualifications},
                   signatories=service.list_signatories(db, principal, institution_id),
                   standard=standard or "", quote_standard=quote_standard,
-                  can_issue=can_issue)
+                  can_issue=can_issue, dishonest=_dishonest(db, institution_id))
+
+
+def _dishonest(db: DB, institution_id: str) -> list[object]:
+    """The institution's listings on the regulator's serious-dishonesty list, in force."""
+    from tichub.supervision.sanctions import service as sanctions  # supervision sits above
+
+    return list(sanctions.dishonesty_list(db, institution_id))

@@ -21,8 +21,8 @@ class SanctionIn(InputModel):
     bureau_org_id: Id | None = Field(None, description="the deciding bureau; needed only by "
                                                        "someone acting for several")
     kind: SanctionKind
-    decision_no: Annotated[str, Field(min_length=1, max_length=60,
-                                      description="the decision's number, e.g. 沪市监稽处〔2026〕12号")]
+    decision_no: Annotated[str, Field(
+        min_length=1, max_length=60, description="the decision's number, e.g. 沪市监处〔2026〕12号")]
     decided_on: date
     deadline: date | None = Field(None, description="an order to correct: by when; a "
                                                     "suspension: until when")

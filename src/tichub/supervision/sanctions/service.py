@@ -126,8 +126,9 @@ def thresholds(db: Session, institution_id: str, pending: Sequence[str] = (),
 
 # --- recording -------------------------------------------------------------------------------
 
-def _institution(db: Session, principal: Principal, institution_id: str,
-                 role: Role = Role.viewer) -> Institution:
+def institution_for(db: Session, principal: Principal, institution_id: str,
+                    role: Role = Role.viewer) -> Institution:
+    """The institution, for a supervisor of its district."""
     inst = db.get(Institution, institution_id)
     if inst is None:
         require_supervisor(db, principal, None, role)
@@ -153,7 +154,7 @@ def _qualifications(inst: Institution, chosen: str | None, kind: SanctionKind) -
 
 def record_sanction(db: Session, principal: Principal, log: reports.Log,
                     data: SanctionIn) -> Sanction:
-    inst = _institution(db, principal, data.institution_id, Role.editor)
+    inst = institution_for(db, principal, data.institution_id, Role.editor)
     bureau, _ = acting_bureau(db, principal, data.bureau_org_id)
     if data.inspection_id is not None:
         inspection = db.get(Inspection, data.inspection_id)
@@ -204,7 +205,7 @@ def _own(db: Session, principal: Principal, sanction_id: str) -> tuple[Sanction,
     if sanction is None:
         require_supervisor(db, principal, None, Role.editor)
         raise errors.not_found(Msg("sanction"))
-    inst = _institution(db, principal, sanction.institution_id, Role.editor)
+    inst = institution_for(db, principal, sanction.institution_id, Role.editor)
     acting_bureau(db, principal, sanction.bureau_org_id)
     return sanction, inst
 
