@@ -105,8 +105,8 @@ def draw(document: Mapping[str, Any], document_digest: str, root_hash: bytes,
         members = sorted(str(i["id"]) for i in document["institutions"] if i["tier"] == tier)
         ranked = sorted(members, key=lambda ident: _rank(s, ident))
         for rank, inst in enumerate(ranked[:taken(len(members), share)], start=1):
-            who = sorted(eligible(document, inst),
-                         key=lambda ident, inst=inst: _rank(s + inst.encode("ascii"), ident))
+            per_inst = s + inst.encode("ascii")
+            who = sorted(eligible(document, inst), key=lambda ident: _rank(per_inst, ident))
             if len(who) < need:
                 raise DrawError(f"institution {inst} has fewer than {need} inspectors "
                                 "without a conflict")

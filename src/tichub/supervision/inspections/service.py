@@ -593,4 +593,4 @@ def institutions_named(db: Session, ids: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     return dict(db.execute(select(Institution.id, Institution.name_zh)
-                           .where(Institution.id.in_(wanted))).tuples().all())
+                           .where(Institution.id.in_(wanted))).all())

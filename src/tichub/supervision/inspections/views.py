@@ -263,7 +263,7 @@ def inspection_page(request: Request, inspection_id: str, db: DB,
     can_act = service._acts_for(principal, inspection.bureau_org_id) and \
         inspection.status is not InspectionStatus.done
     return render(request, "supervision/inspection.html", principal, inspection=inspection,
-                  plan=plan, name=names.get(inspection.institution_id, ""),
+                  plan=plan, inst_name=names.get(inspection.institution_id, ""),
                   inspectors=inspectors, findings=findings, items=service.items_of(db, inspection),
                   outcomes=list(FindingOutcome), can_act=can_act,
                   supervisor=service._acts_for(principal, inspection.bureau_org_id,

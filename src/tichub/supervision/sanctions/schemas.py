@@ -22,7 +22,8 @@ class SanctionIn(InputModel):
                                                        "someone acting for several")
     kind: SanctionKind
     decision_no: Annotated[str, Field(
-        min_length=1, max_length=60, description="the decision's number, e.g. 沪市监处〔2026〕12号")]
+        min_length=1, max_length=60,
+        description="the decision's number, e.g. 沪市监处〔2026〕12号")]
     decided_on: date
     deadline: date | None = Field(None, description="an order to correct: by when; a "
                                                     "suspension: until when")

@@ -100,7 +100,7 @@ def sanction_page(request: Request, sanction_id: str, db: DB, principal: Public)
     can_act = principal.is_operator or sanction.bureau_org_id in bureau_orgs(principal,
                                                                            Role.editor)
     return render(request, "supervision/sanction.html", principal, s=sanction,
-                  name=institutions_named(db, [sanction.institution_id]).get(
+                  inst_name=institutions_named(db, [sanction.institution_id]).get(
                       sanction.institution_id, ""), can_act=can_act,
                   liftable=sanction.kind in (SanctionKind.suspension,
                                              SanctionKind.dishonesty_list)
