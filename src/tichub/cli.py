@@ -523,6 +523,9 @@ def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
 
     app.add_typer(pt_app, name="pt")
+    from tichub.supervision.inspections.cli import supervision_app
+
+    app.add_typer(supervision_app, name="supervision")
 
 
 _add_domain_commands()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
 from tichub.core.messages import Msg
 from tichub.core.models import OrgKind
+from tichub.reports.service import Log
 from tichub.supervision.inspections import service
 from tichub.supervision.inspections.schemas import (
     CheckpointOut,
@@ -60,7 +61,8 @@ def inspection_out(db: Session, x: Inspection, findings: list[dict[str, object]]
                          done_on=x.done_on, summary=x.summary, findings=findings)
 
 
-def plan_out(db: Session, plan: InspectionPlan, principal: Principal) -> PlanOut:
+def plan_out(db: Session, plan: InspectionPlan, principal: Principal,
+             log_key: str | None = None) -> PlanOut:
     """The plan as published; a draft's supervisors see it as it stands. Results: once
     published, to anyone; before, to its supervisors."""
     note = service.seeding_note(db, plan)
@@ -85,7 +87,7 @@ def plan_out(db: Session, plan: InspectionPlan, principal: Principal) -> PlanOut
                    frozen_at=plan.frozen_at, digest=plan.digest, checkpoint=checkpoint,
                    picks=plan.picks, completed_on=plan.completed_on,
                    publication_due=service.publication_due(plan),
-                   published_at=plan.published_at, results=results)
+                   published_at=plan.published_at, results=results, log_key=log_key)
 
 
 # --- inspectors ------------------------------------------------------------------------------
@@ -127,11 +129,13 @@ def update_plan(plan_id: PathId, body: PlanIn, db: DB, principal: Writer) -> Pla
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut)
-def get_plan(plan_id: PathId, db: DB, principal: Public) -> PlanOut:
+def get_plan(plan_id: PathId, request: Request, db: DB, principal: Public) -> PlanOut:
     """A frozen plan, public: its document and digest, the checkpoint that seeded its draw
     and the picks; the results once published. Recompute the draw from this alone:
     ``tichub supervision draw --verify URL``."""
-    return plan_out(db, service.get_plan(db, principal, plan_id), principal)
+    log: Log = request.app.state.log
+    return plan_out(db, service.get_plan(db, principal, plan_id), principal,
+                    log.verifier.encode())
 
 
 @router.post("/plans/{plan_id}/freeze", response_model=PlanOut)

@@ -110,6 +110,8 @@ class PlanOut(BaseModel):
     publication_due: date | None
     published_at: datetime | None
     results: list[InspectionOut] | None = None
+    log_key: str | None = Field(None, description="the log's verifier key (pin your own copy "
+                                                  "of it rather than trust this one)")
 
 
 class FindingIn(InputModel):
