@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from supervision_world import PLAN, build, integrate, inspectors, register
+from supervision_world import PLAN, build, inspectors, integrate, register
 from tichub.core.ids import utcnow
 from tichub.supervision.inspections import draw, service
 from tichub.supervision.models import CreditScore
@@ -24,7 +24,7 @@ def _freeze(client, w, who: str = "pudong") -> dict:  # type: ignore[no-untyped-
     return dict(r.json())
 
 
-def test_a_plan_is_frozen_drawn_from_the_next_checkpoint_and_recomputed_publicly(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_is_frozen_drawn_from_the_next_checkpoint_and_recomputed(client, db) -> None:  # type: ignore[no-untyped-def]
     w = build(db)
     # One institution in tier D: D is drawn whole, whatever the seed.
     db.add(CreditScore(institution_id=w.pudong_ids[2], period="2026-11", rule_version="v1",
@@ -109,7 +109,7 @@ def test_a_plan_is_frozen_drawn_from_the_next_checkpoint_and_recomputed_publicly
     assert csv.status_code == 200 and "一般不符合" not in csv.text and "minor" in csv.text
 
 
-def test_a_plan_with_an_institution_short_of_unconflicted_inspectors_is_not_frozen(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_no_freeze_while_an_institution_lacks_unconflicted_inspectors(client, db) -> None:  # type: ignore[no-untyped-def]
     w = build(db, pudong_count=2)
     target = w.pudong_ids[1]
     future = (date.today() + timedelta(days=30)).isoformat()

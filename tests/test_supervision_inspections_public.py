@@ -10,7 +10,7 @@ import sys
 
 from conftest import LOG_KEY
 from server import SRC, served
-from supervision_world import PLAN, build, integrate, inspectors, register
+from supervision_world import PLAN, build, inspectors, integrate, register
 from tichub.reports.note import Signer
 
 API = "/api/v1/supervision"
@@ -22,7 +22,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, timeout=120)
 
 
-def test_the_draw_is_recomputed_from_public_data_in_another_process(client, db, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_draw_is_recomputed_from_public_data_in_another_process(  # type: ignore[no-untyped-def]
+        client, db, database_url, tmp_path) -> None:
     w = build(db, pudong_count=12)
     inspectors(client, w, "pudong", 4)
     plan = client.post(f"{API}/plans", json=PLAN, headers=w.auth["pudong"]).json()

@@ -20,8 +20,8 @@ API = "/api/v1/supervision/sanctions"
 
 def _cma(db, w) -> str:  # type: ignore[no-untyped-def]
     q = registry.add_qualification(db, w.lab.account.principal(db), w.lab.institution_id,
-                                   QualificationIn(kind=QualificationKind.cma,
-                                                   number="CMA 310001", valid_until=date(2030, 1, 1)))
+                                   QualificationIn(kind=QualificationKind.cma, number="CMA 310001",
+                                                   valid_until=date(2030, 1, 1)))
     return q.id
 
 
@@ -31,7 +31,7 @@ def _sanction(**changes):  # type: ignore[no-untyped-def]
             "basis": "order39_art14", **changes}
 
 
-def test_revocation_withdraws_the_cma_qualification_and_revokes_the_false_report(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_revocation_withdraws_the_cma_and_revokes_the_false_report(client, db) -> None:  # type: ignore[no-untyped-def]
     w = build(db)
     cma = _cma(db, w)
     register(client, w, "R-2026-0100")
