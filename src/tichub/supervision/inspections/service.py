@@ -17,7 +17,7 @@ from tichub.core.auth import Principal
 from tichub.core.errors import FieldError
 from tichub.core.ids import today, utcnow
 from tichub.core.messages import Msg
-from tichub.core.models import Organisation, OrgKind, Role
+from tichub.core.models import Membership, Organisation, OrgKind, Role
 from tichub.registry.models import Institution
 from tichub.reports import service as reports
 from tichub.supervision.inspections import draw
@@ -90,7 +90,7 @@ def acting_bureau(db: Session, principal: Principal, bureau_org_id: str | None,
     return bureau_org_id, district
 
 
-def _acts_for(principal: Principal, bureau_org_id: str, role: Role = Role.editor) -> bool:
+def acts_for(principal: Principal, bureau_org_id: str, role: Role = Role.editor) -> bool:
     return principal.is_operator or bureau_org_id in bureau_orgs(principal, role)
 
 
@@ -99,7 +99,7 @@ def supervises_plan(db: Session, principal: Principal, plan: InspectionPlan) -> 
     bureau that made it."""
     if not principal.authenticated:
         return False
-    if _acts_for(principal, plan.bureau_org_id, Role.viewer):
+    if acts_for(principal, plan.bureau_org_id, Role.viewer):
         return True
     seen = districts(db, principal)
     return seen is ALL or (plan.district is not None and plan.district in seen)
@@ -129,6 +129,10 @@ def _conflicts(db: Session, conflicts: Sequence[ConflictIn]) -> list[dict[str, A
 
 def create_inspector(db: Session, principal: Principal, data: InspectorIn) -> Inspector:
     bureau, _ = acting_bureau(db, principal, data.bureau_org_id)
+    if data.user_id is not None and not db.scalar(
+            select(Membership.user_id).where(Membership.user_id == data.user_id,
+                                             Membership.org_id == bureau)):
+        raise errors.invalid("user_id", Msg("is not a member of the bureau"))
     inspector = Inspector(bureau_org_id=bureau, name=data.name.strip(), user_id=data.user_id,
                           conflicts=_conflicts(db, data.conflicts), active=True)
     db.add(inspector)
@@ -143,7 +147,7 @@ def create_inspector(db: Session, principal: Principal, data: InspectorIn) -> In
 def get_inspector(db: Session, principal: Principal, inspector_id: str,
                   role: Role = Role.viewer) -> Inspector:
     inspector = db.get(Inspector, inspector_id)
-    if inspector is None or not _acts_for(principal, inspector.bureau_org_id, role):
+    if inspector is None or not acts_for(principal, inspector.bureau_org_id, role):
         require_supervisor(db, principal, None, role)
         raise errors.not_found(Msg("inspector"))
     return inspector
@@ -178,7 +182,7 @@ def list_inspectors(db: Session, principal: Principal,
                     bureau_org_id: str | None = None) -> list[Inspector]:
     require_supervisor(db, principal)
     orgs = [bureau_org_id] if bureau_org_id else bureau_orgs(principal)
-    if bureau_org_id and not _acts_for(principal, bureau_org_id, Role.viewer):
+    if bureau_org_id and not acts_for(principal, bureau_org_id, Role.viewer):
         raise errors.forbidden(Msg("you do not act for this bureau"))
     q = select(Inspector).order_by(Inspector.name, Inspector.id)
     if not (principal.is_operator and not bureau_org_id):
@@ -228,7 +232,7 @@ def _own_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan
     if plan is None or not supervises_plan(db, principal, plan):
         require_supervisor(db, principal, None, Role.editor)
         raise errors.not_found(Msg("inspection plan"))
-    if not _acts_for(principal, plan.bureau_org_id):
+    if not acts_for(principal, plan.bureau_org_id):
         raise errors.forbidden(Msg("only the bureau that made the plan may change it"))
     return plan
 
@@ -431,7 +435,7 @@ def get_inspection(db: Session, principal: Principal, inspection_id: str) -> Ins
     if not principal.authenticated:
         raise errors.unauthorized()
     seen = districts(db, principal)
-    if not (principal.is_operator or _acts_for(principal, found.bureau_org_id, Role.viewer)
+    if not (principal.is_operator or acts_for(principal, found.bureau_org_id, Role.viewer)
             or seen is ALL or inst.district in seen):
         raise errors.not_found(Msg("inspection"))
     return found
@@ -442,7 +446,7 @@ def _inspecting(db: Session, principal: Principal, inspection_id: str) -> tuple[
     found = get_inspection(db, principal, inspection_id)
     inst = _institution(db, found.institution_id)
     require_supervisor(db, principal, inst.district, Role.editor)
-    if not _acts_for(principal, found.bureau_org_id):
+    if not acts_for(principal, found.bureau_org_id):
         raise errors.forbidden(Msg("only the bureau that holds the inspection may record it"))
     return found, inst
 

@@ -120,7 +120,7 @@ def plan_page(request: Request, plan_id: str, db: DB, principal: Public) -> HTML
     names = _institution_names(db, ids)
     inspectors = {x["id"]: x["name"] for x in (plan.frozen or {}).get("inspectors", [])}
     return render(request, "supervision/plan.html", principal, plan=plan,
-                  supervisor=supervisor, can_act=supervisor and service._acts_for(
+                  supervisor=supervisor, can_act=supervisor and service.acts_for(
                       principal, plan.bureau_org_id),
                   inspections=inspections, findings=found, show_results=show_results,
                   names=names, inspectors=inspectors, note=service.seeding_note(db, plan),
@@ -260,13 +260,13 @@ def inspection_page(request: Request, inspection_id: str, db: DB,
     inspectors = {x["id"]: x["name"] for x in ((plan.frozen if plan else None) or {})
                   .get("inspectors", [])}
     findings = {f.item: f for f in service.findings_of(db, [inspection.id])[inspection.id]}
-    can_act = service._acts_for(principal, inspection.bureau_org_id) and \
+    can_act = service.acts_for(principal, inspection.bureau_org_id) and \
         inspection.status is not InspectionStatus.done
     return render(request, "supervision/inspection.html", principal, inspection=inspection,
                   plan=plan, inst_name=names.get(inspection.institution_id, ""),
                   inspectors=inspectors, findings=findings, items=service.items_of(db, inspection),
                   outcomes=list(FindingOutcome), can_act=can_act,
-                  supervisor=service._acts_for(principal, inspection.bureau_org_id,
+                  supervisor=service.acts_for(principal, inspection.bureau_org_id,
                                                Role.viewer))
 
 

@@ -155,7 +155,9 @@ def _qualifications(inst: Institution, chosen: str | None, kind: SanctionKind) -
 def record_sanction(db: Session, principal: Principal, log: reports.Log,
                     data: SanctionIn) -> Sanction:
     inst = institution_for(db, principal, data.institution_id, Role.editor)
-    bureau, _ = acting_bureau(db, principal, data.bureau_org_id)
+    bureau, district = acting_bureau(db, principal, data.bureau_org_id)
+    if district is not None and district != inst.district:
+        raise errors.forbidden(Msg("this institution is outside your bureau's district"))
     if data.inspection_id is not None:
         inspection = db.get(Inspection, data.inspection_id)
         if inspection is None or inspection.institution_id != inst.id:
