@@ -520,6 +520,9 @@ CASES = [
     Case("POST", "/supervision/plans", "denied", form=True, body=lambda w: {
         "title": "冒名", "items": "1, x"}),
     Case("GET", "/supervision/plans/{plan_id}", "denied"),
+    Case("GET", "/supervision/plans/{plan_id}/edit", "denied"),
+    Case("POST", "/supervision/plans/{plan_id}/edit", "denied", form=True, body=lambda w: {
+        "title": "冒名", "items": "1, x"}),
     Case("POST", "/supervision/plans/{plan_id}/{action}", "denied", form=True,
          body=lambda w: {}),
     Case("POST", "/supervision/inspectors", "denied", form=True, body=lambda w: {

@@ -33,10 +33,16 @@ def test_a_supervisor_runs_a_plan_from_the_pages(client, db) -> None:  # type: i
     assert r.status_code == 200, r.text
     plan_url = r.json()["redirect"]
     assert "锁定并公示计划" in client.get(plan_url).text
+    assert "编辑计划" in client.get(f"{plan_url}/edit").text
+    r = client.post(f"{plan_url}/edit", headers=FORM, data={
+        "csrf_token": csrf, "title": "2026年第四季度抽查", "items": "1, 资质\n2, 记录",
+        "share_a": "3", "share_b": "100", "share_c": "30", "share_d": "100"})
+    assert r.status_code == 200 and "2026年第四季度抽查" in client.get(plan_url).text
     r = client.post(f"{plan_url}/freeze", headers=FORM, data={"csrf_token": csrf})
     assert r.status_code == 200
     r = client.post(f"{plan_url}/draw", headers=FORM, data={"csrf_token": csrf})
     assert r.status_code == 409  # no checkpoint since the freeze
+    assert client.get(f"{plan_url}/edit").status_code == 409  # frozen: fixed
     register(client, w, "R-2026-0002")
     integrate(client, db)
     r = client.post(f"{plan_url}/draw", headers=FORM, data={"csrf_token": csrf})

@@ -227,7 +227,8 @@ def get_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan:
     return plan
 
 
-def _own_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan:
+def own_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan:
+    """A plan its bureau's editors change (operators: any)."""
     plan = db.get(InspectionPlan, plan_id)
     if plan is None or not supervises_plan(db, principal, plan):
         require_supervisor(db, principal, None, Role.editor)
@@ -238,7 +239,7 @@ def _own_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan
 
 
 def update_plan(db: Session, principal: Principal, plan_id: str, data: PlanIn) -> InspectionPlan:
-    plan = _own_plan(db, principal, plan_id)
+    plan = own_plan(db, principal, plan_id)
     if plan.status is not PlanStatus.draft:
         raise errors.conflict("status", Msg("a frozen plan cannot be changed"))
     plan.title = data.title.strip()
@@ -298,7 +299,7 @@ def frozen_document(db: Session, plan: InspectionPlan, on: date) -> dict[str, An
 def freeze_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan:
     """Fixes the plan's document and publishes it with its digest; the draw then waits for
     the log's first checkpoint signed after this moment."""
-    plan = _own_plan(db, principal, plan_id)
+    plan = own_plan(db, principal, plan_id)
     if plan.status is not PlanStatus.draft:
         raise errors.conflict("status", Msg("the plan is frozen already"))
     document = frozen_document(db, plan, today())
@@ -327,7 +328,7 @@ class NotYet(errors.Problem):
 def draw_plan(db: Session, principal: Principal | None, plan_id: str) -> InspectionPlan:
     """Draws a frozen plan from the first checkpoint signed after its freeze and opens an
     inspection for each pick. ``principal`` None: the platform itself (a scheduled draw)."""
-    plan = _own_plan(db, principal, plan_id) if principal is not None \
+    plan = own_plan(db, principal, plan_id) if principal is not None \
         else db.get(InspectionPlan, plan_id)
     if plan is None:
         raise errors.not_found(Msg("inspection plan"))
@@ -372,7 +373,7 @@ def draw_ready(db: Session) -> int:
 
 
 def publish_plan(db: Session, principal: Principal, plan_id: str) -> InspectionPlan:
-    plan = _own_plan(db, principal, plan_id)
+    plan = own_plan(db, principal, plan_id)
     if plan.status is not PlanStatus.completed:
         raise errors.conflict("status", Msg(
             "a plan is published once every inspection of it is done"))

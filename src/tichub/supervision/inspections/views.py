@@ -173,6 +173,11 @@ def _percent(text: str, field: str) -> float | None:
     return value / 100
 
 
+def _shares_form(a: str, b: str, c: str, d: str) -> dict[str, float]:
+    return {t: v for t, raw in (("A", a), ("B", b), ("C", c), ("D", d))
+            if (v := _percent(raw, f"share_{t.lower()}")) is not None}
+
+
 @router.post("/supervision/plans", response_model=None)
 def create_plan(
     request: Request, db: DB, principal: SignedIn,
@@ -184,9 +189,7 @@ def create_plan(
     share_c: Annotated[str, Form(max_length=20)] = "",
     share_d: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    shares = {t: v for t, raw in (("A", share_a), ("B", share_b), ("C", share_c),
-                                  ("D", share_d))
-              if (v := _percent(raw, f"share_{t.lower()}")) is not None}
+    shares = _shares_form(share_a, share_b, share_c, share_d)
     try:
         data = PlanIn(title=title, items=_items(items), bureau_org_id=bureau_org_id or None,
                       tier_shares=shares or None)
@@ -195,6 +198,36 @@ def create_plan(
     plan = service.create_plan(db, principal, data)
     return flash(request, RedirectResponse(f"/supervision/plans/{plan.id}", status_code=303),
                  Msg("Plan created: freeze it when its items and shares are final"))
+
+
+@router.get("/supervision/plans/{plan_id}/edit", response_class=HTMLResponse)
+def edit_plan_page(request: Request, plan_id: str, db: DB, principal: SignedIn) -> HTMLResponse:
+    plan = service.own_plan(db, principal, plan_id)
+    if plan.status is not PlanStatus.draft:
+        raise errors.conflict("status", Msg("a frozen plan cannot be changed"))
+    return render(request, "supervision/plan_edit.html", principal, plan=plan,
+                  items="\n".join(f"{i['code']}, {i['description']}" for i in plan.items))
+
+
+@router.post("/supervision/plans/{plan_id}/edit", response_model=None)
+def edit_plan(
+    request: Request, plan_id: str, db: DB, principal: SignedIn,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    items: Annotated[str, Form(max_length=30000)] = "",
+    share_a: Annotated[str, Form(max_length=20)] = "",
+    share_b: Annotated[str, Form(max_length=20)] = "",
+    share_c: Annotated[str, Form(max_length=20)] = "",
+    share_d: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    plan = service.own_plan(db, principal, plan_id)
+    try:
+        data = PlanIn(title=title, items=_items(items), bureau_org_id=plan.bureau_org_id,
+                      tier_shares=_shares_form(share_a, share_b, share_c, share_d) or None)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    service.update_plan(db, principal, plan_id, data)
+    return flash(request, RedirectResponse(f"/supervision/plans/{plan_id}", status_code=303),
+                 Msg("Plan saved"))
 
 
 @router.post("/supervision/plans/{plan_id}/{action}", response_model=None)
