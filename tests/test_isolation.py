@@ -122,6 +122,14 @@ class World:
         default_factory=lambda: _CREDIT_IDS.get("complaint_id", ""))
     code: str = dataclasses.field(default_factory=lambda: _CREDIT_IDS.get("code", ""))
     version: str = "v1"
+    # Supervision (inspections): a lab reaches none of a bureau's plans, inspectors,
+    # inspections or sanctions; ids of none (a lab is refused before any look-up).
+    plan_id: str = "01J00000000000000000000000"
+    inspector_id: str = "01J00000000000000000000000"
+    inspection_id: str = "01J00000000000000000000000"
+    file_id: str = "01J00000000000000000000000"
+    sanction_id: str = "01J00000000000000000000000"
+    action: str = "freeze"
 
 
 @dataclass
@@ -575,6 +583,63 @@ CASES = [
     Case("POST", "/verify", "public", files=True),
     Case("GET", "/verify/qr/{a_record}.svg", "public"),
     Case("GET", "/verify/qr/{a_record}.png", "public"),
+    # supervision: double-random inspections and sanctions (a lab is no supervisor)
+    Case("GET", "/api/v1/supervision/inspectors", "denied"),
+    Case("POST", "/api/v1/supervision/inspectors", "denied", body=lambda w: {"name": "冒名"}),
+    Case("PUT", "/api/v1/supervision/inspectors/{inspector_id}/conflicts", "denied",
+         body=lambda w: {"conflicts": []}),
+    Case("GET", "/api/v1/supervision/plans", "denied"),
+    Case("POST", "/api/v1/supervision/plans", "denied", body=lambda w: {
+        "title": "冒名", "items": [{"code": "1"}]}),
+    Case("PUT", "/api/v1/supervision/plans/{plan_id}", "denied", body=lambda w: {
+        "title": "冒名", "items": [{"code": "1"}]}),
+    Case("GET", "/api/v1/supervision/plans/{plan_id}", "denied"),
+    Case("POST", "/api/v1/supervision/plans/{plan_id}/freeze", "denied"),
+    Case("POST", "/api/v1/supervision/plans/{plan_id}/draw", "denied"),
+    Case("POST", "/api/v1/supervision/plans/{plan_id}/publish", "denied"),
+    Case("GET", "/api/v1/supervision/inspections/{inspection_id}", "denied"),
+    Case("POST", "/api/v1/supervision/inspections/{inspection_id}/files", "denied",
+         files=True),
+    Case("GET", "/api/v1/supervision/inspections/{inspection_id}/files/{file_id}", "denied"),
+    Case("POST", "/api/v1/supervision/inspections/{inspection_id}/findings", "denied",
+         body=lambda w: {"item": "1", "outcome": "serious"}),
+    Case("POST", "/api/v1/supervision/inspections/{inspection_id}/done", "denied",
+         body=lambda w: {}),
+    Case("POST", "/api/v1/supervision/sanctions", "denied", body=lambda w: {
+        "institution_id": w.a_inst, "kind": "revocation", "decision_no": "冒名",
+        "decided_on": "2026-01-01"}),
+    Case("GET", "/api/v1/supervision/sanctions", "denied"),
+    Case("GET", "/api/v1/supervision/sanctions/{sanction_id}", "denied"),
+    Case("POST", "/api/v1/supervision/sanctions/{sanction_id}/lift", "denied",
+         body=lambda w: {}),
+    Case("POST", "/api/v1/supervision/sanctions/{sanction_id}/corrected", "denied",
+         body=lambda w: {}),
+    Case("GET", "/api/v1/supervision/institutions/{a_inst}/thresholds", "denied"),
+    Case("GET", "/supervision", "public"),
+    Case("GET", "/supervision/export?format=csv", "public"),
+    Case("GET", "/supervision/plans", "denied"),
+    Case("POST", "/supervision/plans", "denied", form=True, body=lambda w: {
+        "title": "冒名", "items": "1, x"}),
+    Case("GET", "/supervision/plans/{plan_id}", "denied"),
+    Case("GET", "/supervision/plans/{plan_id}/edit", "denied"),
+    Case("POST", "/supervision/plans/{plan_id}/edit", "denied", form=True, body=lambda w: {
+        "title": "冒名", "items": "1, x"}),
+    Case("POST", "/supervision/plans/{plan_id}/{action}", "denied", form=True,
+         body=lambda w: {}),
+    Case("POST", "/supervision/inspectors", "denied", form=True, body=lambda w: {
+        "name": "冒名"}),
+    Case("GET", "/supervision/inspections/{inspection_id}", "denied"),
+    Case("POST", "/supervision/inspections/{inspection_id}/findings", "denied", form=True,
+         body=lambda w: {"item": "1", "outcome": "serious"}),
+    Case("POST", "/supervision/inspections/{inspection_id}/done", "denied", form=True,
+         body=lambda w: {}),
+    Case("GET", "/supervision/sanctions/new?institution={a_inst}", "denied"),
+    Case("POST", "/supervision/sanctions", "denied", form=True, body=lambda w: {
+        "institution_id": w.a_inst, "kind": "revocation", "decision_no": "冒名",
+        "decided_on": "2026-01-01"}),
+    Case("GET", "/supervision/sanctions/{sanction_id}", "denied"),
+    Case("POST", "/supervision/sanctions/{sanction_id}/{action}", "denied", form=True,
+         body=lambda w: {}),
 ]
 
 

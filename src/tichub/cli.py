@@ -531,6 +531,8 @@ def _add_domain_commands() -> None:
 
     supervision_app = typer.Typer(help="Digital supervision.", no_args_is_help=True)
     add_credit_commands(supervision_app)
+    from tichub.supervision.inspections.cli import supervision_app
+
     app.add_typer(supervision_app, name="supervision")
 
 

@@ -274,6 +274,26 @@ def add_qualification(
     return q
 
 
+def set_status_by_regulator(
+    db: Session, principal: Principal, qualification: Qualification,
+    status: QualificationStatus, decision_no: str,
+) -> Qualification:
+    """The regulator suspends, withdraws (revokes) or restores a qualification under a
+    decision, in the caller's transaction. The caller checks that the principal supervises
+    the institution (``supervision.jurisdiction``): no role in the lab is asked for."""
+    if not principal.authenticated or (not principal.is_regulator and not principal.is_operator):
+        raise errors.forbidden(Msg("only the market regulator's supervisors may do this"))
+    before = qualification.status
+    qualification.status = status
+    search_index.rebuild(db, qualification.institution_id)
+    audit.record(db, action="qualification.status_by_regulator", object_type="qualification",
+                 object_id=qualification.id, actor_user_id=principal.user_id,
+                 org_id=qualification.institution.org_id,
+                 data={"before": before.value, "after": status.value,
+                       "decision_no": decision_no})
+    return qualification
+
+
 def get_qualification(db: Session, principal: Principal, qualification_id: str) -> Qualification:
     q = db.get(Qualification, qualification_id)
     if q is None:

@@ -73,4 +73,11 @@ def institution_page(
                   on_commitment={q.id for q in inst.qualifications if q.on_commitment},
                   signatories=service.list_signatories(db, principal, institution_id),
                   standard=standard or "", quote_standard=quote_standard,
-                  can_issue=can_issue)
+                  can_issue=can_issue, dishonest=_dishonest(db, institution_id))
+
+
+def _dishonest(db: DB, institution_id: str) -> list[object]:
+    """The institution's listings on the regulator's serious-dishonesty list, in force."""
+    from tichub.supervision.sanctions import service as sanctions  # supervision sits above
+
+    return list(sanctions.dishonesty_list(db, institution_id))

@@ -119,6 +119,8 @@ class Verdict(BaseModel):
     verdict: str
     history: list[RecordOut] = []
     replacement: str | None = None
+    revoked_by: dict[str, str] | None = Field(None, description="revoked by the market "
+                                              "regulator: its name and decision number")
     integrity: str = Field("verified", description="verified: every record shown is its "
                            "leaf, proven in the signed log; queued: some are not integrated "
                            "yet; failed: a stored record does not match the log")

@@ -143,6 +143,19 @@ def _date_faults(data: RecordIn, row: int | None) -> list[FieldError]:
 
 
 @dataclass(frozen=True)
+class Regulator:
+    """Who registers an event in the issuer's stead: the market regulator, under a decision
+    (a report found false is revoked this way). The public record names both."""
+
+    name: str
+    decision_no: str
+
+    def public(self) -> dict[str, str]:
+        return {"authority": "market_regulator", "name": self.name,
+                "decision_no": self.decision_no}
+
+
+@dataclass(frozen=True)
 class _Issued:
     """The first record of a document's issue, which later events point at."""
 
@@ -155,8 +168,10 @@ class _Batch:
     up to 1,000 records that mostly share an issuer, signatories and standards) and kept up
     to date as the batch's own records are prepared, so duplicates inside it are flagged."""
 
-    def __init__(self, db: Session, items: Sequence[RecordIn]) -> None:
+    def __init__(self, db: Session, items: Sequence[RecordIn],
+                 regulator: Regulator | None = None) -> None:
         self.db = db
+        self.regulator = regulator
         institutions = {d.institution_id for d in items}
         numbers = {d.number for d in items} | {d.replacement for d in items if d.replacement}
         # By number alone, the issuer filtered here: given both, SQLite's planner, without
@@ -186,7 +201,9 @@ class _Batch:
     def institution(self, principal: Principal, institution_id: str) -> Institution:
         if institution_id not in self._institutions:
             inst = registry.get_institution(self.db, principal, institution_id)
-            require(principal, Role.editor, org=inst.org_id, scope="reports:write")
+            # The regulator's revocation: its caller checked the supervisor's jurisdiction.
+            if self.regulator is None:
+                require(principal, Role.editor, org=inst.org_id, scope="reports:write")
             self._institutions[institution_id] = inst
         return self._institutions[institution_id]
 
@@ -276,7 +293,9 @@ def _prepare(
     }
     if data.issuer_signature is not None:
         public["issuer_signature"] = data.issuer_signature
-    keys = batch.issuer_keys(inst.org_id)
+    if batch.regulator is not None:
+        public["revoked_by"] = batch.regulator.public()
+    keys = batch.issuer_keys(inst.org_id) if batch.regulator is None else []
     # A lab that holds keys is told of every record in its name that none of them signed.
     if (keys or data.issuer_signature) and statement.signer_of(
             statement.of_record(public), data.issuer_signature, keys) is None:
@@ -305,14 +324,17 @@ def _prepare(
 def register(
     db: Session, principal: Principal, log: Log, items: Sequence[RecordIn],
     before_write: Callable[[list[Receipt]], None] | None = None,
+    regulator: Regulator | None = None, commit: bool = True,
 ) -> list[Receipt]:
     """Registers every record or none; returns once they are durably queued for the log.
     ``before_write`` is given the receipts before anything is written, in the same
-    transaction (the idempotency key's answer is stored with the records, or neither)."""
+    transaction (the idempotency key's answer is stored with the records, or neither).
+    ``regulator``: registered by the market regulator under a decision (see
+    ``revoke_by_regulator``); ``commit=False`` leaves the transaction to the caller."""
     now = utcnow()
     records, faults = [], []
     with db.no_autoflush:
-        batch = _Batch(db, items)
+        batch = _Batch(db, items, regulator)
         # A batch's records share one time; their ids, sorted, keep their order (a document
         # issued and withdrawn in one batch must read in that order).
         ids = sorted(new_id() for _ in items)
@@ -358,8 +380,44 @@ def register(
                    "signature of its keys",
         "data": {"number": r["number"], "leaf_hash": r["leaf_hash"]}}
         for r in records if NOT_SIGNED_BY_ISSUER in r["flags"]])
-    db.commit()
+    if commit:
+        db.commit()
     return receipts
+
+
+def revoke_by_regulator(
+    db: Session, principal: Principal, log: Log, institution_id: str,
+    report_numbers: Sequence[str], regulator: Regulator, reason: str,
+) -> list[Receipt]:
+    """Registers, for each report the regulator found false, a revocation in the log in the
+    issuer's name, naming the regulator and its decision; in the caller's transaction (the
+    sanction and its revocations are written together or not at all). The caller checks
+    that the principal supervises the institution."""
+    items, faults = [], []
+    for row, number in enumerate(report_numbers, start=1):
+        found = issued_record(db, institution_id, number)
+        if found is None:
+            faults.append(FieldError("false_numbers", Msg(
+                "{number}: no valid document of this institution has this number",
+                number=number), row))
+            continue
+        items.append(RecordIn(number=found.number_key, kind=found.kind,
+                              event=RecordEvent.revoked, institution_id=institution_id,
+                              reason=reason[:1000]))
+    if faults:
+        raise errors.Problem(422, "Invalid input", detail="; ".join(
+            f"{f.field}: {f.message}" for f in faults), errors=faults)
+    if not items:
+        return []
+    return register(db, principal, log, items, regulator=regulator, commit=False)
+
+
+def first_checkpoint_after(db: Session, size: int, moment: datetime) -> LogCheckpoint | None:
+    """The first checkpoint the log signed after ``moment`` that is larger than ``size``
+    (the log's size then): what seeds a draw frozen at that moment."""
+    return db.scalar(select(LogCheckpoint).where(LogCheckpoint.size > size,
+                                                 LogCheckpoint.created_at > moment)
+                     .order_by(LogCheckpoint.size).limit(1))
 
 
 def register_once(
@@ -720,6 +778,12 @@ def verdict(engine: Engine, number: str, on: date | None = None,
                 date.fromisoformat(valid_until) < (on or today()):
             status = "expired"
         text = f"{number} is {STATUS_WORDS[status]}."
+        revoked_by = last.public.get("revoked_by") if status == "revoked" else None
+        if isinstance(revoked_by, dict):
+            text = (f"{number} was revoked by the market regulator ({revoked_by.get('name')}), "
+                    f"decision {revoked_by.get('decision_no')}.")
+        else:
+            revoked_by = None
         if len({r.institution_id for r in history}) > 1:
             text += " Several issuers registered this number: check the issuer."
         integrity, detail = "verified", ""
@@ -738,7 +802,7 @@ def verdict(engine: Engine, number: str, on: date | None = None,
     return Verdict(number=number, found=True, status=status, verdict=text,
                    history=[record_out(r) for r in history],
                    replacement=last.public.get("replacement") if status == "amended" else None,
-                   integrity=integrity, integrity_detail=detail)
+                   revoked_by=revoked_by, integrity=integrity, integrity_detail=detail)
 
 
 def numbers_by_pdf(db: Session, sha256: str, limit: int = 5) -> list[str]:
