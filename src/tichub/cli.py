@@ -523,15 +523,7 @@ def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
 
     app.add_typer(pt_app, name="pt")
-    from tichub.supervision.approval.cli import approval_app
-
-    supervision_app = typer.Typer(help="Supervision of institutions.", no_args_is_help=True)
-    supervision_app.add_typer(approval_app, name="approval")
-    from tichub.supervision.credit.cli import add_commands as add_credit_commands
-
-    supervision_app = typer.Typer(help="Digital supervision.", no_args_is_help=True)
-    add_credit_commands(supervision_app)
-    from tichub.supervision.inspections.cli import supervision_app
+    from tichub.supervision.cli import supervision_app
 
     app.add_typer(supervision_app, name="supervision")
 

@@ -5,35 +5,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from tichub.supervision.approval import api as approval_api
+from tichub.supervision.approval import views as approval_views
+from tichub.supervision.complaints import api as complaints_api
+from tichub.supervision.complaints import views as complaints_views
+from tichub.supervision.credit import api as credit_api
+from tichub.supervision.credit import views as credit_views
+from tichub.supervision.dashboard import api as dashboard_api
+from tichub.supervision.dashboard import views as dashboard_views
+from tichub.supervision.inspections import api as inspections_api
+from tichub.supervision.inspections import views as inspections_views
+from tichub.supervision.sanctions import api as sanctions_api
+from tichub.supervision.sanctions import views as sanctions_views
 
-from tichub.supervision.approval import api as _approval_api  # noqa: E402
-from tichub.supervision.approval import views as _approval_views  # noqa: E402
-
-routers += [_approval_api.router, _approval_views.router]
-
-def _credit() -> list[APIRouter]:
-    from tichub.supervision.complaints import api as complaints_api
-    from tichub.supervision.complaints import views as complaints_views
-    from tichub.supervision.credit import api as credit_api
-    from tichub.supervision.credit import views as credit_views
-    from tichub.supervision.dashboard import api as dashboard_api
-    from tichub.supervision.dashboard import views as dashboard_views
-
-    return [credit_api.router, complaints_api.router, dashboard_api.router, credit_views.router,
-            complaints_views.router, dashboard_views.router]
-
-
-routers.extend(_credit())
-
-def _add_inspections() -> None:
-    from tichub.supervision.inspections import api as inspections_api
-    from tichub.supervision.inspections import views as inspections_views
-    from tichub.supervision.sanctions import api as sanctions_api
-    from tichub.supervision.sanctions import views as sanctions_views
-
-    routers.extend([inspections_api.router, sanctions_api.router, sanctions_views.router,
-                    inspections_views.router])
-
-
-_add_inspections()
+routers: list[APIRouter] = [
+    approval_api.router, approval_views.router,
+    credit_api.router, complaints_api.router, dashboard_api.router,
+    credit_views.router, complaints_views.router, dashboard_views.router,
+    inspections_api.router, sanctions_api.router, sanctions_views.router,
+    inspections_views.router,
+]

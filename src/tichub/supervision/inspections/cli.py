@@ -14,9 +14,6 @@ from tichub.reports.checkpoint import open_checkpoint
 from tichub.reports.note import NoteError, Verifier
 from tichub.supervision.inspections import draw
 
-supervision_app = typer.Typer(help="Supervision: double-random inspection draws.",
-                              no_args_is_help=True)
-
 
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
@@ -43,7 +40,6 @@ def _plan(client: httpx.Client, url: str) -> dict[str, Any]:
     return plan
 
 
-@supervision_app.command("draw")
 def draw_command(
     verify: Annotated[str, typer.Option(
         "--verify", help="the plan's public address, https://…/api/v1/supervision/plans/ID")],
