@@ -46,8 +46,8 @@ HEADERS_ZH = {f: aliases[1] for f, aliases in COLUMNS.items()}
 KIND_NAMES = {"校准": "calibration", "检定": "verification", "停用": "out_of_service",
               "维修": "out_of_service", "停用/维修": "out_of_service"}
 EXAMPLE = [["EQ-001", "电感耦合等离子体质谱仪", "ICP-MS", "Agilent", "7900", "A栋201", "40", "",
-            "否", "calibration", "2026-03-01", "2027-02-28", "JZ2026-0311", "上海市计量测试技术研究院",
-            ""]]
+            "否", "calibration", "2026-03-01", "2027-02-28", "JZ2026-0311",
+            "上海市计量测试技术研究院", ""]]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,6 @@ class InForceOut(BaseModel):
     edition: EditionOut | None = None
 
 
-@dataclass(frozen=True)
-class Checked:
-    values: dict[str, Any]
-
-
 def status_on(e: StandardEdition, day: date) -> str:
     start = e.implemented_on or e.published_on
     if start is not None and day < start:
@@ -127,10 +122,8 @@ def list_editions(db: Session, page: PageParams, q: str = "",
     if q.strip():
         like = f"%{q.strip()}%"
         key = q.strip()
-        try:
+        with suppress(standards.StandardNumberError):
             key = standards.parse(q).key
-        except standards.StandardNumberError:
-            pass
         query = query.where(or_(StandardEdition.number.ilike(like),
                                 StandardEdition.title.ilike(like),
                                 StandardEdition.std_key == key))
@@ -159,7 +152,8 @@ def _require_importer(principal: Principal) -> None:
                                    "the standards' dates"))
 
 
-def check_edition(data: EditionIn, row: int | None = None) -> tuple[dict[str, Any], list[FieldError]]:
+def check_edition(data: EditionIn, row: int | None = None
+                  ) -> tuple[dict[str, Any], list[FieldError]]:
     errs: list[FieldError] = []
     try:
         parsed = standards.parse(data.number)

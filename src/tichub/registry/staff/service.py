@@ -194,9 +194,9 @@ def end_employment(db: Session, principal: Principal, staff_id: str, on: date) -
     if on < person.employed_from:
         raise errors.invalid("on", Msg("is before the start of employment"))
     person.employed_until = on
-    if person.authorised_until is None or person.authorised_until > on:
-        if StaffRole.signatory.value in person.roles or person.authorised_from:
-            person.authorised_until = max(on, person.authorised_from or on)
+    signs = StaffRole.signatory.value in person.roles or person.authorised_from is not None
+    if signs and (person.authorised_until is None or person.authorised_until > on):
+        person.authorised_until = max(on, person.authorised_from or on)
     audit.record(db, action="staff.left", object_type="staff", object_id=person.id,
                  actor_user_id=principal.user_id, org_id=inst.org_id,
                  data={"name": person.name, "until": on.isoformat()})
