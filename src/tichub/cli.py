@@ -523,6 +523,9 @@ def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
 
     app.add_typer(pt_app, name="pt")
+    from tichub.supervision.registers.cli import registers_app
+
+    app.add_typer(registers_app, name="registers")
 
 
 _add_domain_commands()

@@ -576,17 +576,24 @@ def add_signatory(
     db: Session, principal: Principal, institution_id: str, data: SignatoryIn
 ) -> Staff:
     """Authorises a signatory: the person of that name in the staff register, still
-    employed and not yet a signatory, gains the role; otherwise a person is added, employed
-    from the first day of the authorisation."""
+    employed and not yet a signatory, gains the role; one authorised already (open-ended,
+    from that day or before) is left as is; otherwise a person is added, employed from the
+    first day of the authorisation (the register holds one authorisation per person)."""
     inst = get_institution(db, principal, institution_id)
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     if data.authorised_until and data.authorised_until < data.authorised_from:
         raise errors.invalid("authorised_until", Msg("is before the start of the authorisation"))
     name = " ".join(data.name.split())
-    person = next((s for s in db.scalars(select(Staff).where(
-        Staff.institution_id == inst.id, Staff.name == name))
-        if StaffRole.signatory.value not in s.roles and s.employed_until is None
-        and s.employed_from <= data.authorised_from), None)
+    people = list(db.scalars(select(Staff).where(Staff.institution_id == inst.id,
+                                                 Staff.name == name)))
+    held = next((s for s in people if StaffRole.signatory.value in s.roles
+                 and s.employed_until is None and s.authorised_until is None
+                 and (s.authorised_from or s.employed_from) <= data.authorised_from), None)
+    if held is not None and data.authorised_until is None:
+        return held  # authorised already, from that day on: nothing to add
+    person = next((s for s in people if StaffRole.signatory.value not in s.roles
+                   and s.employed_until is None and s.employed_from <= data.authorised_from),
+                  None)
     if person is None:
         person = Staff(institution_id=inst.id, org_id=inst.org_id, name=name, title=data.title,
                        roles=[], authorised_for=[], employed_from=data.authorised_from)

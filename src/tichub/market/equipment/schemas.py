@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from tichub.core.schemas import InputModel
 from tichub.market.models import InstrumentEventKind
@@ -33,10 +33,11 @@ class EquipmentIn(InputModel):
     hours_per_test: HoursPerTest | None = None
     shared: bool = Field(default=False, description="listed in the marketplace for booking")
 
-    @model_validator(mode="after")
-    def _capacity(self) -> EquipmentIn:
-        _one_capacity(self.tests_per_day, self.hours_per_test)
-        return self
+    @field_validator("hours_per_test")
+    @classmethod
+    def _capacity(cls, value: float | None, info: ValidationInfo) -> float | None:
+        _one_capacity(info.data.get("tests_per_day"), value)
+        return value
 
 
 class EquipmentPatch(InputModel):
@@ -54,10 +55,11 @@ class EquipmentPatch(InputModel):
     shared: bool | None = None
     active: bool | None = Field(default=None, description="false: retired from the register")
 
-    @model_validator(mode="after")
-    def _capacity(self) -> EquipmentPatch:
-        _one_capacity(self.tests_per_day, self.hours_per_test)
-        return self
+    @field_validator("hours_per_test")
+    @classmethod
+    def _capacity(cls, value: float | None, info: ValidationInfo) -> float | None:
+        _one_capacity(info.data.get("tests_per_day"), value)
+        return value
 
 
 class EventIn(InputModel):

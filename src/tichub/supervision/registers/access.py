@@ -67,7 +67,12 @@ def for_writing(db: Session, principal: Principal, institution_id: str,
                 scope: str) -> Institution:
     """The institution, if the principal may change its registers: an editor of its own
     organisation (or the operator). Supervisors read them but do not write them."""
-    inst = for_reading(db, principal, institution_id)
+    inst = institution(db, institution_id)
+    if not principal.authenticated:
+        raise errors.unauthorized()
+    if not (principal.is_operator or _member(principal, inst.org_id, Role.viewer)):
+        check_read(db, principal, inst)  # 404 to strangers, 403 out of the district
+    # A write needs its own scope, not the read one as well.
     require(principal, Role.editor, org=inst.org_id, scope=scope)
     return inst
 
