@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from helpers import Account, api_token, make_account, make_institution
 from tichub.core import errors
 from tichub.core.ids import today
 from tichub.core.models import OrgKind
@@ -24,7 +25,6 @@ from tichub.registry.schemas import SignatoryIn
 from tichub.registry.staff import service as staff
 from tichub.registry.staff.schemas import StaffIn, StaffPatch
 from tichub.supervision.models import Bureau
-from helpers import Account, api_token, make_account, make_institution
 
 D = date
 
@@ -157,7 +157,7 @@ def test_staff_by_ref_finds_the_number_then_the_exact_name(db) -> None:  # type:
     assert staff.staff_by_ref(db, inst, " 赵  强 ").id == b  # type: ignore[union-attr]
     assert staff.staff_by_ref(db, inst, "王") is None
     assert staff.staff_by_ref(db, inst, "") is None
-    other, other_inst = _lab(db, "b@b.test", 2)
+    _, other_inst = _lab(db, "b@b.test", 2)
     assert staff.staff_by_ref(db, other_inst, "ST-003") is None
     with pytest.raises(errors.Problem) as e:
         _person(db, acc, inst, "ST-003", "李四", [])

@@ -86,7 +86,7 @@ def test_a_bad_equipment_row_refuses_the_whole_file(db) -> None:  # type: ignore
         (9, "event_kind"), (9, "valid_from"), (10, "valid_until")}
     assert equipment.list_equipment(db, p, inst) == []
     assert _refused(lambda: equipment_import.import_equipment_file(
-        db, p, inst, "e.csv", "name,kind\nx,y\n".encode())) == {(1, "asset_no")}
+        db, p, inst, "e.csv", b"name,kind\nx,y\n")) == {(1, "asset_no")}
 
 
 def test_equipment_import_from_excel(db) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +153,7 @@ def test_imports_through_the_api_and_the_templates(client, db) -> None:  # type:
 
 
 def test_the_register_pages(client, db) -> None:  # type: ignore[no-untyped-def]
-    acc, inst = _lab(db)
+    _, inst = _lab(db)
     csrf = sign_in(client, "lab@a.test")
     r = client.post("/registers/equipment", follow_redirects=False, data={
         "csrf_token": csrf, "institution_id": inst, "asset_no": "EQ-301", "name": "天平",
@@ -248,7 +248,7 @@ def tichub(monkeypatch, database_url) -> Iterator[Callable[..., object]]:  # typ
 
 
 def test_the_command_line_imports_or_says_why_not(tichub, db, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    acc, inst = _lab(db)
+    _, inst = _lab(db)
     good = tmp_path / "equipment.csv"
     good.write_text(EQUIPMENT_CSV, encoding="gb18030")
     result = tichub("registers", "import-equipment", str(good), "--institution", inst)

@@ -8,8 +8,6 @@ does not know counts as in force: the register is curated, not complete.
 
 from __future__ import annotations
 
-import csv
-import io
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from tichub.core import audit, errors
 from tichub.core.auth import Principal
 from tichub.core.errors import FieldError
+from tichub.core.ids import today
 from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.pagination import PageParams
@@ -129,7 +128,7 @@ def list_editions(db: Session, page: PageParams, q: str = "",
                                 StandardEdition.std_key == key))
     rows = list(db.scalars(query.order_by(StandardEdition.std_key, StandardEdition.year)))
     if status:
-        day = on or date.today()
+        day = on or today()
         rows = [e for e in rows if status_on(e, day) == status]
     return rows[page.offset:page.offset + page.per_page], len(rows)
 
@@ -266,7 +265,7 @@ def import_editions(db: Session, principal: Principal | None, filename: str, dat
         _upsert(db, values)
     db.flush()
     audit.record(db, action="edition.imported", object_type="standard_edition",
-                 object_id=filename[:26] or "file",
+                 object_id="import",
                  actor_user_id=principal.user_id if principal else None, org_id=None,
                  data={"editions": len(planned), "file": filename})
     db.commit()
@@ -276,16 +275,3 @@ def import_editions(db: Session, principal: Principal | None, filename: str, dat
 def load_curated(db: Session) -> int:
     """The editions shipped with the platform (``registry/data/standard_editions.csv``)."""
     return import_editions(db, None, CURATED.name, CURATED.read_bytes())
-
-
-def export_rows(db: Session) -> list[list[str]]:
-    rows = db.scalars(select(StandardEdition).order_by(StandardEdition.std_key,
-                                                       StandardEdition.year))
-    return [[e.number, e.title, str(e.published_on or ""), str(e.implemented_on or ""),
-             str(e.withdrawn_on or ""), e.replaced_by or "", e.source] for e in rows]
-
-
-def csv_of(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows([header, *rows])
-    return out.getvalue().encode("utf-8-sig")
