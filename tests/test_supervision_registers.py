@@ -367,3 +367,25 @@ def test_the_api_adds_and_lists_with_pages(client, db) -> None:  # type: ignore[
     bad = client.post("/api/v1/registers/staff", headers=auth, json={
         "institution_id": inst, "name": "x", "roles": ["boss"], "employed_from": "2024-01-01"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("roles")
+
+
+def test_the_register_pages_follow_the_same_jurisdiction(client, db) -> None:  # type: ignore[no-untyped-def]
+    from helpers import sign_in
+
+    acc, inst = _lab(db, district="pudong")
+    item = _instrument(db, acc, inst)
+    _bureau(db, "pd@gov.test", "pudong")
+    _bureau(db, "xh@gov.test", "xuhui")
+    make_account(db, "b@b.test")
+    pages = [f"/registers/equipment?institution={inst}", f"/registers/equipment/{item}",
+             f"/registers/staff?institution={inst}"]
+    for email, expected in (("pd@gov.test", 200), ("xh@gov.test", 403), ("b@b.test", 404)):
+        client.cookies.clear()
+        sign_in(client, email)
+        assert {client.get(p).status_code for p in pages} == {expected}, email
+    client.cookies.clear()
+    sign_in(client, "pd@gov.test")
+    page = client.get(f"/registers/equipment/{item}").text
+    assert 'data-testid="add-event"' not in page  # supervisors read, they do not write
+    client.cookies.clear()
+    assert client.get(pages[0], follow_redirects=False).status_code in (303, 401)
