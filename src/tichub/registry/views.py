@@ -70,7 +70,6 @@ def institution_page(
                   inst=service.to_out(inst, principal), lines=lines, total=total,
                   page=page, pages=_pages(total, page.per_page),
                   quals={q.id: service.qualification_label(q) for q in inst.qualifications},
-                  signatories=[service.signatory_out(s) for s in
-                               service.list_signatories(db, principal, institution_id)],
+                  signatories=service.list_signatories(db, principal, institution_id),
                   standard=standard or "", quote_standard=quote_standard,
                   can_issue=can_issue)
