@@ -700,14 +700,15 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
                   PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
                   ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent,
-                  EmissionFactor, ProductModel, Study, CbamInstallation, InstrumentEvent,
-                  Staff, StandardEdition):
+                  EmissionFactor, ProductModel, Study, CbamInstallation):
         cols = model.__table__.columns
         query = select(*cols)
         if model is ApiToken:
             query = query.where(ApiToken.org_id == world.a_org)
         for row in db.execute(query):
             out.append(repr(tuple(row)))
+    for model in (InstrumentEvent, Staff, StandardEdition):  # the evidence registers
+        out.extend(repr(tuple(row)) for row in db.execute(select(*model.__table__.columns)))
     return json.dumps(sorted(out))
 
 
