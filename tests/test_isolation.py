@@ -684,11 +684,11 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
+                 a_equipment=kept.id, a_event=outage.id, a_staff=person.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
-                 a_installation=installation.id, a_equipment=kept.id, a_event=outage.id,
-                 a_staff=person.id,
+                 a_installation=installation.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
