@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tichub.market.equipment import api as equipment_api
-from tichub.market.equipment import views as equipment_views
-from tichub.registry.editions import api as editions_api
-from tichub.registry.editions import views as editions_views
-from tichub.registry.staff import api as staff_api
-from tichub.registry.staff import views as staff_views
+from tichub.supervision.registers.routes import routers as registers_routers
 
-routers: list[APIRouter] = [
-    # The evidence registers (equipment, staff) and the standards' editions.
-    equipment_api.router, staff_api.router, editions_api.router,
-    equipment_views.router, staff_views.router, editions_views.router,
-]
+routers: list[APIRouter] = []
+routers += registers_routers  # the evidence registers and standards' editions
