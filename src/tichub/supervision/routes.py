@@ -5,7 +5,4 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tichub.supervision.registers.routes import routers as registers_routers
-
 routers: list[APIRouter] = []
-routers += registers_routers  # the evidence registers and standards' editions
