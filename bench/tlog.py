@@ -57,7 +57,6 @@ from tichub.registry.models import (
     Institution,
     QualificationKind,
     QualificationStatus,
-    Signatory,
 )
 from tichub.registry.schemas import InstitutionIn, QualificationIn, ScopeLineIn, SignatoryIn
 from tichub.reports import merkle, service, tiles
@@ -132,7 +131,7 @@ def lab(db: Session) -> tuple[Principal, str]:
         registry.replace_scope(db, principal, q.id, [ScopeLineIn(
             standard=STANDARD[0], product=STANDARD[1], parameter=STANDARD[2])])
         inst = created.id
-    held = set(db.scalars(select(Signatory.name).where(Signatory.institution_id == inst)))
+    held = {s.name for s in registry.list_signatories(db, principal, inst)}
     for name in SIGNATORIES:
         if name not in held:
             registry.add_signatory(db, principal, inst, SignatoryIn(

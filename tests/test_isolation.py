@@ -24,6 +24,7 @@ from tichub.core.models import ApiToken, AuditEvent, OrgKind
 from tichub.market.models import (
     Booking,
     Instrument,
+    InstrumentEvent,
     LedgerEntry,
     Order,
     OrderEvent,
@@ -34,7 +35,7 @@ from tichub.market.models import (
 )
 from tichub.pt.models import PtParticipant, PtResult, PtRound, PtScheme
 from tichub.registry import service as registry
-from tichub.registry.models import Institution, Qualification, ScopeLine
+from tichub.registry.models import Institution, Qualification, ScopeLine, Staff, StandardEdition
 from tichub.registry.schemas import InstitutionPatch, SignatoryIn
 from tichub.reports import service as reports
 from tichub.reports.models import LogTile, ReportRecord
@@ -130,6 +131,9 @@ class World:
     file_id: str = "01J00000000000000000000000"
     sanction_id: str = "01J00000000000000000000000"
     action: str = "freeze"
+    a_equipment: str = ""  # an instrument of A's equipment register, not shared
+    a_event: str = ""  # an outage of it
+    a_staff: str = ""  # a person of A's staff register
 
 
 @dataclass
@@ -348,6 +352,60 @@ CASES = [
     Case("GET", "/api/orgs/{a_org}/notifications", "denied"),
     Case("POST", "/api/notifications/{a_notice}/read", "denied"),
     Case("GET", "/market", "public"),
+    # The evidence registers: A's alone (and its district's supervisors').
+    Case("GET", "/api/v1/registers/equipment?institution_id={a_inst}", "denied"),
+    Case("POST", "/api/v1/registers/equipment", "denied", body=lambda w: {
+        "institution_id": w.a_inst, "asset_no": "X-1", "name": "冒名", "kind": "x"}),
+    Case("GET", "/api/v1/registers/equipment/template.{fmt}", "public"),
+    Case("POST", "/api/v1/registers/equipment/import?institution_id={a_inst}", "denied",
+         files=True),
+    Case("GET", "/api/v1/registers/equipment/{a_equipment}", "denied"),
+    Case("PATCH", "/api/v1/registers/equipment/{a_equipment}", "denied",
+         body=lambda w: {"shared": True}),
+    Case("POST", "/api/v1/registers/equipment/{a_equipment}/events", "denied",
+         body=lambda w: {"kind": "calibration", "valid_from": "2026-01-01",
+                         "valid_until": "2026-12-31"}),
+    Case("POST", "/api/v1/registers/equipment/events/{a_event}/end?on=2026-12-31", "denied"),
+    Case("GET", "/api/v1/registers/staff?institution_id={a_inst}", "denied"),
+    Case("POST", "/api/v1/registers/staff", "denied", body=lambda w: {
+        "institution_id": w.a_inst, "name": "冒名", "employed_from": "2020-01-01"}),
+    Case("GET", "/api/v1/registers/staff/template.{fmt}", "public"),
+    Case("POST", "/api/v1/registers/staff/import?institution_id={a_inst}", "denied",
+         files=True),
+    Case("GET", "/api/v1/registers/staff/{a_staff}", "denied"),
+    Case("PATCH", "/api/v1/registers/staff/{a_staff}", "denied", body=lambda w: {"name": "x"}),
+    Case("POST", "/api/v1/registers/staff/{a_staff}/end?on=2026-12-31", "denied"),
+    Case("GET", "/api/v1/standards/editions", "public"),
+    Case("GET", "/api/v1/standards/editions/in-force?standard=GB%204943.1-2022&day=2024-01-01",
+         "public"),
+    Case("POST", "/api/v1/standards/editions", "denied", body=lambda w: {
+        "number": "GB 4943.1-2022", "withdrawn_on": "2024-01-01", "source": "x"}),
+    Case("POST", "/api/v1/standards/editions/import", "denied", files=True),
+    Case("GET", "/registers/equipment?institution={a_inst}", "denied"),
+    Case("POST", "/registers/equipment", "denied", form=True, body=lambda w: {
+        "institution_id": w.a_inst, "asset_no": "X-1", "name": "冒名", "kind": "x"}),
+    Case("POST", "/registers/equipment/import", "denied", form=True, files=True,
+         body=lambda w: {"institution_id": w.a_inst}),
+    Case("GET", "/registers/equipment/{a_equipment}", "denied"),
+    Case("POST", "/registers/equipment/{a_equipment}", "denied", form=True, body=lambda w: {
+        "asset_no": "X-1", "name": "冒名", "kind": "x", "shared": "yes"}),
+    Case("POST", "/registers/equipment/{a_equipment}/events", "denied", form=True,
+         body=lambda w: {"kind": "calibration", "valid_from": "2026-01-01",
+                         "valid_until": "2026-12-31"}),
+    Case("POST", "/registers/equipment/events/{a_event}/end", "denied", form=True,
+         body=lambda w: {"on": "2026-12-31"}),
+    Case("GET", "/registers/staff?institution={a_inst}", "denied"),
+    Case("POST", "/registers/staff", "denied", form=True, body=lambda w: {
+        "institution_id": w.a_inst, "name": "冒名", "employed_from": "2020-01-01"}),
+    Case("POST", "/registers/staff/import", "denied", form=True, files=True,
+         body=lambda w: {"institution_id": w.a_inst}),
+    Case("GET", "/registers/staff/{a_staff}", "denied"),
+    Case("POST", "/registers/staff/{a_staff}", "denied", form=True, body=lambda w: {
+        "name": "冒名", "employed_from": "2020-01-01"}),
+    Case("POST", "/registers/staff/{a_staff}/end", "denied", form=True,
+         body=lambda w: {"on": "2026-12-31"}),
+    Case("GET", "/standards/editions", "public"),
+    Case("POST", "/standards/editions/import", "denied", form=True, files=True),
     Case("POST", "/market/services", "denied", form=True, body=lambda w: {
         "org_id": w.a_org, "institution_id": w.a_inst, "title": "冒名", "standards": "GB 1",
         "price": "1"}),
@@ -784,6 +842,18 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                         source="https://customer.example/pact", data={}, answer="pending")
     db.add(request)
     db.commit()
+    # A's registers: an instrument it does not share, out of service, and a person.
+    from tichub.market.equipment import service as equipment
+    from tichub.market.equipment.schemas import EquipmentIn, EventIn
+    from tichub.registry.staff import service as staff
+    from tichub.registry.staff.schemas import StaffIn
+
+    kept = equipment.add_equipment(db, a.principal(db), EquipmentIn(
+        institution_id=inst, asset_no="EQ-001", name="秘密用途分析仪", kind="ICP-MS"))
+    outage = equipment.add_event(db, a.principal(db), kept.id, EventIn(
+        kind="out_of_service", valid_from=date(2026, 1, 1), note="秘密用途"))
+    person = staff.add_staff(db, a.principal(db), StaffIn(
+        institution_id=inst, staff_no="ST-001", name="秘密参加者", employed_from=date(2020, 1, 1)))
     _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id,
                      pact_request=request.id)
     _credit_world(db, a.org.id, inst)
@@ -791,6 +861,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
                  a_listing=listing.id, voucher=voucher.id,
+                 a_equipment=kept.id, a_event=outage.id, a_staff=person.id,
                  a_listing_service=service_listing.id, a_order=order.id, a_notice=notice.id,
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
@@ -814,6 +885,8 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
             query = query.where(ApiToken.org_id == world.a_org)
         for row in db.execute(query):
             out.append(repr(tuple(row)))
+    for model in (InstrumentEvent, Staff, StandardEdition):  # the evidence registers
+        out.extend(repr(tuple(row)) for row in db.execute(select(*model.__table__.columns)))
     return json.dumps(sorted(out))
 
 
@@ -854,6 +927,8 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_study}", "{study_id}")
                .replace("{a_installation}", "{installation_id}")
                .replace("{a_qapp}", "{application_id}")
+               .replace("{a_equipment}", "{instrument_id}").replace("{a_event}", "{event_id}")
+               .replace("{a_staff}", "{staff_id}")
                .replace("{pact_request}", "{request_id}")
                .replace("CFP-2026-0001-00001", "{number}")
                .replace("/processes/p/", "/processes/{key}/")

@@ -526,6 +526,9 @@ def _add_domain_commands() -> None:
     from tichub.supervision.cli import supervision_app
 
     app.add_typer(supervision_app, name="supervision")
+    from tichub.supervision.registers.cli import registers_app
+
+    app.add_typer(registers_app, name="registers")
 
 
 _add_domain_commands()

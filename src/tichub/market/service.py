@@ -78,6 +78,11 @@ def add_instrument(db: Session, principal: Principal, data: InstrumentIn) -> Ins
         raise errors.invalid("org_id", Msg("instruments are shared by labs, certification "
                                            "bodies and companies"))
     inst = Instrument(**data.model_dump())
+    # A lab's shared instrument is an entry of its equipment register: it belongs to the
+    # lab's institution when the organisation keeps exactly one.
+    owned = registry.institution_ids_of(db, org.id)
+    inst.institution_id = owned[0] if len(owned) == 1 else None
+    inst.shared = True
     db.add(inst)
     db.flush()
     audit.record(db, action="instrument.listed", object_type="instrument", object_id=inst.id,
@@ -87,14 +92,16 @@ def add_instrument(db: Session, principal: Principal, data: InstrumentIn) -> Ins
 
 
 def get_instrument(db: Session, instrument_id: str) -> Instrument:
+    """A shared instrument: the register's other entries are not the marketplace's."""
     inst = db.get(Instrument, instrument_id)
-    if inst is None or not inst.active:
+    if inst is None or not inst.active or not inst.shared:
         raise _missing(Msg("There is no such instrument."))
     return inst
 
 
 def list_instruments(db: Session, kind: str | None = None) -> list[Instrument]:
-    q = select(Instrument).where(Instrument.active).order_by(Instrument.kind, Instrument.name)
+    q = (select(Instrument).where(Instrument.active, Instrument.shared)
+         .order_by(Instrument.kind, Instrument.name))
     if kind:
         q = q.where(Instrument.kind == kind)
     return list(db.scalars(q))

@@ -154,7 +154,7 @@ def add_qualification(institution_id: str, body: QualificationIn, db: DB,
 def signatories(institution_id: str, db: DB, principal: Public) -> list[SignatoryOut]:
     """The institution's authorised signatories, past and present (public, as CNAS and CMA
     publish them)."""
-    return [SignatoryOut.model_validate(s)
+    return [service.signatory_out(s)
             for s in service.list_signatories(db, principal, institution_id)]
 
 
@@ -162,7 +162,7 @@ def signatories(institution_id: str, db: DB, principal: Public) -> list[Signator
              status_code=201)
 def add_signatory(institution_id: str, body: SignatoryIn, db: DB,
                   principal: Writer) -> SignatoryOut:
-    return SignatoryOut.model_validate(
+    return service.signatory_out(
         service.add_signatory(db, principal, institution_id, body))
 
 
@@ -171,7 +171,7 @@ def end_signatory(signatory_id: str, db: DB, principal: Writer,
                   on: Annotated[date, Query(description="the last day of authorisation")]
                   ) -> SignatoryOut:
     """Ends an authorisation; reports signed before the end still verify."""
-    return SignatoryOut.model_validate(service.end_signatory(db, principal, signatory_id, on))
+    return service.signatory_out(service.end_signatory(db, principal, signatory_id, on))
 
 
 @router.put("/qualifications/{qualification_id}", response_model=QualificationOut)

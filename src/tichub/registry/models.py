@@ -172,24 +172,6 @@ class StagedScopeLine(CreatedMixin, Base):
     limitation: Mapped[str | None] = mapped_column(Text)
 
 
-class Signatory(IdMixin, CreatedMixin, Base):
-    """A person the institution authorises to sign its reports (CNAS and CMA both publish
-    them): a report signed by anyone else is refused at registration."""
-
-    __tablename__ = "signatories"
-
-    institution_id: Mapped[str] = mapped_column(
-        ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str | None] = mapped_column(String(100))
-    authorised_from: Mapped[date] = mapped_column(Date)
-    authorised_until: Mapped[date | None] = mapped_column(Date)
-
-    def authorised_on(self, on: date) -> bool:
-        return self.authorised_from <= on and (self.authorised_until is None
-                                               or on <= self.authorised_until)
-
-
 class StaffRole(enum.StrEnum):
     tester = "tester"
     sampler = "sampler"

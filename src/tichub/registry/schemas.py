@@ -17,7 +17,7 @@ from tichub.registry.models import (
     QualificationStatus,
     RevenueTier,
     ScopeLine,
-    Signatory,
+    Staff,
 )
 
 # Lengths come from the columns (core.schemas.column_length); credit_code and district are
@@ -99,8 +99,8 @@ class QualificationOut(BaseModel):
 
 
 class SignatoryIn(InputModel):
-    name: str = Field(min_length=1, max_length=_len(Signatory.name), examples=["张明"])
-    title: str | None = Field(default=None, max_length=_len(Signatory.title))
+    name: str = Field(min_length=1, max_length=_len(Staff.name), examples=["张明"])
+    title: str | None = Field(default=None, max_length=_len(Staff.title))
     authorised_from: date
     authorised_until: date | None = None
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tichub.core import audit, errors
@@ -27,7 +27,8 @@ from tichub.registry.models import (
     QualificationStatus,
     ScopeLine,
     SearchDoc,
-    Signatory,
+    Staff,
+    StaffRole,
     StagedScopeLine,
 )
 from tichub.registry.schemas import (
@@ -41,6 +42,7 @@ from tichub.registry.schemas import (
     SearchHit,
     SearchOut,
     SignatoryIn,
+    SignatoryOut,
 )
 
 INSTITUTION_ORG_KINDS = {OrgKind.lab, OrgKind.certification_body}
@@ -143,6 +145,12 @@ def list_own_institutions(db: Session, principal: Principal) -> list[Institution
         return []
     return list(db.scalars(select(Institution).where(Institution.org_id.in_(orgs))
                            .order_by(Institution.name_zh)))
+
+
+def institution_ids_of(db: Session, org_id: str) -> list[str]:
+    """The ids of the organisation's institutions (for other domains: no check, no names)."""
+    return list(db.scalars(select(Institution.id).where(Institution.org_id == org_id)
+                           .order_by(Institution.id)))
 
 
 def scope_lines(
@@ -563,43 +571,77 @@ def search_export_rows(
 
 
 # --- authorised signatories ----------------------------------------------------------------
+# The signatories are people of the staff register holding the signatory role; these use
+# cases keep the signatory API of before working on it.
 
-def list_signatories(db: Session, principal: Principal, institution_id: str) -> list[Signatory]:
+def list_signatories(db: Session, principal: Principal, institution_id: str) -> list[Staff]:
+    """Everyone who holds or held the signatory role (public, as CNAS and CMA publish
+    them)."""
     get_institution(db, principal, institution_id)
-    return list(db.scalars(select(Signatory).where(Signatory.institution_id == institution_id)
-                           .order_by(Signatory.name, Signatory.authorised_from)))
+    rows = db.scalars(select(Staff).where(Staff.institution_id == institution_id)
+                      .order_by(Staff.name, Staff.authorised_from, Staff.employed_from))
+    return [s for s in rows if StaffRole.signatory.value in s.roles]
+
+
+def signatory_out(s: Staff) -> SignatoryOut:
+    return SignatoryOut(id=s.id, name=s.name, title=s.title,
+                        authorised_from=s.authorised_from or s.employed_from,
+                        authorised_until=_earliest(s.authorised_until, s.employed_until))
+
+
+def _earliest(a: date | None, b: date | None) -> date | None:
+    return min(a, b) if a is not None and b is not None else a or b
 
 
 def add_signatory(
     db: Session, principal: Principal, institution_id: str, data: SignatoryIn
-) -> Signatory:
+) -> Staff:
+    """Authorises a signatory: the person of that name in the staff register, still
+    employed and not yet a signatory, gains the role; one authorised already (open-ended,
+    from that day or before) is left as is; otherwise a person is added, employed from the
+    first day of the authorisation (the register holds one authorisation per person)."""
     inst = get_institution(db, principal, institution_id)
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
     if data.authorised_until and data.authorised_until < data.authorised_from:
         raise errors.invalid("authorised_until", Msg("is before the start of the authorisation"))
-    row = Signatory(institution_id=inst.id, name=" ".join(data.name.split()), title=data.title,
-                    authorised_from=data.authorised_from,
-                    authorised_until=data.authorised_until)
-    db.add(row)
+    name = " ".join(data.name.split())
+    people = list(db.scalars(select(Staff).where(Staff.institution_id == inst.id,
+                                                 Staff.name == name)))
+    held = next((s for s in people if StaffRole.signatory.value in s.roles
+                 and s.employed_until is None and s.authorised_until is None
+                 and (s.authorised_from or s.employed_from) <= data.authorised_from), None)
+    if held is not None and data.authorised_until is None:
+        return held  # authorised already, from that day on: nothing to add
+    person = next((s for s in people if StaffRole.signatory.value not in s.roles
+                   and s.employed_until is None and s.employed_from <= data.authorised_from),
+                  None)
+    if person is None:
+        person = Staff(institution_id=inst.id, org_id=inst.org_id, name=name, title=data.title,
+                       roles=[], authorised_for=[], employed_from=data.authorised_from)
+        db.add(person)
+    person.roles = [r.value for r in StaffRole
+                    if r.value in person.roles or r is StaffRole.signatory]
+    person.title = data.title or person.title
+    person.authorised_from, person.authorised_until = data.authorised_from, data.authorised_until
     db.flush()
-    audit.record(db, action="signatory.added", object_type="signatory", object_id=row.id,
+    audit.record(db, action="signatory.added", object_type="staff", object_id=person.id,
                  actor_user_id=principal.user_id, org_id=inst.org_id,
-                 data={"institution_id": inst.id, "name": row.name})
+                 data={"institution_id": inst.id, "name": person.name})
     db.commit()
-    return row
+    return person
 
 
-def end_signatory(db: Session, principal: Principal, signatory_id: str, on: date) -> Signatory:
+def end_signatory(db: Session, principal: Principal, signatory_id: str, on: date) -> Staff:
     """Ends an authorisation (kept, so reports signed before it still verify)."""
-    row = db.get(Signatory, signatory_id)
-    if row is None:
+    row = db.get(Staff, signatory_id)
+    if row is None or StaffRole.signatory.value not in row.roles:
         raise errors.Problem(404, "Not found", detail=Msg("signatory not found"))
     inst = get_institution(db, principal, row.institution_id)
     require(principal, Role.editor, org=inst.org_id, scope="registry:write")
-    if on < row.authorised_from:
+    if on < (row.authorised_from or row.employed_from):
         raise errors.invalid("on", Msg("is before the authorisation began"))
     row.authorised_until = on
-    audit.record(db, action="signatory.ended", object_type="signatory", object_id=row.id,
+    audit.record(db, action="signatory.ended", object_type="staff", object_id=row.id,
                  actor_user_id=principal.user_id, org_id=inst.org_id,
                  data={"name": row.name, "until": on.isoformat()})
     db.commit()
@@ -612,16 +654,30 @@ def end_signatory(db: Session, principal: Principal, signatory_id: str, on: date
 def signatory_faults(
     db: Session, institution_id: str, names: Sequence[str], on: date
 ) -> list[FieldError]:
-    """The names that were not authorised signatories of the institution on ``on``."""
-    rows = list(db.scalars(select(Signatory).where(Signatory.institution_id == institution_id)))
+    """The signatories (by staff number or name) who could not sign for the institution on
+    ``on``: in the staff register they must hold the signatory role, be authorised and be
+    employed that day."""
+    from tichub.registry.staff.service import authorised_on, clean_name, employed_on
+
+    cleaned = [clean_name(n) for n in names]
+    rows = list(db.scalars(select(Staff).where(
+        Staff.institution_id == institution_id,
+        or_(Staff.name.in_(cleaned), Staff.staff_no.in_(cleaned)))))
     faults = []
-    for i, raw in enumerate(names):
-        name = " ".join(raw.split())
-        if not any(r.name == name and r.authorised_on(on) for r in rows):
+    for i, name in enumerate(cleaned):
+        held = [r for r in rows if name in (r.name, r.staff_no)]
+        if any(authorised_on(r, on) for r in held):
+            continue
+        if held and not any(employed_on(r, on) for r in held):
+            faults.append(FieldError(f"signatories.{i}", Msg(
+                "{name} was not employed by the issuer on {date}", name=name,
+                date=on.isoformat())))
+        else:
             faults.append(FieldError(f"signatories.{i}", Msg(
                 "{name} was not an authorised signatory of the issuer on {date}",
                 name=name, date=on.isoformat())))
     return faults
+
 
 def accreditation_faults(
     db: Session, institution_id: str, kind: QualificationKind, standards: Sequence[str],
