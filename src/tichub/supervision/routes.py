@@ -5,4 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from tichub.supervision.evidence import api as evidence_api
+from tichub.supervision.evidence import views as evidence_views
+
+routers: list[APIRouter] = [evidence_api.router, evidence_views.router]
