@@ -521,8 +521,10 @@ if __name__ == "__main__":
 
 def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
+    from tichub.supervision.evidence.cli import evidence_app
 
     app.add_typer(pt_app, name="pt")
+    app.add_typer(evidence_app, name="evidence")
 
 
 _add_domain_commands()
