@@ -16,7 +16,13 @@ from tichub.reports.issuing import Editor
 
 router = APIRouter(include_in_schema=False)
 
-fields.register({"file": Msg("Workbook or CSV files")}, under="/reports/import")
+fields.register({"file": Msg("Workbook or CSV files"), "institution_id": Msg("Issuing institution"),
+                 **{sheet: Msg("sheet {sheet}", sheet=sheet) for sheet in importer.SHEETS},
+                 # The column as its header names it: what the lab finds in its file.
+                 **{f"{sheet}.{column}": Msg("sheet {sheet}, column {column}", sheet=sheet,
+                                             column=column)
+                    for sheet, columns in importer.COLUMNS.items() for column in columns}},
+                under="/reports/import")
 
 
 @router.get("/reports/import/template.xlsx", response_class=Response)
