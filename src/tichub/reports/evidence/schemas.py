@@ -22,7 +22,7 @@ MAX_SAMPLINGS = 200
 MAX_RESULTS = 500
 # A result as a lab reports it: a decimal number, its trailing zeros kept (they say how
 # precisely it was measured), optionally with an exponent. "<0.01" is not a number.
-NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
+NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$")
 # Times a test could have happened at: outside them, a typo (and PostgreSQL's range).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
