@@ -261,3 +261,41 @@ def test_who_reads_evidence(client, db, lab) -> None:  # type: ignore[no-untyped
     sign_in(client, "lab@example.com")
     own = client.get(f"/reports/records/{record_id}")
     assert own.status_code == 200 and "EQ-404" in own.text
+
+
+def test_relink_points_old_references_at_rows_added_later(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    record_id = _post(client, lab, _record(lab["inst"])).json()["record_id"]
+    assert db.scalar(select(EvidenceItem.instrument_id).where(
+        EvidenceItem.record_id == record_id, EvidenceItem.seq == 1)) is None
+    db.add(Instrument(org_id=lab["account"].org.id, institution_id=lab["inst"],
+                      asset_no="EQ-404", name="短路试验装置", kind="短路", shared=False))
+    # Two people named 王五: a name that is not unique names nobody.
+    for n in (1, 2):
+        db.add(Staff(institution_id=lab["inst"], org_id=lab["account"].org.id,
+                     staff_no=f"ST-10{n}", name="王五", roles=["tester"],
+                     employed_from=date(2020, 1, 1)))
+    db.commit()
+    assert evidence.relink(db, lab["inst"]) == 1
+    db.commit()
+    row = db.scalar(select(EvidenceItem).where(EvidenceItem.record_id == record_id,
+                                               EvidenceItem.seq == 1))
+    assert row is not None and row.instrument_id is not None and row.tester_id is None
+    assert evidence.relink(db, lab["inst"]) == 0  # nothing left to link
+    record = db.get(ReportRecord, record_id)
+    assert record is not None and evidence.commitment_matches(record)
+
+
+def test_the_offline_bundle_of_a_record_with_evidence_checks(client, db, lab) -> None:  # type: ignore[no-untyped-def]
+    from tichub.reports.bundle import check
+
+    record_id = _post(client, lab, _record(lab["inst"])).json()["record_id"]
+    service.integrate(db, client.app.state.log)
+    bundle = client.get(f"/api/reports/records/{record_id}/bundle").json()
+    assert check(bundle, client.app.state.log.verifier.encode()).number == "R-2026-0001"
+    # A withdrawn document's later record carries no evidence, and its page says nothing of it.
+    r = _post(client, lab, {"number": "R-2026-0001", "kind": "test_report", "event": "withdrawn",
+                            "institution_id": lab["inst"], "reason": "样品信息有误"})
+    assert r.status_code == 201, r.text
+    sign_in(client, "lab@example.com")
+    page = client.get(f"/reports/records/{r.json()['record_id']}")
+    assert page.status_code == 200 and 'data-testid="evidence"' not in page.text
