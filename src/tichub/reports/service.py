@@ -277,7 +277,8 @@ def _prepare(
         # Only then: a record without evidence keeps exactly the private fields it always had.
         private[evidence.KEY] = evidence.committed(data.evidence)
     salt = leaf.new_salt()
-    commit = leaf.commitment(private, salt)
+    # Strings, nulls, lists and ASCII keys only: the schemas refuse what JSON cannot hold.
+    commit = leaf.commitment(private, salt, plain=True)
     leaf_bytes = leaf.leaf_bytes(public, commit)
     leaf_hash = merkle.leaf_hash(leaf_bytes).hex()
     if data.event is RecordEvent.issued:
