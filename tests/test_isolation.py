@@ -196,6 +196,8 @@ CASES = [
     Case("GET", "/api/reports/records/{a_record}/bundle", "public"),
     Case("PUT", "/api/reports/records/{a_record}/pdf", "denied", body=lambda w: {}),
     Case("GET", "/api/reports/records/{a_record}/pdf", "denied"),
+    Case("GET", "/api/reports/records/{a_record}/evidence", "denied"),
+    Case("GET", "/supervision/records/{a_record}", "denied"),
     Case("GET", "/api/reports/log/consistency?old=0&new=1", "public"),
     Case("GET", "/api/reports/log/checkpoints/1", "public"),
     Case("GET", "/api/reports/log/checkpoints", "public"),

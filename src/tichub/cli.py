@@ -521,6 +521,7 @@ if __name__ == "__main__":
 
 def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
+    from tichub.supervision.evidence.cli import evidence_app
 
     app.add_typer(pt_app, name="pt")
     from tichub.supervision.cli import supervision_app
@@ -529,6 +530,7 @@ def _add_domain_commands() -> None:
     from tichub.supervision.registers.cli import registers_app
 
     app.add_typer(registers_app, name="registers")
+    app.add_typer(evidence_app, name="evidence")
 
 
 _add_domain_commands()

@@ -112,3 +112,15 @@ def read_table(
         reader = csv.reader(io.StringIO(_decode(data)))
         return _rows(_guarded(reader, (csv.Error,), "CSV"), columns, required)
     raise errors.invalid("file", Msg("must be .csv or .xlsx"))
+
+
+def decode(data: bytes) -> str:
+    """A CSV file's text: UTF-8 (with or without its BOM) or GB18030."""
+    return _decode(data)
+
+
+def read_rows(
+    table: Iterator[list[str]], columns: Columns, required: tuple[str, ...]
+) -> tuple[list[Row], list[FieldError]]:
+    """``read_table`` for a table already open (a workbook's named sheet, a CSV reader)."""
+    return _rows(_guarded(table, (Exception,), "a table"), columns, required)

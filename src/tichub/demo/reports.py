@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tichub.core.auth import Principal
 from tichub.core.ids import today
 from tichub.core.models import OrgKind, Role, User
+from tichub.demo.evidence import DemoLabEvidence
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, QualificationStatus, ScopeLine
 from tichub.registry.schemas import InstitutionPatch, SignatoryIn
@@ -57,24 +58,37 @@ def seed_reports(db: Session, log: reports.Log, count: int = 60, seed: int = 202
         registry.add_signatory(db, lab, inst.id, SignatoryIn(
             name=name, title=title, authorised_from=date(2020, 1, 1)))
     rng = random.Random(seed)
+    # Evidence of its own random stream: the reports' other fields stay what they were.
+    plan = DemoLabEvidence(inst, seed)
     records = []
     for i in range(1, count + 1):
         q = rng.choice(quals)
         lines = list(db.scalars(select(ScopeLine).where(ScopeLine.qualification_id == q.id)
                                 .order_by(ScopeLine.line_no).limit(40)))
         line = rng.choice(lines)
-        records.append(_record(inst.id, i, q, line, rng, on))
+        records.append(_with_evidence(_record(inst.id, i, q, line, rng, on), i, line, plan))
     reports.register(db, lab, log, records)
     # A withdrawal, and an amendment replacing a report with a corrected one.
+    first_line = db.scalars(select(ScopeLine).where(
+        ScopeLine.qualification_id == quals[0].id).limit(1)).one()
     reports.register(db, lab, log, [
         RecordIn(number=number(3), kind="test_report", event="withdrawn",
                  institution_id=inst.id, reason="样品信息登记错误（演示）"),
-        _record(inst.id, count + 1, quals[0], db.scalars(select(ScopeLine).where(
-            ScopeLine.qualification_id == quals[0].id).limit(1)).one(), rng, on)])
+        _with_evidence(_record(inst.id, count + 1, quals[0], first_line, rng, on), count + 1,
+                       first_line, plan)])
     reports.register(db, lab, log, [RecordIn(
         number=number(5), kind="test_report", event="amended", institution_id=inst.id,
         replacement=number(count + 1), reason="更正检测结果单位（演示）")])
     return reports.integrate_all(db, log)
+
+
+def _with_evidence(record: RecordIn, i: int, line: ScopeLine,
+                   plan: DemoLabEvidence) -> RecordIn:
+    """The report with the evidence behind it, bound into its commitment at registration."""
+    assert record.sample_received_on and record.tested_from and record.tested_to
+    return record.model_copy(update={"evidence": plan.for_report(
+        i, line.parameter, line.standard, record.sample_received_on, record.tested_from,
+        record.tested_to)})
 
 
 def _record(inst_id: str, i: int, q: Qualification, line: ScopeLine, rng: random.Random,

@@ -27,7 +27,9 @@ from tichub.core.models import OrgKind, Role
 from tichub.core.pagination import PageNumber
 from tichub.core.web import render
 from tichub.registry import service as registry
+from tichub.registry.districts import BY_SLUG
 from tichub.reports import idempotency, qr, service
+from tichub.reports.evidence import service as evidence
 from tichub.reports.models import (
     IdempotencyKey,
     RecordEvent,
@@ -250,8 +252,11 @@ def receipt_page(request: Request, record_id: str, db: DB, principal: Editor,
         if kept is not None:
             receipt = next((r for r in json.loads(kept.body) if r["record_id"] == record_id),
                            None)
+    shown = evidence.evidence_of(db, principal, record_id) \
+        if record.event is RecordEvent.issued else None
     return render(request, "reports/receipt.html", principal, record=record,
                   receipt=receipt, has_pdf=db.get(ReportPdf, record_id) is not None,
+                  evidence=shown, districts=BY_SLUG,
                   verify_path=qr.verify_path(record.number, record.leaf_hash))
 
 

@@ -77,11 +77,14 @@ def new_salt() -> bytes:
     return secrets.token_bytes(SALT_SIZE)
 
 
-def commitment(private: Mapping[str, Any], salt: bytes) -> str:
-    """Hex SHA-256 over the domain, the salt and the private fields' canonical JSON."""
+def commitment(private: Mapping[str, Any], salt: bytes, *, plain: bool = False) -> str:
+    """Hex SHA-256 over the domain, the salt and the private fields' canonical JSON.
+    ``plain``: the caller built the fields as ``canonical_plain`` needs them (registration
+    does, and a report's evidence made the walk that proves it the larger cost)."""
     if len(salt) != SALT_SIZE:
         raise LeafError(f"the salt must be {SALT_SIZE} bytes")
-    return hashlib.sha256(COMMIT_DOMAIN + salt + canonical(dict(private))).hexdigest()
+    data = canonical_plain(dict(private)) if plain else canonical(dict(private))
+    return hashlib.sha256(COMMIT_DOMAIN + salt + data).hexdigest()
 
 
 def opens(commit: str, private: Mapping[str, Any], salt: bytes) -> bool:

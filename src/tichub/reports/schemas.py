@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tichub.core.schemas import InputModel
 from tichub.reports import numbers
+from tichub.reports.evidence.schemas import EvidenceIn
 from tichub.reports.models import RecordEvent, RecordKind
 
 Text = Annotated[str, Field(min_length=1, max_length=300)]
@@ -49,6 +50,10 @@ class RecordIn(InputModel):
     issuer_signature: Annotated[str | None, Field(
         max_length=300, description="the issuer's own signature line on the record's issuer "
         "statement (`tichub issuer sign`); logged with the record")] = None
+    evidence: EvidenceIn | None = Field(None, description=(
+        "what the report rests on (items tested, sampling, numeric results): private to the "
+        "issuer and its supervisors, bound into the record's commitment; only with "
+        "``event`` issued"))
 
     @field_validator("number", "replacement")
     @classmethod
@@ -71,6 +76,8 @@ class RecordIn(InputModel):
                 raise ValueError("issued_on: a document issued has an issue date")
         elif self.event is RecordEvent.amended and not self.replacement:
             raise ValueError("replacement: an amendment names the document that replaces it")
+        if self.evidence is not None and self.event is not RecordEvent.issued:
+            raise ValueError("evidence: only a document issued carries evidence")
         return self
 
 

@@ -40,6 +40,7 @@ from tichub.reports import (
     witness,
 )
 from tichub.reports.checkpoint import Checkpoint, Opened, open_checkpoint, sign_checkpoint
+from tichub.reports.evidence import service as evidence
 from tichub.reports.lookup import CheckpointRow, Reader, StoredRecord
 from tichub.reports.models import (
     IssuerKey,
@@ -302,9 +303,14 @@ def _prepare(
         flags.append(NOT_SIGNED_BY_ISSUER)
     if data.client_public:
         public["client"] = data.client
-    private = {"client": "" if data.client_public else data.client, "sample": data.sample}
+    private: dict[str, Any] = {"client": "" if data.client_public else data.client,
+                               "sample": data.sample}
+    if data.evidence is not None:
+        # Only then: a record without evidence keeps exactly the private fields it always had.
+        private[evidence.KEY] = evidence.committed(data.evidence)
     salt = leaf.new_salt()
-    commit = leaf.commitment(private, salt)
+    # Strings, nulls, lists and ASCII keys only: the schemas refuse what JSON cannot hold.
+    commit = leaf.commitment(private, salt, plain=True)
     leaf_bytes = leaf.leaf_bytes(public, commit)
     leaf_hash = merkle.leaf_hash(leaf_bytes).hex()
     if data.event is RecordEvent.issued:
@@ -367,11 +373,22 @@ def register(
     # the ORM's bookkeeping per row cost more than the database's work.
     db.execute(insert(table(ReportRecord)), records)
     db.execute(insert(table(LogPending)), [{"record_id": r["id"]} for r in records])
+    with_evidence = [(r, d.evidence) for r, d in zip(records, items, strict=True)
+                     if d.evidence is not None]
+    if with_evidence:
+        refs = evidence.References.read(db, ((r["org_id"], r["institution_id"], e)
+                                             for r, e in with_evidence))
+        rows = evidence.Rows()
+        for r, e in with_evidence:
+            rows.add(r["id"], r["institution_id"], r["org_id"], e, refs)
+        rows.insert(db)
     audit.record_many(db, [{
         "action": "report.registered", "object_type": "report_record", "object_id": r["id"],
         "actor_user_id": r["registered_by"], "org_id": r["org_id"],
         "data": {"number": r["number"], "event": r["event"].value,
-                 "leaf_hash": r["leaf_hash"], "flags": r["flags"]}} for r in records])
+                 "leaf_hash": r["leaf_hash"], "flags": r["flags"],
+                 **({"evidence": {k: len(v) for k, v in r["private"][evidence.KEY].items()}}
+                    if evidence.KEY in r["private"] else {})}} for r in records])
     # The alert the issuing organisation reads in its audit log.
     audit.record_many(db, [{
         "action": "report.not_signed_by_issuer", "object_type": "report_record",
@@ -380,6 +397,10 @@ def register(
                    "signature of its keys",
         "data": {"number": r["number"], "leaf_hash": r["leaf_hash"]}}
         for r in records if NOT_SIGNED_BY_ISSUER in r["flags"]])
+    # The rules that can judge a record at once, in the same transaction; imported here, as
+    # supervision builds on this domain and not the other way round.
+    from tichub.supervision.signals import incremental
+    incremental.check(db, [r["id"] for r in records])
     if commit:
         db.commit()
     return receipts

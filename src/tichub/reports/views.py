@@ -20,12 +20,14 @@ from tichub.core.auth import DB, Principal, Public
 from tichub.core.messages import Msg
 from tichub.core.web import render
 from tichub.reports import issuing, numbers, qr, service
+from tichub.reports.evidence import views as evidence_views
 from tichub.reports.models import RecordEvent
 from tichub.reports.schemas import RecordOut, Verdict
 
 router = APIRouter(include_in_schema=False)
 # The lab's own pages (register, amend, withdraw) are served with the public ones.
 router.include_router(issuing.router)
+router.include_router(evidence_views.router)
 
 MAX_PDF = 50 * 1024 * 1024
 CHUNK = 1024 * 1024

@@ -25,3 +25,7 @@ routers: list[APIRouter] = [
     inspections_api.router, sanctions_api.router, sanctions_views.router,
     inspections_views.router,
 ]
+from tichub.supervision.evidence import api as evidence_api
+from tichub.supervision.evidence import views as evidence_views
+
+routers: list[APIRouter] = [evidence_api.router, evidence_views.router]
