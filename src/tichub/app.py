@@ -75,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tichub.registry import views as registry_views
     from tichub.reports import api as reports_api
     from tichub.reports import views as reports_views
-    from tichub.supervision.registers.routes import routers as registers_routers
     from tichub.supervision.routes import routers as supervision_routers
     from tichub.web import home
 
@@ -85,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                olca_api.router, pact_api.router, home.router, core_views.router,
                registry_views.router, reports_views.router, pt_views.router,
                market_views.router, carbon_views.router, cbam_views.router, pact_views.router,
-               *supervision_routers, *registers_routers]
+               *supervision_routers]
     for router in routers:
         app.include_router(router)
     app.state.routers = routers

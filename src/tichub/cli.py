@@ -521,14 +521,12 @@ if __name__ == "__main__":
 
 def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
-    from tichub.supervision.evidence.cli import evidence_app
-
-    app.add_typer(pt_app, name="pt")
     from tichub.supervision.cli import supervision_app
-
-    app.add_typer(supervision_app, name="supervision")
+    from tichub.supervision.evidence.cli import evidence_app
     from tichub.supervision.registers.cli import registers_app
 
+    app.add_typer(pt_app, name="pt")
+    app.add_typer(supervision_app, name="supervision")
     app.add_typer(registers_app, name="registers")
     app.add_typer(evidence_app, name="evidence")
 

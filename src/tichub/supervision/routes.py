@@ -13,8 +13,11 @@ from tichub.supervision.credit import api as credit_api
 from tichub.supervision.credit import views as credit_views
 from tichub.supervision.dashboard import api as dashboard_api
 from tichub.supervision.dashboard import views as dashboard_views
+from tichub.supervision.evidence import api as evidence_api
+from tichub.supervision.evidence import views as evidence_views
 from tichub.supervision.inspections import api as inspections_api
 from tichub.supervision.inspections import views as inspections_views
+from tichub.supervision.registers.routes import routers as registers_routers
 from tichub.supervision.sanctions import api as sanctions_api
 from tichub.supervision.sanctions import views as sanctions_views
 
@@ -23,9 +26,6 @@ routers: list[APIRouter] = [
     credit_api.router, complaints_api.router, dashboard_api.router,
     credit_views.router, complaints_views.router, dashboard_views.router,
     inspections_api.router, sanctions_api.router, sanctions_views.router,
-    inspections_views.router,
+    inspections_views.router, evidence_api.router, evidence_views.router,
+    *registers_routers,
 ]
-from tichub.supervision.evidence import api as evidence_api
-from tichub.supervision.evidence import views as evidence_views
-
-routers: list[APIRouter] = [evidence_api.router, evidence_views.router]
