@@ -1,0 +1,788 @@
+"""Each rule as SQL over the evidence tables, the same on SQLite and PostgreSQL, streamed.
+
+The supervision rules read other domains' tables (reports' evidence and records, the
+equipment and staff registers, PT results, marketplace bookings and listings) read-only in
+SQL, for speed: a rule over ten million reports is a join or a window function on the
+database, never a Python loop over its rows. Python sees only the rows that raise a signal
+(and, for travel and trailing digits, a narrowed set of candidates).
+
+Each rule yields ``Hit``s ordered by subject; rows of one subject (a record with several
+faulty items) are merged into one hit with all their evidence rows. With ``ids`` given, a
+rule looks only at those records (registration) through indexed queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
+
+from tichub.core.ids import BEIJING
+from tichub.market.models import Booking, Instrument, InstrumentEvent, InstrumentEventKind
+from tichub.pt.models import (
+    PtCorrectiveAction,
+    PtMeasurand,
+    PtParticipant,
+    PtResult,
+    PtRound,
+    PtRoundMeasurand,
+)
+from tichub.registry.models import StandardEdition, Staff
+from tichub.reports.models import (
+    EvidenceItem,
+    EvidenceResult,
+    EvidenceSampling,
+    RecordEvent,
+    ReportRecord,
+)
+from tichub.supervision.signals import rules, stats
+
+STREAM = 2_000  # rows fetched at a time
+
+
+@dataclass
+class Hit:
+    code: str
+    subject: str
+    institution_id: str
+    record_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    db: Session
+    ids: Sequence[str] | None = None  # only these records (registration)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.get_bind().dialect.name
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def stream(self, stmt: Any) -> Iterator[Any]:
+        result = self.db.execute(stmt.execution_options(yield_per=STREAM)
+                                 if hasattr(stmt, "execution_options") else stmt)
+        yield from result
+
+
+# --- dialect helpers ------------------------------------------------------------------------
+
+def bj_date(ctx: Ctx, col: Any) -> ColumnElement[Any]:
+    """The Beijing date of a UTC instant."""
+    if ctx.pg:
+        return cast(func.timezone("Asia/Shanghai", col), Date)
+    return func.date(col, "+8 hours")
+
+
+def bj_date_plus(ctx: Ctx, col: Any, days: int) -> ColumnElement[Any]:
+    if ctx.pg:
+        return cast(func.timezone("Asia/Shanghai", col), Date) + days
+    return func.date(col, "+8 hours", f"+{days} days")
+
+
+def json_date(ctx: Ctx, expr: Any) -> ColumnElement[Any]:
+    """A 'YYYY-MM-DD' text from a JSON document as a date to compare with."""
+    # SQLite keeps dates as that text; CAST there would make a number of it.
+    return cast(expr, Date) if ctx.pg else expr
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def as_dt(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def day_text(value: Any) -> str:
+    d = as_date(value)
+    return d.isoformat() if d else ""
+
+
+def bj_minute(value: Any) -> str:
+    return as_dt(value).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def json_text(col: Any) -> ColumnElement[str]:
+    return cast(col, String)
+
+
+def _only(ctx: Ctx, col: Any) -> list[ColumnElement[bool]]:
+    return [col.in_(ctx.ids)] if ctx.ids is not None else []
+
+
+def item_ref(row: Any) -> dict[str, Any]:
+    return {"table": "report_evidence_items",
+            "key": {"record_id": row.record_id, "seq": row.seq}}
+
+
+def grouped(rows: Iterator[Any], code: str, subject: Callable[[Any], str],
+            make: Callable[[Any], Hit], evidence: Callable[[Any], dict[str, Any]]
+            ) -> Iterator[Hit]:
+    """Merges consecutive rows of one subject (the query orders by it) into one hit."""
+    current: Hit | None = None
+    for row in rows:
+        key = subject(row)
+        if current is None or current.subject != key:
+            if current is not None:
+                yield current
+            current = make(row)
+            current.code, current.subject = code, key
+        ev = evidence(row)
+        if ev not in current.evidence and len(current.evidence) < 50:
+            current.evidence.append(ev)
+    if current is not None:
+        yield current
+
+
+I = aliased(EvidenceItem, name="i")
+INS = aliased(Instrument, name="ins")
+
+
+def _instrument_name(row: Any) -> str:
+    return row.asset_no or row.instrument_name or row.instrument_ref or ""
+
+
+# --- instruments ----------------------------------------------------------------------------
+
+CALIBRATIONS = (InstrumentEventKind.calibration, InstrumentEventKind.verification)
+
+
+def _calibrated(ctx: Ctx, day: Any) -> Any:
+    e = aliased(InstrumentEvent)
+    return exists().where(e.instrument_id == I.instrument_id, e.kind.in_(CALIBRATIONS),
+                          e.valid_from <= day,
+                          or_(e.valid_until.is_(None), e.valid_until >= day))
+
+
+def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
+    start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
+    ok_start = _calibrated(ctx, start)
+    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
+                   INS.name.label("instrument_name"), start.label("start"),
+                   end.label("end"), ok_start.label("ok_start"))
+            .join(INS, INS.id == I.instrument_id)
+            .where(or_(~ok_start, ~_calibrated(ctx, end)), *_only(ctx, I.record_id))
+            .order_by(I.record_id, I.seq))
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r),
+            "day": day_text(r.start if not r.ok_start else r.end)}),
+        item_ref)
+
+
+def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
+    start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
+    e = aliased(InstrumentEvent, name="e")
+    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
+                   INS.name.label("instrument_name"), start.label("start"),
+                   e.id.label("event_id"))
+            .join(INS, INS.id == I.instrument_id)
+            .join(e, and_(e.instrument_id == I.instrument_id,
+                          e.kind == InstrumentEventKind.out_of_service,
+                          e.valid_from <= end,
+                          or_(e.valid_until.is_(None), e.valid_until >= start)))
+            .where(*_only(ctx, I.record_id))
+            .order_by(I.record_id, I.seq))
+
+    def evidence(r: Any) -> dict[str, Any]:
+        return item_ref(r) | {"also": {"table": "instrument_events", "key": {"id": r.event_id}}}
+
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_OUT_OF_SERVICE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r), "day": day_text(r.start)}), evidence)
+
+
+def instrument_not_registered(ctx: Ctx) -> Iterator[Hit]:
+    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref)
+            .where(I.instrument_id.is_(None), I.instrument_ref != "",
+                   *_only(ctx, I.record_id))
+            .order_by(I.record_id, I.seq))
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_NOT_REGISTERED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"instrument": r.instrument_ref}), item_ref)
+
+
+BOOKED = ("confirmed", "completed")  # a booking by another organisation that took place
+
+
+def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
+    """Items on a one-test-at-a-time instrument overlapping another item or another
+    organisation's booking of it."""
+    if ctx.ids is not None:
+        yield from _overlap_new(ctx)
+        return
+    items = (select(I.instrument_id.label("instrument_id"), I.started_at.label("s"),
+                    I.ended_at.label("e"), I.record_id.label("rid"), I.seq.label("seq"),
+                    I.institution_id.label("inst"), literal("item").label("kind"))
+             .join(INS, INS.id == I.instrument_id)
+             .where(INS.hours_per_test.is_not(None)))
+    bookings = (select(Booking.instrument_id, Booking.starts_at, Booking.ends_at,
+                       Booking.id, literal(0), INS.institution_id, literal("booking"))
+                .join(INS, INS.id == Booking.instrument_id)
+                .where(INS.hours_per_test.is_not(None), Booking.org_id != INS.org_id,
+                       Booking.status.in_(BOOKED)))
+    u = union_all(items, bookings).subquery("u")
+    order = (u.c.s, u.c.rid, u.c.seq)
+    prev_end = func.max(u.c.e).over(partition_by=u.c.instrument_id, order_by=order,
+                                    rows=(None, -1))
+    next_start = func.min(u.c.s).over(partition_by=u.c.instrument_id, order_by=order,
+                                      rows=(1, None))
+    w = select(u, prev_end.label("prev_end"), next_start.label("next_start")).subquery("w")
+    stmt = (select(w.c.rid.label("record_id"), w.c.seq, w.c.inst.label("institution_id"),
+                   w.c.instrument_id, w.c.s, INS.asset_no, INS.name.label("instrument_name"),
+                   literal("").label("instrument_ref"))
+            .join(INS, INS.id == w.c.instrument_id)
+            .where(w.c.kind == "item", or_(w.c.prev_end > w.c.s, w.c.next_start < w.c.e))
+            .order_by(w.c.rid, w.c.seq))
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_OVERLAP", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r), "count": 2, "at": bj_minute(r.s)}), item_ref)
+
+
+def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
+    """At registration: the new items against the items and bookings overlapping them,
+    found through the (instrument, start) index within the longest plausible test."""
+    o = aliased(EvidenceItem, name="o")
+    span = timedelta(days=7)  # no single test item runs longer
+    rows = ctx.db.execute(
+        select(I.record_id, I.seq, I.institution_id, I.instrument_id, I.started_at,
+               I.ended_at, INS.asset_no, INS.name.label("instrument_name"),
+               literal("").label("instrument_ref"))
+        .join(INS, INS.id == I.instrument_id)
+        .where(INS.hours_per_test.is_not(None), I.record_id.in_(ctx.ids or []))
+        .order_by(I.record_id, I.seq)).all()
+    hits: dict[str, Hit] = {}
+    for r in rows:
+        others = ctx.db.execute(
+            select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
+            .where(o.instrument_id == r.instrument_id, o.started_at < r.ended_at,
+                   o.started_at > r.started_at - span, o.ended_at > r.started_at,
+                   or_(o.record_id != r.record_id, o.seq != r.seq))
+            .union_all(
+                select(literal("bookings"), Booking.id, literal(0))
+                .join(INS, INS.id == Booking.instrument_id)
+                .where(Booking.instrument_id == r.instrument_id,
+                       Booking.starts_at < r.ended_at, Booking.ends_at > r.started_at,
+                       Booking.org_id != INS.org_id, Booking.status.in_(BOOKED)))
+            .limit(10)).all()
+        if not others:
+            continue
+        hit = hits.setdefault(r.record_id, Hit(
+            "INSTRUMENT_OVERLAP", r.record_id, r.institution_id, r.record_id,
+            {"instrument": _instrument_name(r), "count": len(others) + 1,
+             "at": bj_minute(r.started_at)}))
+        hit.evidence.append(item_ref(r))
+        for t, key, seq in others:
+            hit.evidence.append({"table": t, "key": {"record_id": key, "seq": seq}
+                                 if t != "bookings" else {"id": key}})
+    yield from hits.values()
+
+
+def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
+    day = bj_date(ctx, I.started_at)
+    where: list[Any] = [or_(INS.tests_per_day.is_not(None), INS.hours_per_test.is_not(None))]
+    if ctx.ids is not None:
+        new = ctx.db.execute(select(I.instrument_id, I.started_at)
+                             .where(I.record_id.in_(ctx.ids), I.instrument_id.is_not(None))
+                             ).all()
+        if not new:
+            return
+        ranges = []
+        for instrument_id, started in {(n[0], as_dt(n[1]).astimezone(BEIJING).date())
+                                       for n in new}:
+            lo = datetime.combine(started, datetime.min.time(), BEIJING).astimezone(UTC)
+            ranges.append(and_(I.instrument_id == instrument_id, I.started_at >= lo,
+                               I.started_at < lo + timedelta(days=1)))
+        where.append(or_(*ranges))
+    count = func.count()
+    tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
+    stmt = (select(I.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
+                   hpt.label("hpt"), func.max(I.institution_id).label("institution_id"),
+                   func.max(INS.asset_no).label("asset_no"),
+                   func.max(INS.name).label("instrument_name"),
+                   literal("").label("instrument_ref"))
+            .join(INS, INS.id == I.instrument_id)
+            .where(*where)
+            .group_by(I.instrument_id, day)
+            .having(or_(and_(tpd.is_not(None), count > tpd),
+                        and_(tpd.is_(None), count * hpt > 24)))
+            .order_by(I.instrument_id, day))
+    for r in ctx.stream(stmt):
+        capacity = r.tpd if r.tpd is not None else int(24 // r.hpt)
+        yield Hit("INSTRUMENT_OVER_CAPACITY", f"{r.instrument_id}:{day_text(r.day)}",
+                  r.institution_id, None, {
+                      "instrument": _instrument_name(r), "day": day_text(r.day),
+                      "count": r.n, "capacity": capacity},
+                  [{"table": "instruments", "key": {"id": r.instrument_id}},
+                   {"table": "report_evidence_items",
+                    "key": {"instrument_id": r.instrument_id, "day": day_text(r.day)}}])
+
+
+# --- people ---------------------------------------------------------------------------------
+
+class _Pair(NamedTuple):
+    record_id: str
+    seq: int
+    institution_id: str
+    sampler_id: str
+    sampler_ref: str
+    at: datetime
+    latitude: float
+    longitude: float
+    p_record_id: str
+    p_seq: int
+    p_at: datetime
+    p_lat: float
+    p_lon: float
+
+
+def staff_travel(ctx: Ctx) -> Iterator[Hit]:
+    """Consecutive sampling events of one person (a window over each person's events in
+    time; at registration, the new events and their neighbours by the (sampler, at) index);
+    the distance is computed here for the few pairs close enough in time."""
+    s = aliased(EvidenceSampling, name="s")
+    window = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
+    pairs: list[Any]
+    if ctx.ids is None:
+        part = {"partition_by": s.sampler_id, "order_by": (s.at, s.record_id, s.seq)}
+        w = (select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
+                    s.at, s.latitude, s.longitude,
+                    func.lag(s.record_id).over(**part).label("p_record_id"),
+                    func.lag(s.seq).over(**part).label("p_seq"),
+                    func.lag(s.at).over(**part).label("p_at"),
+                    func.lag(s.latitude).over(**part).label("p_lat"),
+                    func.lag(s.longitude).over(**part).label("p_lon"))
+             .where(s.sampler_id.is_not(None), s.latitude.is_not(None),
+                    s.longitude.is_not(None))
+             .subquery("w"))
+        rows: Iterator[Any] = ctx.stream(
+            select(w).where(w.c.p_at.is_not(None)).order_by(w.c.record_id, w.c.seq))
+        pairs_iter = (r for r in rows if as_dt(r.at) - as_dt(r.p_at) <= window)
+    else:
+        o = aliased(EvidenceSampling, name="o")
+        pairs = []
+        for n in ctx.db.execute(
+                select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
+                       s.at, s.latitude, s.longitude)
+                .where(s.record_id.in_(ctx.ids), s.sampler_id.is_not(None),
+                       s.latitude.is_not(None), s.longitude.is_not(None))
+                .order_by(s.record_id, s.seq)).all():
+            at = as_dt(n.at)
+            pairs += [
+                _Pair(*n, *p) for p in ctx.db.execute(
+                    select(o.record_id, o.seq, o.at, o.latitude, o.longitude)
+                    .where(o.sampler_id == n.sampler_id, o.at >= at - window,
+                           o.at <= at + window, o.latitude.is_not(None),
+                           o.longitude.is_not(None),
+                           or_(o.record_id != n.record_id, o.seq != n.seq))).all()]
+        pairs_iter = iter(pairs)
+    names: dict[str, str] = {}
+    current: Hit | None = None
+    for r in pairs_iter:
+        km = stats.great_circle_km(r.latitude, r.longitude, r.p_lat, r.p_lon)
+        seconds = abs((as_dt(r.at) - as_dt(r.p_at)).total_seconds())
+        if not stats.too_fast(km, seconds, rules.TRAVEL_SPEED_KMH, rules.TRAVEL_MIN_KM):
+            continue
+        if current is not None and current.subject != r.record_id:
+            yield current
+            current = None
+        if current is None:
+            if r.sampler_id not in names:
+                names[r.sampler_id] = ctx.db.scalar(
+                    select(Staff.name).where(Staff.id == r.sampler_id)) or r.sampler_ref
+            speed = stats.speed_kmh(km, seconds)
+            current = Hit("STAFF_TRAVEL", r.record_id, r.institution_id, r.record_id, {
+                "person": names[r.sampler_id], "km": round(km, 1),
+                "minutes": round(seconds / 60), "limit": int(rules.TRAVEL_SPEED_KMH),
+                "speed": "∞" if speed == float("inf") else round(speed)})
+        for rid, seq in ((r.record_id, r.seq), (r.p_record_id, r.p_seq)):
+            ev = {"table": "report_evidence_samplings", "key": {"record_id": rid, "seq": seq}}
+            if ev not in current.evidence:
+                current.evidence.append(ev)
+    if current is not None:
+        yield current
+
+
+def staff_not_employed(ctx: Ctx) -> Iterator[Hit]:
+    st = aliased(Staff, name="st")
+    s = aliased(EvidenceSampling, name="s")
+    item_day = bj_date(ctx, I.started_at)
+    items = (select(I.record_id, I.seq, I.institution_id, st.name, item_day.label("day"),
+                    literal("report_evidence_items").label("tbl"))
+             .join(st, st.id == I.tester_id)
+             .where(or_(item_day < st.employed_from,
+                        and_(st.employed_until.is_not(None),
+                             bj_date(ctx, I.ended_at) > st.employed_until)),
+                    *_only(ctx, I.record_id)))
+    s_day = bj_date(ctx, s.at)
+    samplings = (select(s.record_id, s.seq, s.institution_id, st.name, s_day,
+                        literal("report_evidence_samplings"))
+                 .join(st, st.id == s.sampler_id)
+                 .where(or_(s_day < st.employed_from,
+                            and_(st.employed_until.is_not(None), s_day > st.employed_until)),
+                        *_only(ctx, s.record_id)))
+    u = union_all(items, samplings).subquery("u")
+    stmt = select(u).order_by(u.c.record_id, u.c.seq)
+    yield from grouped(
+        ctx.stream(stmt), "STAFF_NOT_EMPLOYED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"person": r.name, "day": day_text(r.day)}),
+        lambda r: {"table": r.tbl, "key": {"record_id": r.record_id, "seq": r.seq}})
+
+
+def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
+    """Each name signing an issued record must be a person of the institution's staff
+    register holding the signatory role, employed and authorised on the issue date. Only
+    institutions that keep a staff register are checked."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'signatories') "
+                 "AS j(name)")
+        name = "j.name"
+    else:
+        names = ", json_each(r.public, '$.signatories') AS j"
+        name = "j.value"
+    sql = f"""
+        SELECT r.id AS record_id, r.institution_id, r.issued_on, {name} AS name
+        FROM report_records r {names}
+        WHERE r.event = 'issued' {only}
+          AND EXISTS (SELECT 1 FROM staff k WHERE k.institution_id = r.institution_id)
+          AND NOT EXISTS (
+            SELECT 1 FROM staff s
+            WHERE s.institution_id = r.institution_id
+              AND (s.name = {name} OR s.staff_no = {name})
+              AND CAST(s.roles AS TEXT) LIKE '%"signatory"%'
+              AND s.employed_from <= r.issued_on
+              AND (s.employed_until IS NULL OR s.employed_until >= r.issued_on)
+              AND (s.authorised_from IS NULL OR s.authorised_from <= r.issued_on)
+              AND (s.authorised_until IS NULL OR s.authorised_until >= r.issued_on))
+        ORDER BY r.id"""
+    stmt = text(sql)
+    if ctx.ids is not None:
+        from sqlalchemy import bindparam
+        stmt = stmt.bindparams(bindparam("ids", expanding=True, value=list(ctx.ids)))
+    yield from grouped(
+        iter(ctx.db.execute(stmt)), "SIGNATORY_INVALID", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"person": r.name, "day": day_text(r.issued_on)}),
+        lambda r: {"table": "report_records", "key": {"id": r.record_id},
+                   "field": "signatories", "value": r.name})
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+R = aliased(ReportRecord, name="r")
+
+
+def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
+    end = bj_date(ctx, I.ended_at)
+    stmt = (select(I.record_id, I.seq, I.institution_id, R.issued_on, end.label("end"))
+            .join(R, R.id == I.record_id)
+            .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, I.record_id))
+            .order_by(I.record_id, I.seq))
+    yield from grouped(
+        ctx.stream(stmt), "ISSUED_BEFORE_TESTED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "day": day_text(r.issued_on), "ended": day_text(r.end)}), item_ref)
+
+
+def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
+    """An item started before the record's sample receipt date, or before a sampling event
+    of the same record."""
+    start = bj_date(ctx, I.started_at)
+    received = json_date(ctx, R.public[("dates", "sample_received")].as_string())
+    by_date = (select(I.record_id, I.seq, I.institution_id, I.started_at,
+                      cast(received, String).label("received"),
+                      literal("report_records").label("tbl"), literal(0).label("s_seq"))
+               .join(R, R.id == I.record_id)
+               .where(received.is_not(None), start < received, *_only(ctx, I.record_id)))
+    s = aliased(EvidenceSampling, name="s")
+    by_sampling = (select(I.record_id, I.seq, I.institution_id, I.started_at,
+                          cast(s.at, String), literal("report_evidence_samplings"), s.seq)
+                   .join(s, and_(s.record_id == I.record_id, s.at > I.started_at))
+                   .where(*_only(ctx, I.record_id)))
+    u = union_all(by_date, by_sampling).subquery("u")
+    stmt = select(u).order_by(u.c.record_id, u.c.seq)
+
+    def evidence(r: Any) -> dict[str, Any]:
+        other = ({"table": "report_records", "key": {"id": r.record_id},
+                  "field": "dates.sample_received"} if r.tbl == "report_records" else
+                 {"table": r.tbl, "key": {"record_id": r.record_id, "seq": r.s_seq}})
+        return item_ref(r) | {"also": other}
+
+    yield from grouped(
+        ctx.stream(stmt), "TESTED_BEFORE_RECEIPT", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "started": bj_minute(r.started_at),
+            "received": str(r.received)[:16] if r.tbl == "report_records"
+            else bj_minute(r.received)}), evidence)
+
+
+def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
+    start = bj_date(ctx, I.started_at)
+    ed = aliased(StandardEdition, name="ed")
+    early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
+    stmt = (select(I.record_id, I.seq, I.institution_id, I.standard, start.label("day"),
+                   ed.id.label("edition_id"), early.label("early"))
+            .join(ed, ed.number == I.standard)
+            .where(or_(early, and_(ed.withdrawn_on.is_not(None), start >= ed.withdrawn_on)),
+                   *_only(ctx, I.record_id))
+            .order_by(I.record_id, I.seq))
+    yield from grouped(
+        ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "standard": r.standard, "day": day_text(r.day),
+            "why": "not_yet" if r.early else "withdrawn"}),
+        lambda r: item_ref(r) | {"also": {"table": "standard_editions",
+                                          "key": {"id": r.edition_id}}})
+
+
+# --- volume ---------------------------------------------------------------------------------
+
+def lab_daily_volume(ctx: Ctx) -> Iterator[Hit]:
+    day = bj_date(ctx, I.started_at)
+    per_day = (select(I.institution_id.label("inst"), day.label("day"),
+                      func.count().label("n"))
+               .group_by(I.institution_id, day).subquery("d"))
+    inst_cap = (select(Instrument.institution_id.label("inst"), func.sum(case(
+        (Instrument.tests_per_day.is_not(None), cast(Instrument.tests_per_day, Float)),
+        else_=24.0 / Instrument.hours_per_test)).label("cap"))
+        .where(Instrument.institution_id.is_not(None),
+               or_(Instrument.tests_per_day.is_not(None),
+                   Instrument.hours_per_test.is_not(None)))
+        .group_by(Instrument.institution_id).subquery("c"))
+    tester = json_text(Staff.roles).like('%"tester"%')
+    testers_on_day = (select(func.count()).where(
+        Staff.institution_id == per_day.c.inst, tester,
+        Staff.employed_from <= per_day.c.day,
+        or_(Staff.employed_until.is_(None), Staff.employed_until >= per_day.c.day))
+        .scalar_subquery())
+    has_testers = exists().where(Staff.institution_id == per_day.c.inst, tester)
+    staff_cap = testers_on_day * rules.TESTS_PER_TESTER_DAY
+    stmt = (select(per_day.c.inst, per_day.c.day, per_day.c.n, inst_cap.c.cap,
+                   case((has_testers, staff_cap), else_=None).label("staff_cap"))
+            .join(inst_cap, inst_cap.c.inst == per_day.c.inst)
+            .where(or_(per_day.c.n > inst_cap.c.cap,
+                       and_(has_testers, per_day.c.n > staff_cap)))
+            .order_by(per_day.c.inst, per_day.c.day))
+    for r in ctx.stream(stmt):
+        yield Hit("LAB_DAILY_VOLUME", f"{r.inst}:{day_text(r.day)}", r.inst, None, {
+            "day": day_text(r.day), "count": r.n, "instruments": int(r.cap),
+            "staff": "—" if r.staff_cap is None else int(r.staff_cap)},
+            [{"table": "report_evidence_items",
+              "key": {"institution_id": r.inst, "day": day_text(r.day)}}])
+
+
+# --- results --------------------------------------------------------------------------------
+
+SEP = "\x1f"
+
+
+def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
+    """Identical result vectors on different issued records (amended originals left out:
+    their replacement repeats them by right)."""
+    res = aliased(EvidenceResult, name="res")
+    piece = res.parameter + "=" + res.value_text + " " + res.unit
+    if ctx.pg:
+        vec = literal_column(
+            "string_agg(res.parameter || '=' || res.value_text || ' ' || res.unit, "
+            f"chr(31) ORDER BY res.parameter, res.value_text, res.unit)")
+        v = (select(res.record_id.label("rid"), func.count().label("n"), vec.label("vec"))
+             .group_by(res.record_id)
+             .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
+    else:
+        # SQLite before 3.44 has no ORDER BY in aggregates; it concatenates in the order of
+        # an ordered subquery.
+        ordered = (select(res.record_id, piece.label("piece"))
+                   .order_by(res.record_id, res.parameter, res.value_text, res.unit)
+                   .subquery("o"))
+        v = (select(ordered.c.record_id.label("rid"), func.count().label("n"),
+                    func.group_concat(ordered.c.piece, SEP).label("vec"))
+             .group_by(ordered.c.record_id)
+             .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
+    amended = aliased(ReportRecord, name="a")
+    part = {"partition_by": v.c.vec, "order_by": (R.registered_at, R.id)}
+    w = (select(v.c.rid, v.c.n, R.institution_id, R.number,
+                func.first_value(R.id).over(**part).label("first_id"),
+                func.first_value(R.number).over(**part).label("first_number"),
+                func.count().over(partition_by=v.c.vec).label("c"))
+         .join(R, R.id == v.c.rid)
+         .where(R.event == RecordEvent.issued,
+                ~exists().where(amended.refers_to_id == R.id,
+                                amended.event == RecordEvent.amended))
+         .subquery("w"))
+    stmt = (select(w).where(w.c.c > 1, w.c.rid != w.c.first_id).order_by(w.c.rid))
+    for r in ctx.stream(stmt):
+        yield Hit("DUPLICATE_RESULTS", r.rid, r.institution_id, r.rid,
+                  {"count": r.n, "other": r.first_number},
+                  [{"table": "report_evidence_results", "key": {"record_id": r.rid}},
+                   {"table": "report_evidence_results", "key": {"record_id": r.first_id}}])
+
+
+def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
+    res = aliased(EvidenceResult, name="res")
+    vt = res.value_text
+    last = func.substr(vt, func.length(vt), 1)
+    significant = func.length(func.replace(func.replace(func.ltrim(vt, "-+0."), ".", ""),
+                                           "-", ""))
+    stmt = (select(res.institution_id, last.label("d"), func.count().label("n"))
+            .where(significant >= rules.DIGITS_MIN_SIGNIFICANT,
+                   last.in_([str(d) for d in range(10)]),
+                   ~vt.like("%e%"), ~vt.like("%E%"))
+            .group_by(res.institution_id, last)
+            .order_by(res.institution_id))
+    current: str | None = None
+    counts: dict[int, int] = {}
+
+    def verdict(inst: str) -> Hit | None:
+        flag, chi2, p, n = stats.digits_test(counts, rules.DIGITS_MIN_VALUES,
+                                             rules.DIGITS_ALPHA)
+        if not flag:
+            return None
+        return Hit("TRAILING_DIGITS", inst, inst, None, {
+            "count": n, "chi2": round(chi2, 1), "p": f"{p:.1e}",
+            "alpha": f"{rules.DIGITS_ALPHA:.0e}",
+            "digits": ",".join(str(counts.get(d, 0)) for d in range(10))},
+            [{"table": "report_evidence_results", "key": {"institution_id": inst}}])
+
+    for r in ctx.stream(stmt):
+        if r.institution_id != current:
+            if current is not None and (hit := verdict(current)):
+                yield hit
+            current, counts = r.institution_id, {}
+        counts[int(r.d)] = counts.get(int(r.d), 0) + r.n
+    if current is not None and (hit := verdict(current)):
+        yield hit
+
+
+def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
+    res = aliased(EvidenceResult, name="res")
+    published = bj_date(ctx, PtRound.published_at)
+    stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
+                   published.label("published"), PtRound.code.label("round"),
+                   PtResult.id.label("pt_result_id"))
+            .join(R, R.id == res.record_id)
+            .join(PtParticipant, PtParticipant.org_id == res.org_id)
+            .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
+                                 PtResult.verdict == "unsatisfactory"))
+            .join(PtRound, and_(PtRound.id == PtResult.round_id,
+                                PtRound.published_at.is_not(None)))
+            .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
+            .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
+                                    func.lower(PtMeasurand.name) == func.lower(res.parameter)))
+            .where(R.issued_on > published,
+                   R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
+                                               rules.PT_WINDOW_DAYS),
+                   ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
+                                   PtCorrectiveAction.recorded_on <= R.issued_on),
+                   *_only(ctx, res.record_id))
+            .order_by(res.record_id, res.seq))
+    yield from grouped(
+        ctx.stream(stmt), "PT_NO_CORRECTION", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "parameter": r.parameter, "day": day_text(r.issued_on), "round": r.round,
+            "days": ((as_date(r.issued_on) or date.min)
+                     - (as_date(r.published) or date.min)).days}),
+        lambda r: {"table": "report_evidence_results",
+                   "key": {"record_id": r.record_id, "seq": r.seq},
+                   "also": {"table": "pt_results", "key": {"id": r.pt_result_id}}})
+
+
+# --- market and log -------------------------------------------------------------------------
+
+def price_far_below(ctx: Ctx) -> Iterator[Hit]:
+    if ctx.pg:
+        expand = ("CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)")
+    else:
+        expand = ", json_each(l.standards) AS j"
+    sql = f"""
+        WITH o AS (
+            SELECT l.id, l.institution_id, j.value AS std, l.price_fen
+            FROM service_listings l {expand}
+            WHERE l.active),
+        ranked AS (
+            SELECT std, price_fen,
+                   ROW_NUMBER() OVER (PARTITION BY std ORDER BY price_fen) AS rn,
+                   COUNT(*) OVER (PARTITION BY std) AS c
+            FROM o),
+        med AS (
+            SELECT std, AVG(price_fen) AS median, MAX(c) AS offers FROM ranked
+            WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY std)
+        SELECT o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
+        FROM o JOIN med ON med.std = o.std
+        WHERE med.offers >= :min_offers AND o.price_fen < :ratio * med.median
+        ORDER BY o.id, o.std"""
+    for r in ctx.db.execute(text(sql), {"min_offers": rules.PRICE_MIN_OFFERS,
+                                        "ratio": rules.PRICE_RATIO}):
+        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"listing:{r.id}:{r.std}"[:200],
+                  r.institution_id, None, {
+                      "standard": r.std, "price": f"{r.price_fen / 100:.2f}",
+                      "median": f"{float(r.median) / 100:.2f}", "offers": r.offers,
+                      "ratio": int(rules.PRICE_RATIO * 100)},
+                  [{"table": "service_listings", "key": {"id": r.id}}])
+
+
+def not_signed_by_issuer(ctx: Ctx) -> Iterator[Hit]:
+    stmt = (select(R.id, R.institution_id)
+            .where(json_text(R.flags).like('%"not_signed_by_issuer"%'),
+                   *_only(ctx, R.id))
+            .order_by(R.id))
+    for r in ctx.stream(stmt):
+        yield Hit("NOT_SIGNED_BY_ISSUER", r.id, r.institution_id, r.id, {},
+                  [{"table": "report_records", "key": {"id": r.id}, "field": "flags"}])
+
+
+QUERIES: dict[str, Callable[[Ctx], Iterator[Hit]]] = {
+    "INSTRUMENT_UNCALIBRATED": instrument_uncalibrated,
+    "INSTRUMENT_OUT_OF_SERVICE": instrument_out_of_service,
+    "INSTRUMENT_NOT_REGISTERED": instrument_not_registered,
+    "INSTRUMENT_OVERLAP": instrument_overlap,
+    "INSTRUMENT_OVER_CAPACITY": instrument_over_capacity,
+    "STAFF_TRAVEL": staff_travel,
+    "STAFF_NOT_EMPLOYED": staff_not_employed,
+    "SIGNATORY_INVALID": signatory_invalid,
+    "ISSUED_BEFORE_TESTED": issued_before_tested,
+    "TESTED_BEFORE_RECEIPT": tested_before_receipt,
+    "STANDARD_NOT_IN_FORCE": standard_not_in_force,
+    "LAB_DAILY_VOLUME": lab_daily_volume,
+    "DUPLICATE_RESULTS": duplicate_results,
+    "TRAILING_DIGITS": trailing_digits,
+    "PT_NO_CORRECTION": pt_no_correction,
+    "PRICE_FAR_BELOW_MEDIAN": price_far_below,
+    "NOT_SIGNED_BY_ISSUER": not_signed_by_issuer,
+}
+assert set(QUERIES) == set(rules.BY_CODE)
