@@ -6,3 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 routers: list[APIRouter] = []
+
+from tichub.supervision.signals import api as signals_api  # noqa: E402
+from tichub.supervision.signals import views as signals_views  # noqa: E402
+
+routers += [signals_api.router, signals_views.router]

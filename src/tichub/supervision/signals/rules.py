@@ -75,8 +75,15 @@ class Rule:
     incremental: bool = True  # also run at registration
 
     def explain(self, params: dict[str, Any]) -> Msg:
-        return Msg(self.explanation, **{k: v for k, v in params.items()
-                                        if isinstance(v, str | int | float)})
+        shown: dict[str, Any] = {k: v for k, v in params.items()
+                                 if isinstance(v, str | int | float)}
+        if shown.get("why") in WHY:
+            shown["why"] = WHY[shown["why"]]
+        return Msg(self.explanation, **shown)
+
+
+# Why a standard was not in force, in words.
+WHY = {"not_yet": Msg("not yet implemented"), "withdrawn": Msg("withdrawn")}
 
 
 RULES: tuple[Rule, ...] = (
