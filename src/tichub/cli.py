@@ -523,6 +523,11 @@ def _add_domain_commands() -> None:
     from tichub.pt.cli import pt_app
 
     app.add_typer(pt_app, name="pt")
+    from tichub.supervision.signals.cli import signals_app
+
+    supervision_app = typer.Typer(help="Digital supervision.", no_args_is_help=True)
+    supervision_app.add_typer(signals_app, name="signals")
+    app.add_typer(supervision_app, name="supervision")
 
 
 _add_domain_commands()
