@@ -28,9 +28,12 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
     if not record_ids:
         return 0
     ids = list(record_ids)
-    has_items = db.scalar(select(exists().where(EvidenceItem.record_id.in_(ids))))
-    has_samplings = db.scalar(select(exists().where(EvidenceSampling.record_id.in_(ids))))
-    has_results = db.scalar(select(exists().where(EvidenceResult.record_id.in_(ids))))
+    # One round trip says which evidence the new records carry; rules for absent kinds
+    # are skipped.
+    has_items, has_samplings, has_results = db.execute(select(
+        exists().where(EvidenceItem.record_id.in_(ids)),
+        exists().where(EvidenceSampling.record_id.in_(ids)),
+        exists().where(EvidenceResult.record_id.in_(ids)))).one()
     codes = list(RECORD_RULES)
     if has_items:
         codes += ITEM_RULES

@@ -164,8 +164,19 @@ def grouped(rows: Iterator[Any], code: str, subject: Callable[[Any], str],
         yield current
 
 
+# Aliases made once: an ORM alias adapts its columns on first use and remembers them.
 I = aliased(EvidenceItem, name="i")
 INS = aliased(Instrument, name="ins")
+OI = aliased(EvidenceItem, name="o")
+SMP = aliased(EvidenceSampling, name="s")
+OS = aliased(EvidenceSampling, name="os")
+CAL1 = aliased(InstrumentEvent, name="c1")
+CAL2 = aliased(InstrumentEvent, name="c2")
+EV = aliased(InstrumentEvent, name="e")
+ST = aliased(Staff, name="st")
+ED = aliased(StandardEdition, name="ed")
+RES = aliased(EvidenceResult, name="res")
+AMENDED = aliased(ReportRecord, name="a")
 
 
 def _instrument_name(row: Any) -> str:
@@ -177,8 +188,7 @@ def _instrument_name(row: Any) -> str:
 CALIBRATIONS = (InstrumentEventKind.calibration, InstrumentEventKind.verification)
 
 
-def _calibrated(ctx: Ctx, day: Any) -> Any:
-    e = aliased(InstrumentEvent)
+def _calibrated(ctx: Ctx, day: Any, e: Any) -> Any:
     return exists().where(e.instrument_id == I.instrument_id, e.kind.in_(CALIBRATIONS),
                           e.valid_from <= day,
                           or_(e.valid_until.is_(None), e.valid_until >= day))
@@ -186,12 +196,12 @@ def _calibrated(ctx: Ctx, day: Any) -> Any:
 
 def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
     start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
-    ok_start = _calibrated(ctx, start)
+    ok_start = _calibrated(ctx, start, CAL1)
     stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
                    INS.name.label("instrument_name"), start.label("start"),
                    end.label("end"), ok_start.label("ok_start"))
             .join(INS, INS.id == I.instrument_id)
-            .where(or_(~ok_start, ~_calibrated(ctx, end)), *_only(ctx, I.record_id))
+            .where(or_(~ok_start, ~_calibrated(ctx, end, CAL2)), *_only(ctx, I.record_id))
             .order_by(I.record_id, I.seq))
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
@@ -203,7 +213,7 @@ def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
 
 def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
     start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
-    e = aliased(InstrumentEvent, name="e")
+    e = EV
     stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
                    INS.name.label("instrument_name"), start.label("start"),
                    e.id.label("event_id"))
@@ -276,7 +286,7 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
 def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
     """At registration: the new items against the items and bookings overlapping them,
     found through the (instrument, start) index within the longest plausible test."""
-    o = aliased(EvidenceItem, name="o")
+    o = OI
     span = timedelta(days=7)  # no single test item runs longer
     rows = ctx.db.execute(
         select(I.record_id, I.seq, I.institution_id, I.instrument_id, I.started_at,
@@ -374,7 +384,7 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
     """Consecutive sampling events of one person (a window over each person's events in
     time; at registration, the new events and their neighbours by the (sampler, at) index);
     the distance is computed here for the few pairs close enough in time."""
-    s = aliased(EvidenceSampling, name="s")
+    s = SMP
     window = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
     pairs: list[Any]
     if ctx.ids is None:
@@ -393,7 +403,7 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
             select(w).where(w.c.p_at.is_not(None)).order_by(w.c.record_id, w.c.seq))
         pairs_iter = (r for r in rows if as_dt(r.at) - as_dt(r.p_at) <= window)
     else:
-        o = aliased(EvidenceSampling, name="o")
+        o = OS
         pairs = []
         for n in ctx.db.execute(
                 select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
@@ -438,8 +448,8 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
 
 
 def staff_not_employed(ctx: Ctx) -> Iterator[Hit]:
-    st = aliased(Staff, name="st")
-    s = aliased(EvidenceSampling, name="s")
+    st = ST
+    s = SMP
     item_day = bj_date(ctx, I.started_at)
     items = (select(I.record_id, I.seq, I.institution_id, st.name, item_day.label("day"),
                     literal("report_evidence_items").label("tbl"))
@@ -530,7 +540,7 @@ def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
                       literal("report_records").label("tbl"), literal(0).label("s_seq"))
                .join(R, R.id == I.record_id)
                .where(received.is_not(None), start < received, *_only(ctx, I.record_id)))
-    s = aliased(EvidenceSampling, name="s")
+    s = SMP
     by_sampling = (select(I.record_id, I.seq, I.institution_id, I.started_at,
                           cast(s.at, String), literal("report_evidence_samplings"), s.seq)
                    .join(s, and_(s.record_id == I.record_id, s.at > I.started_at))
@@ -554,7 +564,7 @@ def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
 
 def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
     start = bj_date(ctx, I.started_at)
-    ed = aliased(StandardEdition, name="ed")
+    ed = ED
     early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
     stmt = (select(I.record_id, I.seq, I.institution_id, I.standard, start.label("day"),
                    ed.id.label("edition_id"), early.label("early"))
@@ -615,7 +625,7 @@ SEP = "\x1f"
 def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
     """Identical result vectors on different issued records (amended originals left out:
     their replacement repeats them by right)."""
-    res = aliased(EvidenceResult, name="res")
+    res = RES
     piece = res.parameter + "=" + res.value_text + " " + res.unit
     if ctx.pg:
         vec = literal_column(
@@ -634,7 +644,7 @@ def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
                     func.group_concat(ordered.c.piece, SEP).label("vec"))
              .group_by(ordered.c.record_id)
              .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
-    amended = aliased(ReportRecord, name="a")
+    amended = AMENDED
     part = {"partition_by": v.c.vec, "order_by": (R.registered_at, R.id)}
     w = (select(v.c.rid, v.c.n, R.institution_id, R.number,
                 func.first_value(R.id).over(**part).label("first_id"),
@@ -654,7 +664,7 @@ def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
 
 
 def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
-    res = aliased(EvidenceResult, name="res")
+    res = RES
     vt = res.value_text
     last = func.substr(vt, func.length(vt), 1)
     significant = func.length(func.replace(func.replace(func.ltrim(vt, "-+0."), ".", ""),
@@ -690,7 +700,7 @@ def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
 
 
 def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
-    res = aliased(EvidenceResult, name="res")
+    res = RES
     published = bj_date(ctx, PtRound.published_at)
     stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
                    published.label("published"), PtRound.code.label("round"),
