@@ -201,3 +201,35 @@ def test_pages(client: TestClient, db: Session, world: dict) -> None:  # type: i
     assert r.status_code == 303, r.text
     assert "证书见附件" in client.get(f"/supervision/mine/signals/{sid}").text
     assert client.get("/supervision/signals").status_code == 403
+
+
+def test_demo_helper(db: Session, world: dict) -> None:  # type: ignore[type-arg]
+    from tichub.demo.signals import run_demo_signals
+
+    assert run_demo_signals(db) == 0  # the fixture's run raised them already
+    asked = list(db.scalars(select(Signal).where(Signal.asked_at.is_not(None))))
+    assert len(asked) == 1 and asked[0].status is SignalStatus.under_review
+
+
+def test_cli_run(world: dict, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def, type-arg]
+    import json
+
+    from typer.testing import CliRunner
+
+    from tichub.cli import app
+
+    from tichub.core.config import get_settings
+
+    monkeypatch.setenv("TICHUB_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["supervision", "signals", "run", "--no-progress"])
+        assert out.exit_code == 0, out.output
+        figures = json.loads(out.stdout)["figures"]
+        assert figures["INSTRUMENT_UNCALIBRATED"] == {"found": 2, "new": 0,
+                                                      "seconds": figures[
+                                                          "INSTRUMENT_UNCALIBRATED"]["seconds"]}
+        bad = CliRunner().invoke(app, ["supervision", "signals", "run", "--rule", "NOPE"])
+        assert bad.exit_code == 1 and "unknown rule NOPE" in bad.stderr
+    finally:
+        get_settings.cache_clear()
