@@ -35,22 +35,21 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model, peak_rss_mib  # noqa: E402
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
 
-from sqlalchemy import insert, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from tichub.core.db import make_engine, make_sessionmaker, table  # noqa: E402
-from tichub.core.ids import BEIJING, new_id  # noqa: E402
-from tichub.core.migrate import upgrade  # noqa: E402
-from tichub.core.models import Organisation, OrgKind  # noqa: E402
-from tichub.market.models import (  # noqa: E402
+from machine import cpu_model, peak_rss_mib
+from tichub.core.db import make_engine, make_sessionmaker, table
+from tichub.core.ids import BEIJING, new_id
+from tichub.core.migrate import upgrade
+from tichub.core.models import Organisation, OrgKind
+from tichub.market.models import (
     Booking,
     Instrument,
     InstrumentEvent,
     ServiceListing,
 )
-from tichub.pt.models import (  # noqa: E402
+from tichub.pt.models import (
     PtMeasurand,
     PtParticipant,
     PtResult,
@@ -58,15 +57,15 @@ from tichub.pt.models import (  # noqa: E402
     PtRoundMeasurand,
     PtScheme,
 )
-from tichub.registry.models import Institution, StandardEdition, Staff  # noqa: E402
-from tichub.reports.models import (  # noqa: E402
+from tichub.registry.models import Institution, Staff, StandardEdition
+from tichub.reports.models import (
     EvidenceItem,
     EvidenceResult,
     EvidenceSampling,
     ReportRecord,
 )
-from tichub.supervision.models import Signal  # noqa: E402
-from tichub.supervision.signals import rules  # noqa: E402
+from tichub.supervision.models import Signal
+from tichub.supervision.signals import rules
 
 START = date(2026, 1, 5)
 DAYS = 290
@@ -343,7 +342,7 @@ def build_planted(b: Builder, per_rule: int = 5) -> int:
     # Trailing digits: a lab whose results all end in 5.
     dorg, dinst = b.lab("凑数实验室", "minhang")
     b.person(dorg, dinst, "DSIG", ["signatory"])
-    for k in range(30):
+    for _ in range(30):
         rid = b.record(dorg, dinst, date(2026, 7, 1), signatory="人员DSIG")
         b.result_rows(rid, dorg, dinst,
                       [(p, f"{rng.randrange(10, 99)}.{rng.randrange(10)}5") for p in PARAMS])
@@ -446,7 +445,7 @@ def registration_cost(url: str, samples: int, seed: int) -> dict[str, float]:
         Instrument.institution_id == lab.id)))
     staff = list(db.scalars(select(Staff.id).where(Staff.institution_id == lab.id)))
     times = []
-    for n in range(samples):
+    for _ in range(samples):
         b = Builder(db, rng)
         day = START + timedelta(days=rng.randrange(DAYS))
         rid = b.record(lab.org_id, lab.id, day + timedelta(days=2), received=day,

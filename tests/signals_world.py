@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from helpers import Account, make_account, make_institution
 from tichub.core.ids import BEIJING, new_id
 from tichub.market.models import Instrument, InstrumentEvent, InstrumentEventKind
-from tichub.registry.models import StandardEdition, Staff
+from tichub.registry.models import Staff, StandardEdition
 from tichub.reports.models import (
     EvidenceItem,
     EvidenceResult,
@@ -24,7 +25,6 @@ from tichub.reports.models import (
 )
 from tichub.supervision.models import Signal
 from tichub.supervision.signals import batch, incremental
-from helpers import Account, make_account, make_institution
 
 
 def bj(day: date, hour: int = 9, minute: int = 0) -> datetime:

@@ -634,8 +634,8 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id,
                      pact_request=request.id)
     # A signal about A that A was asked about and answered with a file.
-    from tichub.supervision.models import Signal, StoredFile
     from tichub.core.ids import utcnow as _now
+    from tichub.supervision.models import Signal, StoredFile
 
     secret_file = StoredFile(org_id=a.org.id, institution_id=inst, name="秘密实验室.pdf",
                              content_type="application/pdf", size=3, sha256="0" * 64,

@@ -73,9 +73,9 @@ def test_instrument_not_registered(db: Session) -> None:
 
 
 def test_instrument_overlap_and_bookings(db: Session) -> None:
-    from tichub.market.models import Booking, BookingStatus
-    from tichub.core.ids import utcnow
     from helpers import make_account
+    from tichub.core.ids import utcnow
+    from tichub.market.models import Booking, BookingStatus
 
     lab = make_lab(db, "ovl@lab.cn")
     ins = instrument(db, lab, "EQ-1", hours_per_test=2)
@@ -264,7 +264,7 @@ def test_trailing_digits() -> None:
     honest = {d: 10 for d in range(10)}
     assert not stats.digits_test(honest, 50, 1e-4)[0]
     forged = {d: 2 for d in range(10)} | {5: 40}
-    flag, chi2, p, n = stats.digits_test(forged, 50, 1e-4)
+    flag, _, p, n = stats.digits_test(forged, 50, 1e-4)
     assert flag and n == 58 and p < 1e-4
     assert not stats.digits_test({5: 49}, 50, 1e-4)[0]  # boundary: too few to judge
     assert stats.digits_test({5: 50}, 50, 1e-4)[0]
@@ -288,8 +288,8 @@ def test_trailing_digits_batch(db: Session) -> None:
 
 
 def test_pt_no_correction(db: Session) -> None:
-    from tichub.pt.models import PtCorrectiveAction
     from pt_world import unsatisfactory_result
+    from tichub.pt.models import PtCorrectiveAction
 
     lab = make_lab(db, "pt@lab.cn")
     published, result_id = unsatisfactory_result(db, lab.org_id, "Pb")
@@ -329,6 +329,7 @@ def test_price_far_below_median(db: Session) -> None:
         {"price_fen": 3_000})  # boundary: exactly 30 % is not "far below"
     db.commit()
     from sqlalchemy import delete
+
     from tichub.supervision.models import Signal
     db.execute(delete(Signal))
     db.commit()

@@ -217,7 +217,6 @@ def test_cli_run(world: dict, settings, monkeypatch) -> None:  # type: ignore[no
     from typer.testing import CliRunner
 
     from tichub.cli import app
-
     from tichub.core.config import get_settings
 
     monkeypatch.setenv("TICHUB_DATABASE_URL", settings.database_url)

@@ -36,7 +36,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql import Select
 
 from tichub.core.ids import BEIJING
 from tichub.market.models import Booking, Instrument, InstrumentEvent, InstrumentEventKind
@@ -48,7 +47,7 @@ from tichub.pt.models import (
     PtRound,
     PtRoundMeasurand,
 )
-from tichub.registry.models import StandardEdition, Staff
+from tichub.registry.models import Staff, StandardEdition
 from tichub.reports.models import (
     EvidenceItem,
     EvidenceResult,
@@ -165,7 +164,7 @@ def grouped(rows: Iterator[Any], code: str, subject: Callable[[Any], str],
 
 
 # Aliases made once: an ORM alias adapts its columns on first use and remembers them.
-I = aliased(EvidenceItem, name="i")
+IT = aliased(EvidenceItem, name="i")
 INS = aliased(Instrument, name="ins")
 OI = aliased(EvidenceItem, name="o")
 SMP = aliased(EvidenceSampling, name="s")
@@ -189,20 +188,20 @@ CALIBRATIONS = (InstrumentEventKind.calibration, InstrumentEventKind.verificatio
 
 
 def _calibrated(ctx: Ctx, day: Any, e: Any) -> Any:
-    return exists().where(e.instrument_id == I.instrument_id, e.kind.in_(CALIBRATIONS),
+    return exists().where(e.instrument_id == IT.instrument_id, e.kind.in_(CALIBRATIONS),
                           e.valid_from <= day,
                           or_(e.valid_until.is_(None), e.valid_until >= day))
 
 
 def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
-    start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
+    start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
     ok_start = _calibrated(ctx, start, CAL1)
-    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
+    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
                    INS.name.label("instrument_name"), start.label("start"),
                    end.label("end"), ok_start.label("ok_start"))
-            .join(INS, INS.id == I.instrument_id)
-            .where(or_(~ok_start, ~_calibrated(ctx, end, CAL2)), *_only(ctx, I.record_id))
-            .order_by(I.record_id, I.seq))
+            .join(INS, INS.id == IT.instrument_id)
+            .where(or_(~ok_start, ~_calibrated(ctx, end, CAL2)), *_only(ctx, IT.record_id))
+            .order_by(IT.record_id, IT.seq))
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -212,18 +211,18 @@ def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
-    start, end = bj_date(ctx, I.started_at), bj_date(ctx, I.ended_at)
+    start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
     e = EV
-    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref, INS.asset_no,
+    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
                    INS.name.label("instrument_name"), start.label("start"),
                    e.id.label("event_id"))
-            .join(INS, INS.id == I.instrument_id)
-            .join(e, and_(e.instrument_id == I.instrument_id,
+            .join(INS, INS.id == IT.instrument_id)
+            .join(e, and_(e.instrument_id == IT.instrument_id,
                           e.kind == InstrumentEventKind.out_of_service,
                           e.valid_from <= end,
                           or_(e.valid_until.is_(None), e.valid_until >= start)))
-            .where(*_only(ctx, I.record_id))
-            .order_by(I.record_id, I.seq))
+            .where(*_only(ctx, IT.record_id))
+            .order_by(IT.record_id, IT.seq))
 
     def evidence(r: Any) -> dict[str, Any]:
         return item_ref(r) | {"also": {"table": "instrument_events", "key": {"id": r.event_id}}}
@@ -235,10 +234,10 @@ def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_not_registered(ctx: Ctx) -> Iterator[Hit]:
-    stmt = (select(I.record_id, I.seq, I.institution_id, I.instrument_ref)
-            .where(I.instrument_id.is_(None), I.instrument_ref != "",
-                   *_only(ctx, I.record_id))
-            .order_by(I.record_id, I.seq))
+    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref)
+            .where(IT.instrument_id.is_(None), IT.instrument_ref != "",
+                   *_only(ctx, IT.record_id))
+            .order_by(IT.record_id, IT.seq))
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_NOT_REGISTERED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
@@ -254,10 +253,10 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
     if ctx.ids is not None:
         yield from _overlap_new(ctx)
         return
-    items = (select(I.instrument_id.label("instrument_id"), I.started_at.label("s"),
-                    I.ended_at.label("e"), I.record_id.label("rid"), I.seq.label("seq"),
-                    I.institution_id.label("inst"), literal("item").label("kind"))
-             .join(INS, INS.id == I.instrument_id)
+    items = (select(IT.instrument_id.label("instrument_id"), IT.started_at.label("s"),
+                    IT.ended_at.label("e"), IT.record_id.label("rid"), IT.seq.label("seq"),
+                    IT.institution_id.label("inst"), literal("item").label("kind"))
+             .join(INS, INS.id == IT.instrument_id)
              .where(INS.hours_per_test.is_not(None)))
     bookings = (select(Booking.instrument_id, Booking.starts_at, Booking.ends_at,
                        Booking.id, literal(0), INS.institution_id, literal("booking"))
@@ -289,12 +288,12 @@ def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
     o = OI
     span = timedelta(days=7)  # no single test item runs longer
     rows = ctx.db.execute(
-        select(I.record_id, I.seq, I.institution_id, I.instrument_id, I.started_at,
-               I.ended_at, INS.asset_no, INS.name.label("instrument_name"),
+        select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id, IT.started_at,
+               IT.ended_at, INS.asset_no, INS.name.label("instrument_name"),
                literal("").label("instrument_ref"))
-        .join(INS, INS.id == I.instrument_id)
-        .where(INS.hours_per_test.is_not(None), I.record_id.in_(ctx.ids or []))
-        .order_by(I.record_id, I.seq)).all()
+        .join(INS, INS.id == IT.instrument_id)
+        .where(INS.hours_per_test.is_not(None), IT.record_id.in_(ctx.ids or []))
+        .order_by(IT.record_id, IT.seq)).all()
     hits: dict[str, Hit] = {}
     for r in rows:
         others = ctx.db.execute(
@@ -323,11 +322,11 @@ def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
-    day = bj_date(ctx, I.started_at)
+    day = bj_date(ctx, IT.started_at)
     where: list[Any] = [or_(INS.tests_per_day.is_not(None), INS.hours_per_test.is_not(None))]
     if ctx.ids is not None:
-        new = ctx.db.execute(select(I.instrument_id, I.started_at)
-                             .where(I.record_id.in_(ctx.ids), I.instrument_id.is_not(None))
+        new = ctx.db.execute(select(IT.instrument_id, IT.started_at)
+                             .where(IT.record_id.in_(ctx.ids), IT.instrument_id.is_not(None))
                              ).all()
         if not new:
             return
@@ -335,22 +334,22 @@ def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
         for instrument_id, started in {(n[0], as_dt(n[1]).astimezone(BEIJING).date())
                                        for n in new}:
             lo = datetime.combine(started, datetime.min.time(), BEIJING).astimezone(UTC)
-            ranges.append(and_(I.instrument_id == instrument_id, I.started_at >= lo,
-                               I.started_at < lo + timedelta(days=1)))
+            ranges.append(and_(IT.instrument_id == instrument_id, IT.started_at >= lo,
+                               IT.started_at < lo + timedelta(days=1)))
         where.append(or_(*ranges))
     count = func.count()
     tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
-    stmt = (select(I.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
-                   hpt.label("hpt"), func.max(I.institution_id).label("institution_id"),
+    stmt = (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
+                   hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
                    func.max(INS.asset_no).label("asset_no"),
                    func.max(INS.name).label("instrument_name"),
                    literal("").label("instrument_ref"))
-            .join(INS, INS.id == I.instrument_id)
+            .join(INS, INS.id == IT.instrument_id)
             .where(*where)
-            .group_by(I.instrument_id, day)
+            .group_by(IT.instrument_id, day)
             .having(or_(and_(tpd.is_not(None), count > tpd),
                         and_(tpd.is_(None), count * hpt > 24)))
-            .order_by(I.instrument_id, day))
+            .order_by(IT.instrument_id, day))
     for r in ctx.stream(stmt):
         capacity = r.tpd if r.tpd is not None else int(24 // r.hpt)
         yield Hit("INSTRUMENT_OVER_CAPACITY", f"{r.instrument_id}:{day_text(r.day)}",
@@ -388,7 +387,8 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
     window = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
     pairs: list[Any]
     if ctx.ids is None:
-        part = {"partition_by": s.sampler_id, "order_by": (s.at, s.record_id, s.seq)}
+        part: dict[str, Any] = {"partition_by": s.sampler_id,
+                                "order_by": (s.at, s.record_id, s.seq)}
         w = (select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
                     s.at, s.latitude, s.longitude,
                     func.lag(s.record_id).over(**part).label("p_record_id"),
@@ -413,13 +413,13 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
                 .order_by(s.record_id, s.seq)).all():
             at = as_dt(n.at)
             pairs += [
-                _Pair(*n, *p) for p in ctx.db.execute(
+                _Pair(*n, *p) for p in ctx.db.execute(  # type: ignore[arg-type]
                     select(o.record_id, o.seq, o.at, o.latitude, o.longitude)
                     .where(o.sampler_id == n.sampler_id, o.at >= at - window,
                            o.at <= at + window, o.latitude.is_not(None),
                            o.longitude.is_not(None),
                            or_(o.record_id != n.record_id, o.seq != n.seq))).all()]
-        pairs_iter = iter(pairs)
+        pairs_iter = (p for p in pairs)
     names: dict[str, str] = {}
     current: Hit | None = None
     for r in pairs_iter:
@@ -450,14 +450,14 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
 def staff_not_employed(ctx: Ctx) -> Iterator[Hit]:
     st = ST
     s = SMP
-    item_day = bj_date(ctx, I.started_at)
-    items = (select(I.record_id, I.seq, I.institution_id, st.name, item_day.label("day"),
+    item_day = bj_date(ctx, IT.started_at)
+    items = (select(IT.record_id, IT.seq, IT.institution_id, st.name, item_day.label("day"),
                     literal("report_evidence_items").label("tbl"))
-             .join(st, st.id == I.tester_id)
+             .join(st, st.id == IT.tester_id)
              .where(or_(item_day < st.employed_from,
                         and_(st.employed_until.is_not(None),
-                             bj_date(ctx, I.ended_at) > st.employed_until)),
-                    *_only(ctx, I.record_id)))
+                             bj_date(ctx, IT.ended_at) > st.employed_until)),
+                    *_only(ctx, IT.record_id)))
     s_day = bj_date(ctx, s.at)
     samplings = (select(s.record_id, s.seq, s.institution_id, st.name, s_day,
                         literal("report_evidence_samplings"))
@@ -519,11 +519,11 @@ R = aliased(ReportRecord, name="r")
 
 
 def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
-    end = bj_date(ctx, I.ended_at)
-    stmt = (select(I.record_id, I.seq, I.institution_id, R.issued_on, end.label("end"))
-            .join(R, R.id == I.record_id)
-            .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, I.record_id))
-            .order_by(I.record_id, I.seq))
+    end = bj_date(ctx, IT.ended_at)
+    stmt = (select(IT.record_id, IT.seq, IT.institution_id, R.issued_on, end.label("end"))
+            .join(R, R.id == IT.record_id)
+            .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, IT.record_id))
+            .order_by(IT.record_id, IT.seq))
     yield from grouped(
         ctx.stream(stmt), "ISSUED_BEFORE_TESTED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -533,18 +533,18 @@ def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
 def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
     """An item started before the record's sample receipt date, or before a sampling event
     of the same record."""
-    start = bj_date(ctx, I.started_at)
+    start = bj_date(ctx, IT.started_at)
     received = json_date(ctx, R.public[("dates", "sample_received")].as_string())
-    by_date = (select(I.record_id, I.seq, I.institution_id, I.started_at,
+    by_date = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
                       cast(received, String).label("received"),
                       literal("report_records").label("tbl"), literal(0).label("s_seq"))
-               .join(R, R.id == I.record_id)
-               .where(received.is_not(None), start < received, *_only(ctx, I.record_id)))
+               .join(R, R.id == IT.record_id)
+               .where(received.is_not(None), start < received, *_only(ctx, IT.record_id)))
     s = SMP
-    by_sampling = (select(I.record_id, I.seq, I.institution_id, I.started_at,
+    by_sampling = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
                           cast(s.at, String), literal("report_evidence_samplings"), s.seq)
-                   .join(s, and_(s.record_id == I.record_id, s.at > I.started_at))
-                   .where(*_only(ctx, I.record_id)))
+                   .join(s, and_(s.record_id == IT.record_id, s.at > IT.started_at))
+                   .where(*_only(ctx, IT.record_id)))
     u = union_all(by_date, by_sampling).subquery("u")
     stmt = select(u).order_by(u.c.record_id, u.c.seq)
 
@@ -563,15 +563,15 @@ def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
 
 
 def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
-    start = bj_date(ctx, I.started_at)
+    start = bj_date(ctx, IT.started_at)
     ed = ED
     early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
-    stmt = (select(I.record_id, I.seq, I.institution_id, I.standard, start.label("day"),
+    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.standard, start.label("day"),
                    ed.id.label("edition_id"), early.label("early"))
-            .join(ed, ed.number == I.standard)
+            .join(ed, ed.number == IT.standard)
             .where(or_(early, and_(ed.withdrawn_on.is_not(None), start >= ed.withdrawn_on)),
-                   *_only(ctx, I.record_id))
-            .order_by(I.record_id, I.seq))
+                   *_only(ctx, IT.record_id))
+            .order_by(IT.record_id, IT.seq))
     yield from grouped(
         ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -584,10 +584,10 @@ def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
 # --- volume ---------------------------------------------------------------------------------
 
 def lab_daily_volume(ctx: Ctx) -> Iterator[Hit]:
-    day = bj_date(ctx, I.started_at)
-    per_day = (select(I.institution_id.label("inst"), day.label("day"),
+    day = bj_date(ctx, IT.started_at)
+    per_day = (select(IT.institution_id.label("inst"), day.label("day"),
                       func.count().label("n"))
-               .group_by(I.institution_id, day).subquery("d"))
+               .group_by(IT.institution_id, day).subquery("d"))
     inst_cap = (select(Instrument.institution_id.label("inst"), func.sum(case(
         (Instrument.tests_per_day.is_not(None), cast(Instrument.tests_per_day, Float)),
         else_=24.0 / Instrument.hours_per_test)).label("cap"))
@@ -628,9 +628,9 @@ def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
     res = RES
     piece = res.parameter + "=" + res.value_text + " " + res.unit
     if ctx.pg:
-        vec = literal_column(
+        vec: Any = literal_column(
             "string_agg(res.parameter || '=' || res.value_text || ' ' || res.unit, "
-            f"chr(31) ORDER BY res.parameter, res.value_text, res.unit)")
+            "chr(31) ORDER BY res.parameter, res.value_text, res.unit)")
         v = (select(res.record_id.label("rid"), func.count().label("n"), vec.label("vec"))
              .group_by(res.record_id)
              .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
@@ -645,7 +645,7 @@ def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
              .group_by(ordered.c.record_id)
              .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
     amended = AMENDED
-    part = {"partition_by": v.c.vec, "order_by": (R.registered_at, R.id)}
+    part: dict[str, Any] = {"partition_by": v.c.vec, "order_by": (R.registered_at, R.id)}
     w = (select(v.c.rid, v.c.n, R.institution_id, R.number,
                 func.first_value(R.id).over(**part).label("first_id"),
                 func.first_value(R.number).over(**part).label("first_number"),
