@@ -84,9 +84,12 @@ class Ctx:
         return self.dialect == "postgresql"
 
     def stream(self, stmt: Any) -> Iterator[Any]:
-        result = self.db.execute(stmt.execution_options(yield_per=STREAM)
-                                 if hasattr(stmt, "execution_options") else stmt)
-        yield from result
+        """The rows, fetched ``STREAM`` at a time; through the session's connection, which
+        skips the ORM's per-statement work (the statements select columns, not objects)."""
+        if self.ids is not None:
+            yield from self.db.connection().execute(stmt)
+            return
+        yield from self.db.connection().execution_options(yield_per=STREAM).execute(stmt)
 
 
 # --- dialect helpers ------------------------------------------------------------------------
