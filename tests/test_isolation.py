@@ -489,6 +489,8 @@ CASES = [
     Case("POST", "/api/v1/supervision/mine/signals/{a_signal}/answer", "denied",
          body=lambda w: {"answer": "x"}, form=True),
     Case("GET", "/supervision/signals", "denied"),
+    Case("GET", "/api/v1/supervision/mine/signals", "own"),  # B's own: none
+    Case("GET", "/supervision/mine/signals", "own"),
     Case("GET", "/supervision/signals/{a_signal}", "denied"),
     Case("GET", "/supervision/mine/signals/{a_signal}", "denied"),
     Case("POST", "/supervision/signals/{a_signal}/decision", "denied",
