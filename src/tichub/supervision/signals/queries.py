@@ -36,6 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 
 from tichub.core.ids import BEIJING
 from tichub.market.models import Booking, Instrument, InstrumentEvent, InstrumentEventKind
@@ -89,7 +90,8 @@ class Ctx:
         if self.ids is not None:
             yield from self.db.connection().execute(stmt)
             return
-        yield from self.db.connection().execution_options(yield_per=STREAM).execute(stmt)
+        # On the statement: options set on the connection would stay for its later writes.
+        yield from self.db.connection().execute(stmt.execution_options(yield_per=STREAM))
 
 
 # --- dialect helpers ------------------------------------------------------------------------
@@ -197,19 +199,24 @@ def _calibrated(ctx: Ctx, day: Any, e: Any) -> Any:
 
 
 def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
+    """Items whose start day, or end day, no calibration covers: each a plain NOT EXISTS,
+    which the database runs as an anti-join (an OR of the two would be a subquery per
+    row)."""
     start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
-    ok_start = _calibrated(ctx, start, CAL1)
-    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
-                   INS.name.label("instrument_name"), start.label("start"),
-                   end.label("end"), ok_start.label("ok_start"))
-            .join(INS, INS.id == IT.instrument_id)
-            .where(or_(~ok_start, ~_calibrated(ctx, end, CAL2)), *_only(ctx, IT.record_id))
-            .order_by(IT.record_id, IT.seq))
+
+    def uncovered(day: Any, cal: Any, *extra: Any) -> Select[Any]:
+        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref,
+                       INS.asset_no, INS.name.label("instrument_name"), day.label("day"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(~_calibrated(ctx, day, cal), *extra, *_only(ctx, IT.record_id)))
+
+    u = union_all(uncovered(start, CAL1),
+                  uncovered(end, CAL2, end != start)).subquery("u")
+    stmt = select(u).order_by(u.c.record_id, u.c.seq, u.c.day)
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
-            "instrument": _instrument_name(r),
-            "day": day_text(r.start if not r.ok_start else r.end)}),
+            "instrument": _instrument_name(r), "day": day_text(r.day)}),
         item_ref)
 
 
@@ -270,8 +277,9 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
     order = (u.c.s, u.c.rid, u.c.seq)
     prev_end = func.max(u.c.e).over(partition_by=u.c.instrument_id, order_by=order,
                                     rows=(None, -1))
-    next_start = func.min(u.c.s).over(partition_by=u.c.instrument_id, order_by=order,
-                                      rows=(1, None))
+    # Ordered by start, the next row's start is the earliest of all that follow (a MIN over
+    # a frame to the end would be recomputed for every row).
+    next_start = func.lead(u.c.s).over(partition_by=u.c.instrument_id, order_by=order)
     w = select(u, prev_end.label("prev_end"), next_start.label("next_start")).subquery("w")
     stmt = (select(w.c.rid.label("record_id"), w.c.seq, w.c.inst.label("institution_id"),
                    w.c.instrument_id, w.c.s, INS.asset_no, INS.name.label("instrument_name"),
