@@ -57,7 +57,7 @@ def supervisor_asks(page: Any, url: str, world: SignalWorld, expect: Any) -> Non
     page.get_by_test_id("signal-link").first.click()
     expect(page.get_by_test_id("explanation")).to_contain_text("EQ-007")
     expect(page.get_by_test_id("basis")).to_contain_text("第十三条")
-    expect(page.get_by_test_id("evidence")).to_contain_text("report_evidence_items")
+    expect(page.get_by_test_id("evidence")).to_contain_text("检测项目")
     form = page.get_by_test_id("decision-form")
     form.locator("select[name=status]").select_option("under_review")
     form.locator("button[type=submit]").click()

@@ -83,7 +83,7 @@ class Rule:
 
 
 # Why a standard was not in force, in words.
-WHY = {"not_yet": Msg("not yet implemented"), "withdrawn": Msg("withdrawn")}
+WHY = {"not_yet": Msg("not yet implemented"), "withdrawn": Msg("already withdrawn")}
 
 
 RULES: tuple[Rule, ...] = (

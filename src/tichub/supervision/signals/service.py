@@ -399,9 +399,42 @@ def precision_by_rule(db: Session, districts: set[str] | None = None) -> list[Pr
             for code, t in tally.items()]
 
 
+TABLES: dict[str, Msg] = {
+    "report_evidence_items": Msg("Test item"),
+    "report_evidence_samplings": Msg("Sampling event"),
+    "report_evidence_results": Msg("Results"),
+    "report_records": Msg("Report record"),
+    "instruments": Msg("Instrument"),
+    "instrument_events": Msg("Calibration or outage"),
+    "standard_editions": Msg("Standard edition"),
+    "service_listings": Msg("Service offer"),
+    "pt_results": Msg("PT result"),
+    "bookings": Msg("Marketplace booking"),
+}
+KEYS: dict[str, Msg] = {
+    "record_id": Msg("record"), "seq": Msg("No."), "id": Msg("id"),
+    "instrument_id": Msg("instrument"), "institution_id": Msg("institution"),
+    "day": Msg("day"),
+}
+FIELDS: dict[str, Msg] = {
+    "parameter": Msg("Parameter"), "standard": Msg("Standard"),
+    "instrument_id": Msg("Instrument (register)"), "instrument_ref": Msg("Instrument as given"),
+    "tester_id": Msg("Tester (register)"), "tester_ref": Msg("Tester as given"),
+    "started_at": Msg("Started"), "ended_at": Msg("Ended"), "what": Msg("Sample"),
+    "sampler_id": Msg("Sampler (register)"), "sampler_ref": Msg("Sampler as given"),
+    "district": Msg("District"), "latitude": Msg("Latitude"), "longitude": Msg("Longitude"),
+    "at": Msg("Time"), "value_text": Msg("Value"), "value": Msg("Value (number)"),
+    "unit": Msg("Unit"),
+}
+
+
+def _keyed(key: dict[str, Any]) -> list[tuple[Msg, Any]]:
+    return [(KEYS.get(k, Msg("key")), v) for k, v in key.items()]
+
+
 def evidence_rows(db: Session, s: Signal) -> list[dict[str, Any]]:
-    """The evidence rows as stored in the signal, each with the row's current fields where
-    the table is one of the evidence tables (read-only, for the supervisor's page)."""
+    """The evidence rows as stored in the signal, named as people call them, each with the
+    row's current fields where it is an evidence row (read-only, for the supervisor)."""
     from tichub.reports.models import EvidenceItem, EvidenceResult, EvidenceSampling
 
     models: dict[str, Any] = {"report_evidence_items": EvidenceItem,
@@ -409,18 +442,21 @@ def evidence_rows(db: Session, s: Signal) -> list[dict[str, Any]]:
                               "report_evidence_results": EvidenceResult}
     out = []
     for ev in (s.evidence or [])[:50]:
-        row: dict[str, Any] = {"table": ev.get("table"), "key": ev.get("key", {}),
-                               "fields": {}}
-        model = models.get(str(ev.get("table")))
+        table_name = str(ev.get("table"))
         key = ev.get("key", {})
+        row: dict[str, Any] = {"table": table_name,
+                               "label": TABLES.get(table_name, Msg("Row")),
+                               "key": _keyed(key), "fields": []}
+        model = models.get(table_name)
         if model is not None and "record_id" in key and "seq" in key:
             found = db.get(model, (key["record_id"], key["seq"]))
             if found is not None:
-                row["fields"] = {c.key: getattr(found, c.key) for c in model.__table__.columns
-                                 if c.key not in ("record_id", "seq", "institution_id",
-                                                  "org_id")}
-        if "also" in ev:
-            row["also"] = ev["also"]
+                row["fields"] = [(FIELDS[c.key], getattr(found, c.key))
+                                 for c in model.__table__.columns if c.key in FIELDS
+                                 and getattr(found, c.key) not in (None, "")]
+        also = ev.get("also")
+        if also:
+            row["also"] = {"label": TABLES.get(str(also.get("table")), Msg("Row")),
+                           "key": _keyed(also.get("key", {}))}
         out.append(row)
     return out
-

@@ -17,7 +17,7 @@ from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
 from tichub.core.messages import Msg, enum_label, translate
 from tichub.core.web import render
-from tichub.registry.districts import DISTRICTS
+from tichub.registry.districts import BY_SLUG, DISTRICTS
 from tichub.registry.models import Institution
 from tichub.supervision import jurisdiction
 from tichub.supervision.models import Severity, SignalStatus
@@ -53,6 +53,11 @@ def _names(db: DB, ids: set[str]) -> dict[str, str]:
 
 
 Text = Annotated[str, Query(max_length=40)]
+
+
+def _district_name(slug: str, locale: str) -> str:
+    d = BY_SLUG.get(slug)
+    return slug if d is None else (d.zh if locale == "zh" else d.en)
 
 
 @router.get("/supervision/signals", response_class=HTMLResponse, response_model=None)
@@ -107,6 +112,7 @@ def signal_page(request: Request, signal_id: str, db: DB, principal: SignedIn) -
     return render(request, "supervision/signals/detail.html", principal, s=s, rule=rule,
                   explanation=service.explanation(s), rows=service.evidence_rows(db, s),
                   files=service.files_of(db, s), names=_names(db, {s.institution_id}),
+                  district_name=_district_name(s.district, request_locale(request)),
                   statuses=[SignalStatus.under_review, SignalStatus.confirmed,
                             SignalStatus.dismissed], decided=s.status in service.DECIDED)
 
