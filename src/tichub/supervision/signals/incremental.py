@@ -6,8 +6,9 @@ volume, duplicate vectors, trailing digits, prices) wait for the batch run."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from tichub.reports.models import EvidenceItem, EvidenceResult, EvidenceSampling
@@ -22,6 +23,12 @@ RESULT_RULES = ("PT_NO_CORRECTION",)
 RECORD_RULES = ("SIGNATORY_INVALID", "NOT_SIGNED_BY_ISSUER")
 
 
+_IDS: Any = bindparam("ids", expanding=True)
+_KINDS = select(exists().where(EvidenceItem.record_id.in_(_IDS)),
+                exists().where(EvidenceSampling.record_id.in_(_IDS)),
+                exists().where(EvidenceResult.record_id.in_(_IDS)))
+
+
 def check(db: Session, record_ids: Sequence[str]) -> int:
     """Raises the signals the new records' evidence shows; returns how many. Does not
     commit: the caller's transaction holds the records and their signals together."""
@@ -30,10 +37,7 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
     ids = list(record_ids)
     # One round trip says which evidence the new records carry; rules for absent kinds
     # are skipped.
-    has_items, has_samplings, has_results = db.execute(select(
-        exists().where(EvidenceItem.record_id.in_(ids)),
-        exists().where(EvidenceSampling.record_id.in_(ids)),
-        exists().where(EvidenceResult.record_id.in_(ids)))).one()
+    has_items, has_samplings, has_results = db.connection().execute(_KINDS, {"ids": ids}).one()
     codes = list(RECORD_RULES)
     if has_items:
         codes += ITEM_RULES

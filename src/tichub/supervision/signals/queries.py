@@ -24,6 +24,7 @@ from sqlalchemy import (
     Float,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -71,6 +72,9 @@ class Hit:
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
 @dataclass(frozen=True)
 class Ctx:
     db: Session
@@ -84,11 +88,21 @@ class Ctx:
     def pg(self) -> bool:
         return self.dialect == "postgresql"
 
-    def stream(self, stmt: Any) -> Iterator[Any]:
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """The rule's statement: at registration built once per database kind and kept
+        (building and keying a statement cost several times running it there)."""
+        if self.ids is None:
+            return build()
+        key = (name, self.dialect)
+        if key not in _STATEMENTS:
+            _STATEMENTS[key] = build()
+        return _STATEMENTS[key]
+
+    def stream(self, stmt: Any, **params: Any) -> Iterator[Any]:
         """The rows, fetched ``STREAM`` at a time; through the session's connection, which
         skips the ORM's per-statement work (the statements select columns, not objects)."""
         if self.ids is not None:
-            yield from self.db.connection().execute(stmt)
+            yield from self.db.connection().execute(stmt, {"ids": list(self.ids), **params})
             return
         # On the statement: options set on the connection would stay for its later writes.
         yield from self.db.connection().execute(stmt.execution_options(yield_per=STREAM))
@@ -141,7 +155,9 @@ def json_text(col: Any) -> ColumnElement[str]:
 
 
 def _only(ctx: Ctx, col: Any) -> list[ColumnElement[bool]]:
-    return [col.in_(ctx.ids)] if ctx.ids is not None else []
+    """At registration, only the new records: an expanding parameter, so that the statement
+    is built once and reused (``Ctx.cached``)."""
+    return [col.in_(bindparam("ids", expanding=True))] if ctx.ids is not None else []
 
 
 def item_ref(row: Any) -> dict[str, Any]:
@@ -202,17 +218,21 @@ def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
     """Items whose start day, or end day, no calibration covers: each a plain NOT EXISTS,
     which the database runs as an anti-join (an OR of the two would be a subquery per
     row)."""
-    start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
+    def build() -> Any:
+        start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
 
-    def uncovered(day: Any, cal: Any, *extra: Any) -> Select[Any]:
-        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref,
-                       INS.asset_no, INS.name.label("instrument_name"), day.label("day"))
-                .join(INS, INS.id == IT.instrument_id)
-                .where(~_calibrated(ctx, day, cal), *extra, *_only(ctx, IT.record_id)))
+        def uncovered(day: Any, cal: Any, *extra: Any) -> Select[Any]:
+            return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref,
+                           INS.asset_no, INS.name.label("instrument_name"), day.label("day"))
+                    .join(INS, INS.id == IT.instrument_id)
+                    .where(~_calibrated(ctx, day, cal), *extra, *_only(ctx, IT.record_id)))
 
-    u = union_all(uncovered(start, CAL1),
-                  uncovered(end, CAL2, end != start)).subquery("u")
-    stmt = select(u).order_by(u.c.record_id, u.c.seq, u.c.day)
+        u = union_all(uncovered(start, CAL1),
+                      uncovered(end, CAL2, end != start)).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq, u.c.day)
+        return stmt
+
+    stmt = ctx.cached("instrument_uncalibrated", build)
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -221,18 +241,22 @@ def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
-    start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
-    e = EV
-    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
-                   INS.name.label("instrument_name"), start.label("start"),
-                   e.id.label("event_id"))
-            .join(INS, INS.id == IT.instrument_id)
-            .join(e, and_(e.instrument_id == IT.instrument_id,
-                          e.kind == InstrumentEventKind.out_of_service,
-                          e.valid_from <= end,
-                          or_(e.valid_until.is_(None), e.valid_until >= start)))
-            .where(*_only(ctx, IT.record_id))
-            .order_by(IT.record_id, IT.seq))
+    def build() -> Any:
+        start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
+        e = EV
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
+                       INS.name.label("instrument_name"), start.label("start"),
+                       e.id.label("event_id"))
+                .join(INS, INS.id == IT.instrument_id)
+                .join(e, and_(e.instrument_id == IT.instrument_id,
+                              e.kind == InstrumentEventKind.out_of_service,
+                              e.valid_from <= end,
+                              or_(e.valid_until.is_(None), e.valid_until >= start)))
+                .where(*_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("instrument_out_of_service", build)
 
     def evidence(r: Any) -> dict[str, Any]:
         return item_ref(r) | {"also": {"table": "instrument_events", "key": {"id": r.event_id}}}
@@ -244,10 +268,14 @@ def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_not_registered(ctx: Ctx) -> Iterator[Hit]:
-    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref)
-            .where(IT.instrument_id.is_(None), IT.instrument_ref != "",
-                   *_only(ctx, IT.record_id))
-            .order_by(IT.record_id, IT.seq))
+    def build() -> Any:
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref)
+                .where(IT.instrument_id.is_(None), IT.instrument_ref != "",
+                       *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("instrument_not_registered", build)
     yield from grouped(
         ctx.stream(stmt), "INSTRUMENT_NOT_REGISTERED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
@@ -296,29 +324,41 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
 def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
     """At registration: the new items against the items and bookings overlapping them,
     found through the (instrument, start) index within the longest plausible test."""
-    o = OI
     span = timedelta(days=7)  # no single test item runs longer
-    rows = ctx.db.execute(
-        select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id, IT.started_at,
-               IT.ended_at, INS.asset_no, INS.name.label("instrument_name"),
-               literal("").label("instrument_ref"))
-        .join(INS, INS.id == IT.instrument_id)
-        .where(INS.hours_per_test.is_not(None), IT.record_id.in_(ctx.ids or []))
-        .order_by(IT.record_id, IT.seq)).all()
+
+    def items() -> Any:
+        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id,
+                       IT.started_at, IT.ended_at, INS.asset_no,
+                       INS.name.label("instrument_name"), literal("").label("instrument_ref"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(INS.hours_per_test.is_not(None), *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+
+    def neighbours() -> Any:
+        o = OI
+        ins: Any = bindparam("ins")
+        s: Any = bindparam("s")
+        e: Any = bindparam("e")
+        return (select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
+                .where(o.instrument_id == ins, o.started_at < e,
+                       o.started_at > bindparam("lo"), o.ended_at > s,
+                       or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq")))
+                .union_all(
+                    select(literal("bookings"), Booking.id, literal(0))
+                    .join(INS, INS.id == Booking.instrument_id)
+                    .where(Booking.instrument_id == ins, Booking.starts_at < e,
+                           Booking.ends_at > s, Booking.org_id != INS.org_id,
+                           Booking.status.in_(BOOKED)))
+                .limit(10))
+
+    rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
     hits: dict[str, Hit] = {}
+    near: Any = ctx.cached("overlap_new_neighbours", neighbours) if rows else None
     for r in rows:
-        others = ctx.db.execute(
-            select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
-            .where(o.instrument_id == r.instrument_id, o.started_at < r.ended_at,
-                   o.started_at > r.started_at - span, o.ended_at > r.started_at,
-                   or_(o.record_id != r.record_id, o.seq != r.seq))
-            .union_all(
-                select(literal("bookings"), Booking.id, literal(0))
-                .join(INS, INS.id == Booking.instrument_id)
-                .where(Booking.instrument_id == r.instrument_id,
-                       Booking.starts_at < r.ended_at, Booking.ends_at > r.started_at,
-                       Booking.org_id != INS.org_id, Booking.status.in_(BOOKED)))
-            .limit(10)).all()
+        started, ended = as_dt(r.started_at), as_dt(r.ended_at)
+        others = ctx.db.connection().execute(near, {
+            "ins": r.instrument_id, "s": started, "e": ended, "lo": started - span,
+            "rid": r.record_id, "seq": r.seq}).all()
         if not others:
             continue
         hit = hits.setdefault(r.record_id, Hit(
@@ -333,35 +373,45 @@ def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
 
 
 def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
-    day = bj_date(ctx, IT.started_at)
-    where: list[Any] = [or_(INS.tests_per_day.is_not(None), INS.hours_per_test.is_not(None))]
-    if ctx.ids is not None:
-        new = ctx.db.execute(select(IT.instrument_id, IT.started_at)
-                             .where(IT.record_id.in_(ctx.ids), IT.instrument_id.is_not(None))
-                             ).all()
-        if not new:
-            return
-        ranges = []
-        for instrument_id, started in {(n[0], as_dt(n[1]).astimezone(BEIJING).date())
-                                       for n in new}:
+    """Per instrument and Beijing day; at registration only the instruments and days of
+    the new items, one (instrument, day) at a time through the (instrument, start) index."""
+
+    def build(one_day: bool) -> Any:
+        day = bj_date(ctx, IT.started_at)
+        where: list[Any] = [or_(INS.tests_per_day.is_not(None),
+                                INS.hours_per_test.is_not(None))]
+        if one_day:
+            where += [IT.instrument_id == bindparam("ins"), IT.started_at >= bindparam("lo"),
+                      IT.started_at < bindparam("hi")]
+        count = func.count()
+        tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
+        return (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
+                       hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
+                       func.max(INS.asset_no).label("asset_no"),
+                       func.max(INS.name).label("instrument_name"),
+                       literal("").label("instrument_ref"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(*where)
+                .group_by(IT.instrument_id, day)
+                .having(or_(and_(tpd.is_not(None), count > tpd),
+                            and_(tpd.is_(None), count * hpt > 24)))
+                .order_by(IT.instrument_id, day))
+
+    if ctx.ids is None:
+        rows: Iterator[Any] = ctx.stream(build(False))
+    else:
+        new = list(ctx.stream(ctx.cached("capacity_new", lambda: select(
+            IT.instrument_id, IT.started_at).where(IT.instrument_id.is_not(None),
+                                                   *_only(ctx, IT.record_id)))))
+        one: Any = ctx.cached("capacity_day", lambda: build(True)) if new else None
+        found: list[Any] = []
+        for instrument_id, started in sorted({
+                (n[0], as_dt(n[1]).astimezone(BEIJING).date()) for n in new}):
             lo = datetime.combine(started, datetime.min.time(), BEIJING).astimezone(UTC)
-            ranges.append(and_(IT.instrument_id == instrument_id, IT.started_at >= lo,
-                               IT.started_at < lo + timedelta(days=1)))
-        where.append(or_(*ranges))
-    count = func.count()
-    tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
-    stmt = (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
-                   hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
-                   func.max(INS.asset_no).label("asset_no"),
-                   func.max(INS.name).label("instrument_name"),
-                   literal("").label("instrument_ref"))
-            .join(INS, INS.id == IT.instrument_id)
-            .where(*where)
-            .group_by(IT.instrument_id, day)
-            .having(or_(and_(tpd.is_not(None), count > tpd),
-                        and_(tpd.is_(None), count * hpt > 24)))
-            .order_by(IT.instrument_id, day))
-    for r in ctx.stream(stmt):
+            found += ctx.db.connection().execute(one, {
+                "ins": instrument_id, "lo": lo, "hi": lo + timedelta(days=1)}).all()
+        rows = iter(found)
+    for r in rows:
         capacity = r.tpd if r.tpd is not None else int(24 // r.hpt)
         yield Hit("INSTRUMENT_OVER_CAPACITY", f"{r.instrument_id}:{day_text(r.day)}",
                   r.institution_id, None, {
@@ -416,20 +466,21 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
     else:
         o = OS
         pairs = []
-        for n in ctx.db.execute(
-                select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
-                       s.at, s.latitude, s.longitude)
-                .where(s.record_id.in_(ctx.ids), s.sampler_id.is_not(None),
-                       s.latitude.is_not(None), s.longitude.is_not(None))
-                .order_by(s.record_id, s.seq)).all():
+        mine = ctx.cached("travel_new", lambda: select(
+            s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref, s.at,
+            s.latitude, s.longitude).where(
+                s.sampler_id.is_not(None), s.latitude.is_not(None), s.longitude.is_not(None),
+                *_only(ctx, s.record_id)).order_by(s.record_id, s.seq))
+        near = ctx.cached("travel_near", lambda: select(
+            o.record_id, o.seq, o.at, o.latitude, o.longitude).where(
+                o.sampler_id == bindparam("who"), o.at >= bindparam("lo"),
+                o.at <= bindparam("hi"), o.latitude.is_not(None), o.longitude.is_not(None),
+                or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq"))))
+        for n in list(ctx.stream(mine)):
             at = as_dt(n.at)
-            pairs += [
-                _Pair(*n, *p) for p in ctx.db.execute(  # type: ignore[arg-type]
-                    select(o.record_id, o.seq, o.at, o.latitude, o.longitude)
-                    .where(o.sampler_id == n.sampler_id, o.at >= at - window,
-                           o.at <= at + window, o.latitude.is_not(None),
-                           o.longitude.is_not(None),
-                           or_(o.record_id != n.record_id, o.seq != n.seq))).all()]
+            pairs += [_Pair(*n, *p) for p in ctx.db.connection().execute(near, {
+                "who": n.sampler_id, "lo": at - window, "hi": at + window,
+                "rid": n.record_id, "seq": n.seq}).all()]
         pairs_iter = (p for p in pairs)
     names: dict[str, str] = {}
     current: Hit | None = None
@@ -459,25 +510,29 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
 
 
 def staff_not_employed(ctx: Ctx) -> Iterator[Hit]:
-    st = ST
-    s = SMP
-    item_day = bj_date(ctx, IT.started_at)
-    items = (select(IT.record_id, IT.seq, IT.institution_id, st.name, item_day.label("day"),
-                    literal("report_evidence_items").label("tbl"))
-             .join(st, st.id == IT.tester_id)
-             .where(or_(item_day < st.employed_from,
-                        and_(st.employed_until.is_not(None),
-                             bj_date(ctx, IT.ended_at) > st.employed_until)),
-                    *_only(ctx, IT.record_id)))
-    s_day = bj_date(ctx, s.at)
-    samplings = (select(s.record_id, s.seq, s.institution_id, st.name, s_day,
-                        literal("report_evidence_samplings"))
-                 .join(st, st.id == s.sampler_id)
-                 .where(or_(s_day < st.employed_from,
-                            and_(st.employed_until.is_not(None), s_day > st.employed_until)),
-                        *_only(ctx, s.record_id)))
-    u = union_all(items, samplings).subquery("u")
-    stmt = select(u).order_by(u.c.record_id, u.c.seq)
+    def build() -> Any:
+        st = ST
+        s = SMP
+        item_day = bj_date(ctx, IT.started_at)
+        items = (select(IT.record_id, IT.seq, IT.institution_id, st.name, item_day.label("day"),
+                        literal("report_evidence_items").label("tbl"))
+                 .join(st, st.id == IT.tester_id)
+                 .where(or_(item_day < st.employed_from,
+                            and_(st.employed_until.is_not(None),
+                                 bj_date(ctx, IT.ended_at) > st.employed_until)),
+                        *_only(ctx, IT.record_id)))
+        s_day = bj_date(ctx, s.at)
+        samplings = (select(s.record_id, s.seq, s.institution_id, st.name, s_day,
+                            literal("report_evidence_samplings"))
+                     .join(st, st.id == s.sampler_id)
+                     .where(or_(s_day < st.employed_from,
+                                and_(st.employed_until.is_not(None), s_day > st.employed_until)),
+                            *_only(ctx, s.record_id)))
+        u = union_all(items, samplings).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq)
+        return stmt
+
+    stmt = ctx.cached("staff_not_employed", build)
     yield from grouped(
         ctx.stream(stmt), "STAFF_NOT_EMPLOYED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
@@ -512,12 +567,10 @@ def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
               AND (s.authorised_from IS NULL OR s.authorised_from <= r.issued_on)
               AND (s.authorised_until IS NULL OR s.authorised_until >= r.issued_on))
         ORDER BY r.id"""
-    stmt = text(sql)
-    if ctx.ids is not None:
-        from sqlalchemy import bindparam
-        stmt = stmt.bindparams(bindparam("ids", expanding=True, value=list(ctx.ids)))
+    stmt = ctx.cached("signatory_invalid", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
     yield from grouped(
-        iter(ctx.db.execute(stmt)), "SIGNATORY_INVALID", lambda r: r.record_id,
+        ctx.stream(stmt), "SIGNATORY_INVALID", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
                       {"person": r.name, "day": day_text(r.issued_on)}),
         lambda r: {"table": "report_records", "key": {"id": r.record_id},
@@ -530,11 +583,15 @@ R = aliased(ReportRecord, name="r")
 
 
 def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
-    end = bj_date(ctx, IT.ended_at)
-    stmt = (select(IT.record_id, IT.seq, IT.institution_id, R.issued_on, end.label("end"))
-            .join(R, R.id == IT.record_id)
-            .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, IT.record_id))
-            .order_by(IT.record_id, IT.seq))
+    def build() -> Any:
+        end = bj_date(ctx, IT.ended_at)
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, R.issued_on, end.label("end"))
+                .join(R, R.id == IT.record_id)
+                .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("issued_before_tested", build)
     yield from grouped(
         ctx.stream(stmt), "ISSUED_BEFORE_TESTED", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -544,20 +601,24 @@ def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
 def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
     """An item started before the record's sample receipt date, or before a sampling event
     of the same record."""
-    start = bj_date(ctx, IT.started_at)
-    received = json_date(ctx, R.public[("dates", "sample_received")].as_string())
-    by_date = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
-                      cast(received, String).label("received"),
-                      literal("report_records").label("tbl"), literal(0).label("s_seq"))
-               .join(R, R.id == IT.record_id)
-               .where(received.is_not(None), start < received, *_only(ctx, IT.record_id)))
-    s = SMP
-    by_sampling = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
-                          cast(s.at, String), literal("report_evidence_samplings"), s.seq)
-                   .join(s, and_(s.record_id == IT.record_id, s.at > IT.started_at))
-                   .where(*_only(ctx, IT.record_id)))
-    u = union_all(by_date, by_sampling).subquery("u")
-    stmt = select(u).order_by(u.c.record_id, u.c.seq)
+    def build() -> Any:
+        start = bj_date(ctx, IT.started_at)
+        received = json_date(ctx, R.public[("dates", "sample_received")].as_string())
+        by_date = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
+                          cast(received, String).label("received"),
+                          literal("report_records").label("tbl"), literal(0).label("s_seq"))
+                   .join(R, R.id == IT.record_id)
+                   .where(received.is_not(None), start < received, *_only(ctx, IT.record_id)))
+        s = SMP
+        by_sampling = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
+                              cast(s.at, String), literal("report_evidence_samplings"), s.seq)
+                       .join(s, and_(s.record_id == IT.record_id, s.at > IT.started_at))
+                       .where(*_only(ctx, IT.record_id)))
+        u = union_all(by_date, by_sampling).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq)
+        return stmt
+
+    stmt = ctx.cached("tested_before_receipt", build)
 
     def evidence(r: Any) -> dict[str, Any]:
         other = ({"table": "report_records", "key": {"id": r.record_id},
@@ -574,15 +635,19 @@ def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
 
 
 def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
-    start = bj_date(ctx, IT.started_at)
-    ed = ED
-    early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
-    stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.standard, start.label("day"),
-                   ed.id.label("edition_id"), early.label("early"))
-            .join(ed, ed.number == IT.standard)
-            .where(or_(early, and_(ed.withdrawn_on.is_not(None), start >= ed.withdrawn_on)),
-                   *_only(ctx, IT.record_id))
-            .order_by(IT.record_id, IT.seq))
+    def build() -> Any:
+        start = bj_date(ctx, IT.started_at)
+        ed = ED
+        early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.standard, start.label("day"),
+                       ed.id.label("edition_id"), early.label("early"))
+                .join(ed, ed.number == IT.standard)
+                .where(or_(early, and_(ed.withdrawn_on.is_not(None), start >= ed.withdrawn_on)),
+                       *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("standard_not_in_force", build)
     yield from grouped(
         ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -711,27 +776,31 @@ def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
 
 
 def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
-    res = RES
-    published = bj_date(ctx, PtRound.published_at)
-    stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
-                   published.label("published"), PtRound.code.label("round"),
-                   PtResult.id.label("pt_result_id"))
-            .join(R, R.id == res.record_id)
-            .join(PtParticipant, PtParticipant.org_id == res.org_id)
-            .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
-                                 PtResult.verdict == "unsatisfactory"))
-            .join(PtRound, and_(PtRound.id == PtResult.round_id,
-                                PtRound.published_at.is_not(None)))
-            .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
-            .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
-                                    func.lower(PtMeasurand.name) == func.lower(res.parameter)))
-            .where(R.issued_on > published,
-                   R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
-                                               rules.PT_WINDOW_DAYS),
-                   ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
-                                   PtCorrectiveAction.recorded_on <= R.issued_on),
-                   *_only(ctx, res.record_id))
-            .order_by(res.record_id, res.seq))
+    def build() -> Any:
+        res = RES
+        published = bj_date(ctx, PtRound.published_at)
+        stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
+                       published.label("published"), PtRound.code.label("round"),
+                       PtResult.id.label("pt_result_id"))
+                .join(R, R.id == res.record_id)
+                .join(PtParticipant, PtParticipant.org_id == res.org_id)
+                .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
+                                     PtResult.verdict == "unsatisfactory"))
+                .join(PtRound, and_(PtRound.id == PtResult.round_id,
+                                    PtRound.published_at.is_not(None)))
+                .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
+                .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
+                                        func.lower(PtMeasurand.name) == func.lower(res.parameter)))
+                .where(R.issued_on > published,
+                       R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
+                                                   rules.PT_WINDOW_DAYS),
+                       ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
+                                       PtCorrectiveAction.recorded_on <= R.issued_on),
+                       *_only(ctx, res.record_id))
+                .order_by(res.record_id, res.seq))
+        return stmt
+
+    stmt = ctx.cached("pt_no_correction", build)
     yield from grouped(
         ctx.stream(stmt), "PT_NO_CORRECTION", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
@@ -778,10 +847,14 @@ def price_far_below(ctx: Ctx) -> Iterator[Hit]:
 
 
 def not_signed_by_issuer(ctx: Ctx) -> Iterator[Hit]:
-    stmt = (select(R.id, R.institution_id)
-            .where(json_text(R.flags).like('%"not_signed_by_issuer"%'),
-                   *_only(ctx, R.id))
-            .order_by(R.id))
+    def build() -> Any:
+        stmt = (select(R.id, R.institution_id)
+                .where(json_text(R.flags).like('%"not_signed_by_issuer"%'),
+                       *_only(ctx, R.id))
+                .order_by(R.id))
+        return stmt
+
+    stmt = ctx.cached("not_signed_by_issuer", build)
     for r in ctx.stream(stmt):
         yield Hit("NOT_SIGNED_BY_ISSUER", r.id, r.institution_id, r.id, {},
                   [{"table": "report_records", "key": {"id": r.id}, "field": "flags"}])
