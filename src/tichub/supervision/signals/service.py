@@ -24,6 +24,7 @@ from tichub.core.ids import new_id, utcnow
 from tichub.core.messages import Msg
 from tichub.core.models import OrgKind, Role
 from tichub.core.notify import notify
+from tichub.core.schemas import _CONTROL
 from tichub.registry.models import Institution
 from tichub.supervision import jurisdiction
 from tichub.supervision.models import Severity, Signal, SignalStatus, StoredFile
@@ -310,6 +311,9 @@ def answer(db: Session, principal: Principal, signal_id: str, text: str,
     if s.status in DECIDED:
         raise errors.conflict("status", Msg("this signal was already decided: {status}",
                                             status=s.status))
+    # Control characters (a NUL above all) no database keeps: a form or a file name may
+    # carry them.
+    text = _CONTROL.sub("", text)
     if not text.strip():
         raise errors.invalid("answer", Msg("write the answer"))
     if len(files) + len(s.answer_files or []) > MAX_FILES:
@@ -325,7 +329,8 @@ def answer(db: Session, principal: Principal, signal_id: str, text: str,
         if not f.data:
             raise errors.invalid("files", Msg("{name} is empty", name=f.name), n + 1)
         stored = StoredFile(org_id=s.org_id, institution_id=s.institution_id,
-                            name=f.name[:200] or "file", content_type=f.content_type,
+                            name=_CONTROL.sub("", f.name)[:200] or "file",
+                            content_type=f.content_type,
                             size=len(f.data), sha256=hashlib.sha256(f.data).hexdigest(),
                             data=f.data, uploaded_by=principal.user_id)
         db.add(stored)
