@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python bench/pt_report.py
 	$(BIN)/python bench/market.py
 	$(BIN)/python bench/lca.py
+	$(BIN)/python bench/supervision.py
 	$(BIN)/python bench/load.py --db sqlite
 	$(BIN)/python bench/load.py --db postgres
 

@@ -134,6 +134,8 @@ class World:
     a_equipment: str = ""  # an instrument of A's equipment register, not shared
     a_event: str = ""  # an outage of it
     a_staff: str = ""  # a person of A's staff register
+    a_signal: str = ""  # a signal about A, A asked to explain, with A's answer file
+    a_file: str = ""
 
 
 @dataclass
@@ -700,6 +702,29 @@ CASES = [
     Case("GET", "/supervision/sanctions/{sanction_id}", "denied"),
     Case("POST", "/supervision/sanctions/{sanction_id}/{action}", "denied", form=True,
          body=lambda w: {}),
+    # Signals: B (a lab) is no supervisor, and the signal about A is not B's.
+    Case("GET", "/api/v1/supervision/signals", "denied"),
+    Case("GET", "/api/v1/supervision/signals/rules", "denied"),
+    Case("GET", "/api/v1/supervision/signals/runs", "denied"),
+    Case("GET", "/api/v1/supervision/signals/{a_signal}", "denied"),
+    Case("POST", "/api/v1/supervision/signals/{a_signal}/decision", "denied",
+         body=lambda w: {"status": "dismissed", "reason": "x"}),
+    Case("POST", "/api/v1/supervision/signals/{a_signal}/question", "denied",
+         body=lambda w: {"question": "x"}),
+    Case("GET", "/api/v1/supervision/signals/{a_signal}/files/{a_file}", "denied"),
+    Case("POST", "/api/v1/supervision/mine/signals/{a_signal}/answer", "denied",
+         body=lambda w: {"answer": "x"}, form=True),
+    Case("GET", "/supervision/signals", "denied"),
+    Case("GET", "/api/v1/supervision/mine/signals", "own"),  # B's own: none
+    Case("GET", "/supervision/mine/signals", "own"),
+    Case("GET", "/supervision/signals/{a_signal}", "denied"),
+    Case("GET", "/supervision/mine/signals/{a_signal}", "denied"),
+    Case("POST", "/supervision/signals/{a_signal}/decision", "denied",
+         body=lambda w: {"status": "dismissed", "reason": "x"}, form=True),
+    Case("POST", "/supervision/signals/{a_signal}/question", "denied",
+         body=lambda w: {"question": "x"}, form=True),
+    Case("POST", "/supervision/mine/signals/{a_signal}/answer", "denied",
+         body=lambda w: {"answer": "x"}, form=True),
 ]
 
 
@@ -859,6 +884,22 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     _PACT_IDS.update(pf_id=str(study.pact_id), client_id=pact_client.id,
                      pact_request=request.id)
     _credit_world(db, a.org.id, inst)
+    # A signal about A that A was asked about and answered with a file.
+    from tichub.core.ids import utcnow as _now
+    from tichub.supervision.models import Signal, StoredFile
+
+    secret_file = StoredFile(org_id=a.org.id, institution_id=inst, name="秘密实验室.pdf",
+                             content_type="application/pdf", size=3, sha256="0" * 64,
+                             data=b"pdf")
+    db.add(secret_file)
+    db.flush()
+    signal = Signal(code="INSTRUMENT_UNCALIBRATED", subject=receipt.record_id,
+                    severity="high", institution_id=inst, org_id=a.org.id,
+                    district="pudong", record_id=receipt.record_id, params={},
+                    evidence=[], question="秘密实验室?", asked_at=_now(),
+                    answer="秘密用途", answer_files=[secret_file.id], answered_at=_now())
+    db.add(signal)
+    db.commit()
     return World(a.org.id, inst, hidden, qual, token.id, b.org.id, receipt.record_id,
                  signatory.id, scheme.id, rnd.id, part.id, c.org.id,
                  a_instrument=instrument.id, a_booking=booked.id, programme=prog.id,
@@ -868,6 +909,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
                  a_installation=installation.id, a_qapp=qapp.id,
+                 a_installation=installation.id, a_signal=signal.id, a_file=secret_file.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -931,6 +973,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_qapp}", "{application_id}")
                .replace("{a_equipment}", "{instrument_id}").replace("{a_event}", "{event_id}")
                .replace("{a_staff}", "{staff_id}")
+               .replace("{a_signal}", "{signal_id}").replace("{a_file}", "{file_id}")
                .replace("{pact_request}", "{request_id}")
                .replace("CFP-2026-0001-00001", "{number}")
                .replace("/processes/p/", "/processes/{key}/")

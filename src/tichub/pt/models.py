@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tichub.core.db import Base, CreatedMixin, IdMixin, UTCDateTime
+from tichub.core.ids import utcnow
 from tichub.core.models import _enum
 
 
@@ -188,3 +189,17 @@ class PtReportPdf(IdMixin, Base):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PtCorrectiveAction(IdMixin, Base):
+    """A lab's corrective action after an unsatisfactory PT result (CNAS-RL02): until one is
+    recorded, reporting results for that parameter is a supervision signal."""
+
+    __tablename__ = "pt_corrective_actions"
+
+    result_id: Mapped[str] = mapped_column(ForeignKey("pt_results.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

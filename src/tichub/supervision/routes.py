@@ -29,3 +29,9 @@ routers: list[APIRouter] = [
     inspections_views.router, evidence_api.router, evidence_views.router,
     *registers_routers,
 ]
+routers: list[APIRouter] = []
+
+from tichub.supervision.signals import api as signals_api  # noqa: E402
+from tichub.supervision.signals import views as signals_views  # noqa: E402
+
+routers += [signals_api.router, signals_views.router]

@@ -1,0 +1,882 @@
+"""Each rule as SQL over the evidence tables, the same on SQLite and PostgreSQL, streamed.
+
+The supervision rules read other domains' tables (reports' evidence and records, the
+equipment and staff registers, PT results, marketplace bookings and listings) read-only in
+SQL, for speed: a rule over ten million reports is a join or a window function on the
+database, never a Python loop over its rows. Python sees only the rows that raise a signal
+(and, for travel and trailing digits, a narrowed set of candidates).
+
+Each rule yields ``Hit``s ordered by subject; rows of one subject (a record with several
+faulty items) are merged into one hit with all their evidence rows. With ``ids`` given, a
+rule looks only at those records (registration) through indexed queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
+
+from tichub.core.ids import BEIJING
+from tichub.market.models import Booking, Instrument, InstrumentEvent, InstrumentEventKind
+from tichub.pt.models import (
+    PtCorrectiveAction,
+    PtMeasurand,
+    PtParticipant,
+    PtResult,
+    PtRound,
+    PtRoundMeasurand,
+)
+from tichub.registry.models import Staff, StandardEdition
+from tichub.reports.models import (
+    EvidenceItem,
+    EvidenceResult,
+    EvidenceSampling,
+    RecordEvent,
+    ReportRecord,
+)
+from tichub.supervision.signals import rules, stats
+
+STREAM = 2_000  # rows fetched at a time
+
+
+@dataclass
+class Hit:
+    code: str
+    subject: str
+    institution_id: str
+    record_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    db: Session
+    ids: Sequence[str] | None = None  # only these records (registration)
+
+    @property
+    def dialect(self) -> str:
+        return self.db.get_bind().dialect.name
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """The rule's statement: at registration built once per database kind and kept
+        (building and keying a statement cost several times running it there)."""
+        if self.ids is None:
+            return build()
+        key = (name, self.dialect)
+        if key not in _STATEMENTS:
+            _STATEMENTS[key] = build()
+        return _STATEMENTS[key]
+
+    def stream(self, stmt: Any, **params: Any) -> Iterator[Any]:
+        """The rows, fetched ``STREAM`` at a time; through the session's connection, which
+        skips the ORM's per-statement work (the statements select columns, not objects)."""
+        if self.ids is not None:
+            yield from self.db.connection().execute(stmt, {"ids": list(self.ids), **params})
+            return
+        # On the statement: options set on the connection would stay for its later writes.
+        yield from self.db.connection().execute(stmt.execution_options(yield_per=STREAM))
+
+
+# --- dialect helpers ------------------------------------------------------------------------
+
+def bj_date(ctx: Ctx, col: Any) -> ColumnElement[Any]:
+    """The Beijing date of a UTC instant."""
+    if ctx.pg:
+        return cast(func.timezone("Asia/Shanghai", col), Date)
+    return func.date(col, "+8 hours")
+
+
+def bj_date_plus(ctx: Ctx, col: Any, days: int) -> ColumnElement[Any]:
+    if ctx.pg:
+        return cast(func.timezone("Asia/Shanghai", col), Date) + days
+    return func.date(col, "+8 hours", f"+{days} days")
+
+
+def json_date(ctx: Ctx, expr: Any) -> ColumnElement[Any]:
+    """A 'YYYY-MM-DD' text from a JSON document as a date to compare with."""
+    # SQLite keeps dates as that text; CAST there would make a number of it.
+    return cast(expr, Date) if ctx.pg else expr
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def as_dt(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def day_text(value: Any) -> str:
+    d = as_date(value)
+    return d.isoformat() if d else ""
+
+
+def bj_minute(value: Any) -> str:
+    return as_dt(value).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def json_text(col: Any) -> ColumnElement[str]:
+    return cast(col, String)
+
+
+def _only(ctx: Ctx, col: Any) -> list[ColumnElement[bool]]:
+    """At registration, only the new records: an expanding parameter, so that the statement
+    is built once and reused (``Ctx.cached``)."""
+    return [col.in_(bindparam("ids", expanding=True))] if ctx.ids is not None else []
+
+
+def item_ref(row: Any) -> dict[str, Any]:
+    return {"table": "report_evidence_items",
+            "key": {"record_id": row.record_id, "seq": row.seq}}
+
+
+def grouped(rows: Iterator[Any], code: str, subject: Callable[[Any], str],
+            make: Callable[[Any], Hit], evidence: Callable[[Any], dict[str, Any]]
+            ) -> Iterator[Hit]:
+    """Merges consecutive rows of one subject (the query orders by it) into one hit."""
+    current: Hit | None = None
+    for row in rows:
+        key = subject(row)
+        if current is None or current.subject != key:
+            if current is not None:
+                yield current
+            current = make(row)
+            current.code, current.subject = code, key
+        ev = evidence(row)
+        if ev not in current.evidence and len(current.evidence) < 50:
+            current.evidence.append(ev)
+    if current is not None:
+        yield current
+
+
+# Aliases made once: an ORM alias adapts its columns on first use and remembers them.
+IT = aliased(EvidenceItem, name="i")
+INS = aliased(Instrument, name="ins")
+OI = aliased(EvidenceItem, name="o")
+SMP = aliased(EvidenceSampling, name="s")
+OS = aliased(EvidenceSampling, name="os")
+CAL1 = aliased(InstrumentEvent, name="c1")
+CAL2 = aliased(InstrumentEvent, name="c2")
+EV = aliased(InstrumentEvent, name="e")
+ST = aliased(Staff, name="st")
+ED = aliased(StandardEdition, name="ed")
+RES = aliased(EvidenceResult, name="res")
+AMENDED = aliased(ReportRecord, name="a")
+
+
+def _instrument_name(row: Any) -> str:
+    return row.asset_no or row.instrument_name or row.instrument_ref or ""
+
+
+# --- instruments ----------------------------------------------------------------------------
+
+CALIBRATIONS = (InstrumentEventKind.calibration, InstrumentEventKind.verification)
+
+
+def _calibrated(ctx: Ctx, day: Any, e: Any) -> Any:
+    return exists().where(e.instrument_id == IT.instrument_id, e.kind.in_(CALIBRATIONS),
+                          e.valid_from <= day,
+                          or_(e.valid_until.is_(None), e.valid_until >= day))
+
+
+def instrument_uncalibrated(ctx: Ctx) -> Iterator[Hit]:
+    """Items whose start day, or end day, no calibration covers: each a plain NOT EXISTS,
+    which the database runs as an anti-join (an OR of the two would be a subquery per
+    row)."""
+    def build() -> Any:
+        start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
+
+        def uncovered(day: Any, cal: Any, *extra: Any) -> Select[Any]:
+            return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref,
+                           INS.asset_no, INS.name.label("instrument_name"), day.label("day"))
+                    .join(INS, INS.id == IT.instrument_id)
+                    .where(~_calibrated(ctx, day, cal), *extra, *_only(ctx, IT.record_id)))
+
+        u = union_all(uncovered(start, CAL1),
+                      uncovered(end, CAL2, end != start)).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq, u.c.day)
+        return stmt
+
+    stmt = ctx.cached("instrument_uncalibrated", build)
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_UNCALIBRATED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r), "day": day_text(r.day)}),
+        item_ref)
+
+
+def instrument_out_of_service(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        start, end = bj_date(ctx, IT.started_at), bj_date(ctx, IT.ended_at)
+        e = EV
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref, INS.asset_no,
+                       INS.name.label("instrument_name"), start.label("start"),
+                       e.id.label("event_id"))
+                .join(INS, INS.id == IT.instrument_id)
+                .join(e, and_(e.instrument_id == IT.instrument_id,
+                              e.kind == InstrumentEventKind.out_of_service,
+                              e.valid_from <= end,
+                              or_(e.valid_until.is_(None), e.valid_until >= start)))
+                .where(*_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("instrument_out_of_service", build)
+
+    def evidence(r: Any) -> dict[str, Any]:
+        return item_ref(r) | {"also": {"table": "instrument_events", "key": {"id": r.event_id}}}
+
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_OUT_OF_SERVICE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r), "day": day_text(r.start)}), evidence)
+
+
+def instrument_not_registered(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_ref)
+                .where(IT.instrument_id.is_(None), IT.instrument_ref != "",
+                       *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("instrument_not_registered", build)
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_NOT_REGISTERED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"instrument": r.instrument_ref}), item_ref)
+
+
+BOOKED = ("confirmed", "completed")  # a booking by another organisation that took place
+
+
+def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
+    """Items on a one-test-at-a-time instrument overlapping another item or another
+    organisation's booking of it."""
+    if ctx.ids is not None:
+        yield from _overlap_new(ctx)
+        return
+    items = (select(IT.instrument_id.label("instrument_id"), IT.started_at.label("s"),
+                    IT.ended_at.label("e"), IT.record_id.label("rid"), IT.seq.label("seq"),
+                    IT.institution_id.label("inst"), literal("item").label("kind"))
+             .join(INS, INS.id == IT.instrument_id)
+             .where(INS.hours_per_test.is_not(None)))
+    bookings = (select(Booking.instrument_id, Booking.starts_at, Booking.ends_at,
+                       Booking.id, literal(0), INS.institution_id, literal("booking"))
+                .join(INS, INS.id == Booking.instrument_id)
+                .where(INS.hours_per_test.is_not(None), Booking.org_id != INS.org_id,
+                       Booking.status.in_(BOOKED)))
+    u = union_all(items, bookings).subquery("u")
+    order = (u.c.s, u.c.rid, u.c.seq)
+    prev_end = func.max(u.c.e).over(partition_by=u.c.instrument_id, order_by=order,
+                                    rows=(None, -1))
+    # Ordered by start, the next row's start is the earliest of all that follow (a MIN over
+    # a frame to the end would be recomputed for every row).
+    next_start = func.lead(u.c.s).over(partition_by=u.c.instrument_id, order_by=order)
+    w = select(u, prev_end.label("prev_end"), next_start.label("next_start")).subquery("w")
+    stmt = (select(w.c.rid.label("record_id"), w.c.seq, w.c.inst.label("institution_id"),
+                   w.c.instrument_id, w.c.s, INS.asset_no, INS.name.label("instrument_name"),
+                   literal("").label("instrument_ref"))
+            .join(INS, INS.id == w.c.instrument_id)
+            .where(w.c.kind == "item", or_(w.c.prev_end > w.c.s, w.c.next_start < w.c.e))
+            .order_by(w.c.rid, w.c.seq))
+    yield from grouped(
+        ctx.stream(stmt), "INSTRUMENT_OVERLAP", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "instrument": _instrument_name(r), "count": 2, "at": bj_minute(r.s)}), item_ref)
+
+
+def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
+    """At registration: the new items against the items and bookings overlapping them,
+    found through the (instrument, start) index within the longest plausible test."""
+    span = timedelta(days=7)  # no single test item runs longer
+
+    def items() -> Any:
+        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id,
+                       IT.started_at, IT.ended_at, INS.asset_no,
+                       INS.name.label("instrument_name"), literal("").label("instrument_ref"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(INS.hours_per_test.is_not(None), *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+
+    def neighbours() -> Any:
+        o = OI
+        ins: Any = bindparam("ins")
+        s: Any = bindparam("s")
+        e: Any = bindparam("e")
+        return (select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
+                .where(o.instrument_id == ins, o.started_at < e,
+                       o.started_at > bindparam("lo"), o.ended_at > s,
+                       or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq")))
+                .union_all(
+                    select(literal("bookings"), Booking.id, literal(0))
+                    .join(INS, INS.id == Booking.instrument_id)
+                    .where(Booking.instrument_id == ins, Booking.starts_at < e,
+                           Booking.ends_at > s, Booking.org_id != INS.org_id,
+                           Booking.status.in_(BOOKED)))
+                .limit(10))
+
+    rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
+    hits: dict[str, Hit] = {}
+    near: Any = ctx.cached("overlap_new_neighbours", neighbours) if rows else None
+    for r in rows:
+        started, ended = as_dt(r.started_at), as_dt(r.ended_at)
+        others = ctx.db.connection().execute(near, {
+            "ins": r.instrument_id, "s": started, "e": ended, "lo": started - span,
+            "rid": r.record_id, "seq": r.seq}).all()
+        if not others:
+            continue
+        hit = hits.setdefault(r.record_id, Hit(
+            "INSTRUMENT_OVERLAP", r.record_id, r.institution_id, r.record_id,
+            {"instrument": _instrument_name(r), "count": len(others) + 1,
+             "at": bj_minute(r.started_at)}))
+        hit.evidence.append(item_ref(r))
+        for t, key, seq in others:
+            hit.evidence.append({"table": t, "key": {"record_id": key, "seq": seq}
+                                 if t != "bookings" else {"id": key}})
+    yield from hits.values()
+
+
+def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
+    """Per instrument and Beijing day; at registration only the instruments and days of
+    the new items, one (instrument, day) at a time through the (instrument, start) index."""
+
+    def build(one_day: bool) -> Any:
+        day = bj_date(ctx, IT.started_at)
+        where: list[Any] = [or_(INS.tests_per_day.is_not(None),
+                                INS.hours_per_test.is_not(None))]
+        if one_day:
+            where += [IT.instrument_id == bindparam("ins"), IT.started_at >= bindparam("lo"),
+                      IT.started_at < bindparam("hi")]
+        count = func.count()
+        tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
+        return (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
+                       hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
+                       func.max(INS.asset_no).label("asset_no"),
+                       func.max(INS.name).label("instrument_name"),
+                       literal("").label("instrument_ref"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(*where)
+                .group_by(IT.instrument_id, day)
+                .having(or_(and_(tpd.is_not(None), count > tpd),
+                            and_(tpd.is_(None), count * hpt > 24)))
+                .order_by(IT.instrument_id, day))
+
+    if ctx.ids is None:
+        rows: Iterator[Any] = ctx.stream(build(False))
+    else:
+        new = list(ctx.stream(ctx.cached("capacity_new", lambda: select(
+            IT.instrument_id, IT.started_at).where(IT.instrument_id.is_not(None),
+                                                   *_only(ctx, IT.record_id)))))
+        one: Any = ctx.cached("capacity_day", lambda: build(True)) if new else None
+        found: list[Any] = []
+        for instrument_id, started in sorted({
+                (n[0], as_dt(n[1]).astimezone(BEIJING).date()) for n in new}):
+            lo = datetime.combine(started, datetime.min.time(), BEIJING).astimezone(UTC)
+            found += ctx.db.connection().execute(one, {
+                "ins": instrument_id, "lo": lo, "hi": lo + timedelta(days=1)}).all()
+        rows = iter(found)
+    for r in rows:
+        capacity = r.tpd if r.tpd is not None else int(24 // r.hpt)
+        yield Hit("INSTRUMENT_OVER_CAPACITY", f"{r.instrument_id}:{day_text(r.day)}",
+                  r.institution_id, None, {
+                      "instrument": _instrument_name(r), "day": day_text(r.day),
+                      "count": r.n, "capacity": capacity},
+                  [{"table": "instruments", "key": {"id": r.instrument_id}},
+                   {"table": "report_evidence_items",
+                    "key": {"instrument_id": r.instrument_id, "day": day_text(r.day)}}])
+
+
+# --- people ---------------------------------------------------------------------------------
+
+class _Pair(NamedTuple):
+    record_id: str
+    seq: int
+    institution_id: str
+    sampler_id: str
+    sampler_ref: str
+    at: datetime
+    latitude: float
+    longitude: float
+    p_record_id: str
+    p_seq: int
+    p_at: datetime
+    p_lat: float
+    p_lon: float
+
+
+def staff_travel(ctx: Ctx) -> Iterator[Hit]:
+    """Consecutive sampling events of one person (a window over each person's events in
+    time; at registration, the new events and their neighbours by the (sampler, at) index);
+    the distance is computed here for the few pairs close enough in time."""
+    s = SMP
+    window = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
+    pairs: list[Any]
+    if ctx.ids is None:
+        part: dict[str, Any] = {"partition_by": s.sampler_id,
+                                "order_by": (s.at, s.record_id, s.seq)}
+        w = (select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
+                    s.at, s.latitude, s.longitude,
+                    func.lag(s.record_id).over(**part).label("p_record_id"),
+                    func.lag(s.seq).over(**part).label("p_seq"),
+                    func.lag(s.at).over(**part).label("p_at"),
+                    func.lag(s.latitude).over(**part).label("p_lat"),
+                    func.lag(s.longitude).over(**part).label("p_lon"))
+             .where(s.sampler_id.is_not(None), s.latitude.is_not(None),
+                    s.longitude.is_not(None))
+             .subquery("w"))
+        rows: Iterator[Any] = ctx.stream(
+            select(w).where(w.c.p_at.is_not(None)).order_by(w.c.record_id, w.c.seq))
+        pairs_iter = (r for r in rows if as_dt(r.at) - as_dt(r.p_at) <= window)
+    else:
+        o = OS
+        pairs = []
+        mine = ctx.cached("travel_new", lambda: select(
+            s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref, s.at,
+            s.latitude, s.longitude).where(
+                s.sampler_id.is_not(None), s.latitude.is_not(None), s.longitude.is_not(None),
+                *_only(ctx, s.record_id)).order_by(s.record_id, s.seq))
+        near = ctx.cached("travel_near", lambda: select(
+            o.record_id, o.seq, o.at, o.latitude, o.longitude).where(
+                o.sampler_id == bindparam("who"), o.at >= bindparam("lo"),
+                o.at <= bindparam("hi"), o.latitude.is_not(None), o.longitude.is_not(None),
+                or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq"))))
+        for n in list(ctx.stream(mine)):
+            at = as_dt(n.at)
+            pairs += [_Pair(*n, *p) for p in ctx.db.connection().execute(near, {
+                "who": n.sampler_id, "lo": at - window, "hi": at + window,
+                "rid": n.record_id, "seq": n.seq}).all()]
+        pairs_iter = (p for p in pairs)
+    names: dict[str, str] = {}
+    current: Hit | None = None
+    for r in pairs_iter:
+        km = stats.great_circle_km(r.latitude, r.longitude, r.p_lat, r.p_lon)
+        seconds = abs((as_dt(r.at) - as_dt(r.p_at)).total_seconds())
+        if not stats.too_fast(km, seconds, rules.TRAVEL_SPEED_KMH, rules.TRAVEL_MIN_KM):
+            continue
+        if current is not None and current.subject != r.record_id:
+            yield current
+            current = None
+        if current is None:
+            if r.sampler_id not in names:
+                names[r.sampler_id] = ctx.db.scalar(
+                    select(Staff.name).where(Staff.id == r.sampler_id)) or r.sampler_ref
+            speed = stats.speed_kmh(km, seconds)
+            current = Hit("STAFF_TRAVEL", r.record_id, r.institution_id, r.record_id, {
+                "person": names[r.sampler_id], "km": round(km, 1),
+                "minutes": round(seconds / 60), "limit": int(rules.TRAVEL_SPEED_KMH),
+                "speed": "∞" if speed == float("inf") else round(speed)})
+        for rid, seq in ((r.record_id, r.seq), (r.p_record_id, r.p_seq)):
+            ev = {"table": "report_evidence_samplings", "key": {"record_id": rid, "seq": seq}}
+            if ev not in current.evidence:
+                current.evidence.append(ev)
+    if current is not None:
+        yield current
+
+
+def staff_not_employed(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        st = ST
+        s = SMP
+        item_day = bj_date(ctx, IT.started_at)
+        items = (select(IT.record_id, IT.seq, IT.institution_id, st.name, item_day.label("day"),
+                        literal("report_evidence_items").label("tbl"))
+                 .join(st, st.id == IT.tester_id)
+                 .where(or_(item_day < st.employed_from,
+                            and_(st.employed_until.is_not(None),
+                                 bj_date(ctx, IT.ended_at) > st.employed_until)),
+                        *_only(ctx, IT.record_id)))
+        s_day = bj_date(ctx, s.at)
+        samplings = (select(s.record_id, s.seq, s.institution_id, st.name, s_day,
+                            literal("report_evidence_samplings"))
+                     .join(st, st.id == s.sampler_id)
+                     .where(or_(s_day < st.employed_from,
+                                and_(st.employed_until.is_not(None), s_day > st.employed_until)),
+                            *_only(ctx, s.record_id)))
+        u = union_all(items, samplings).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq)
+        return stmt
+
+    stmt = ctx.cached("staff_not_employed", build)
+    yield from grouped(
+        ctx.stream(stmt), "STAFF_NOT_EMPLOYED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"person": r.name, "day": day_text(r.day)}),
+        lambda r: {"table": r.tbl, "key": {"record_id": r.record_id, "seq": r.seq}})
+
+
+def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
+    """Each name signing an issued record must be a person of the institution's staff
+    register holding the signatory role, employed and authorised on the issue date. Only
+    institutions that keep a staff register are checked."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'signatories') "
+                 "AS j(name)")
+        name = "j.name"
+    else:
+        names = ", json_each(r.public, '$.signatories') AS j"
+        name = "j.value"
+    sql = f"""
+        SELECT r.id AS record_id, r.institution_id, r.issued_on, {name} AS name
+        FROM report_records r {names}
+        WHERE r.event = 'issued' {only}
+          AND EXISTS (SELECT 1 FROM staff k WHERE k.institution_id = r.institution_id)
+          AND NOT EXISTS (
+            SELECT 1 FROM staff s
+            WHERE s.institution_id = r.institution_id
+              AND (s.name = {name} OR s.staff_no = {name})
+              AND CAST(s.roles AS TEXT) LIKE '%"signatory"%'
+              AND s.employed_from <= r.issued_on
+              AND (s.employed_until IS NULL OR s.employed_until >= r.issued_on)
+              AND (s.authorised_from IS NULL OR s.authorised_from <= r.issued_on)
+              AND (s.authorised_until IS NULL OR s.authorised_until >= r.issued_on))
+        ORDER BY r.id"""
+    stmt = ctx.cached("signatory_invalid", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    yield from grouped(
+        ctx.stream(stmt), "SIGNATORY_INVALID", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id,
+                      {"person": r.name, "day": day_text(r.issued_on)}),
+        lambda r: {"table": "report_records", "key": {"id": r.record_id},
+                   "field": "signatories", "value": r.name})
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+R = aliased(ReportRecord, name="r")
+
+
+def issued_before_tested(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        end = bj_date(ctx, IT.ended_at)
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, R.issued_on, end.label("end"))
+                .join(R, R.id == IT.record_id)
+                .where(R.issued_on.is_not(None), end > R.issued_on, *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("issued_before_tested", build)
+    yield from grouped(
+        ctx.stream(stmt), "ISSUED_BEFORE_TESTED", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "day": day_text(r.issued_on), "ended": day_text(r.end)}), item_ref)
+
+
+def tested_before_receipt(ctx: Ctx) -> Iterator[Hit]:
+    """An item started before the record's sample receipt date, or before a sampling event
+    of the same record."""
+    def build() -> Any:
+        start = bj_date(ctx, IT.started_at)
+        received = json_date(ctx, R.public[("dates", "sample_received")].as_string())
+        by_date = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
+                          cast(received, String).label("received"),
+                          literal("report_records").label("tbl"), literal(0).label("s_seq"))
+                   .join(R, R.id == IT.record_id)
+                   .where(received.is_not(None), start < received, *_only(ctx, IT.record_id)))
+        s = SMP
+        by_sampling = (select(IT.record_id, IT.seq, IT.institution_id, IT.started_at,
+                              cast(s.at, String), literal("report_evidence_samplings"), s.seq)
+                       .join(s, and_(s.record_id == IT.record_id, s.at > IT.started_at))
+                       .where(*_only(ctx, IT.record_id)))
+        u = union_all(by_date, by_sampling).subquery("u")
+        stmt = select(u).order_by(u.c.record_id, u.c.seq)
+        return stmt
+
+    stmt = ctx.cached("tested_before_receipt", build)
+
+    def evidence(r: Any) -> dict[str, Any]:
+        other = ({"table": "report_records", "key": {"id": r.record_id},
+                  "field": "dates.sample_received"} if r.tbl == "report_records" else
+                 {"table": r.tbl, "key": {"record_id": r.record_id, "seq": r.s_seq}})
+        return item_ref(r) | {"also": other}
+
+    yield from grouped(
+        ctx.stream(stmt), "TESTED_BEFORE_RECEIPT", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "started": bj_minute(r.started_at),
+            "received": str(r.received)[:16] if r.tbl == "report_records"
+            else bj_minute(r.received)}), evidence)
+
+
+def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        start = bj_date(ctx, IT.started_at)
+        ed = ED
+        early = and_(ed.implemented_on.is_not(None), start < ed.implemented_on)
+        stmt = (select(IT.record_id, IT.seq, IT.institution_id, IT.standard, start.label("day"),
+                       ed.id.label("edition_id"), early.label("early"))
+                .join(ed, ed.number == IT.standard)
+                .where(or_(early, and_(ed.withdrawn_on.is_not(None), start >= ed.withdrawn_on)),
+                       *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+        return stmt
+
+    stmt = ctx.cached("standard_not_in_force", build)
+    yield from grouped(
+        ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "standard": r.standard, "day": day_text(r.day),
+            "why": "not_yet" if r.early else "withdrawn"}),
+        lambda r: item_ref(r) | {"also": {"table": "standard_editions",
+                                          "key": {"id": r.edition_id}}})
+
+
+# --- volume ---------------------------------------------------------------------------------
+
+def lab_daily_volume(ctx: Ctx) -> Iterator[Hit]:
+    day = bj_date(ctx, IT.started_at)
+    per_day = (select(IT.institution_id.label("inst"), day.label("day"),
+                      func.count().label("n"))
+               .group_by(IT.institution_id, day).subquery("d"))
+    inst_cap = (select(Instrument.institution_id.label("inst"), func.sum(case(
+        (Instrument.tests_per_day.is_not(None), cast(Instrument.tests_per_day, Float)),
+        else_=24.0 / Instrument.hours_per_test)).label("cap"))
+        .where(Instrument.institution_id.is_not(None),
+               or_(Instrument.tests_per_day.is_not(None),
+                   Instrument.hours_per_test.is_not(None)))
+        .group_by(Instrument.institution_id).subquery("c"))
+    tester = json_text(Staff.roles).like('%"tester"%')
+    testers_on_day = (select(func.count()).where(
+        Staff.institution_id == per_day.c.inst, tester,
+        Staff.employed_from <= per_day.c.day,
+        or_(Staff.employed_until.is_(None), Staff.employed_until >= per_day.c.day))
+        .scalar_subquery())
+    has_testers = exists().where(Staff.institution_id == per_day.c.inst, tester)
+    staff_cap = testers_on_day * rules.TESTS_PER_TESTER_DAY
+    stmt = (select(per_day.c.inst, per_day.c.day, per_day.c.n, inst_cap.c.cap,
+                   case((has_testers, staff_cap), else_=None).label("staff_cap"))
+            .join(inst_cap, inst_cap.c.inst == per_day.c.inst)
+            .where(or_(per_day.c.n > inst_cap.c.cap,
+                       and_(has_testers, per_day.c.n > staff_cap)))
+            .order_by(per_day.c.inst, per_day.c.day))
+    for r in ctx.stream(stmt):
+        yield Hit("LAB_DAILY_VOLUME", f"{r.inst}:{day_text(r.day)}", r.inst, None, {
+            "day": day_text(r.day), "count": r.n, "instruments": int(r.cap),
+            "staff": "—" if r.staff_cap is None else int(r.staff_cap)},
+            [{"table": "report_evidence_items",
+              "key": {"institution_id": r.inst, "day": day_text(r.day)}}])
+
+
+# --- results --------------------------------------------------------------------------------
+
+SEP = "\x1f"
+
+
+def duplicate_results(ctx: Ctx) -> Iterator[Hit]:
+    """Identical result vectors on different issued records (amended originals left out:
+    their replacement repeats them by right)."""
+    res = RES
+    piece = res.parameter + "=" + res.value_text + " " + res.unit
+    if ctx.pg:
+        vec: Any = literal_column(
+            "string_agg(res.parameter || '=' || res.value_text || ' ' || res.unit, "
+            "chr(31) ORDER BY res.parameter, res.value_text, res.unit)")
+        v = (select(res.record_id.label("rid"), func.count().label("n"), vec.label("vec"))
+             .group_by(res.record_id)
+             .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
+    else:
+        # SQLite before 3.44 has no ORDER BY in aggregates; it concatenates in the order of
+        # an ordered subquery.
+        ordered = (select(res.record_id, piece.label("piece"))
+                   .order_by(res.record_id, res.parameter, res.value_text, res.unit)
+                   .subquery("o"))
+        v = (select(ordered.c.record_id.label("rid"), func.count().label("n"),
+                    func.group_concat(ordered.c.piece, SEP).label("vec"))
+             .group_by(ordered.c.record_id)
+             .having(func.count() >= rules.DUPLICATE_MIN_RESULTS).subquery("v"))
+    amended = AMENDED
+    part: dict[str, Any] = {"partition_by": v.c.vec, "order_by": (R.registered_at, R.id)}
+    w = (select(v.c.rid, v.c.n, R.institution_id, R.number,
+                func.first_value(R.id).over(**part).label("first_id"),
+                func.first_value(R.number).over(**part).label("first_number"),
+                func.count().over(partition_by=v.c.vec).label("c"))
+         .join(R, R.id == v.c.rid)
+         .where(R.event == RecordEvent.issued,
+                ~exists().where(amended.refers_to_id == R.id,
+                                amended.event == RecordEvent.amended))
+         .subquery("w"))
+    stmt = (select(w).where(w.c.c > 1, w.c.rid != w.c.first_id).order_by(w.c.rid))
+    for r in ctx.stream(stmt):
+        yield Hit("DUPLICATE_RESULTS", r.rid, r.institution_id, r.rid,
+                  {"count": r.n, "other": r.first_number},
+                  [{"table": "report_evidence_results", "key": {"record_id": r.rid}},
+                   {"table": "report_evidence_results", "key": {"record_id": r.first_id}}])
+
+
+def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
+    res = RES
+    vt = res.value_text
+    last = func.substr(vt, func.length(vt), 1)
+    significant = func.length(func.replace(func.replace(func.ltrim(vt, "-+0."), ".", ""),
+                                           "-", ""))
+    stmt = (select(res.institution_id, last.label("d"), func.count().label("n"))
+            .where(significant >= rules.DIGITS_MIN_SIGNIFICANT,
+                   last.in_([str(d) for d in range(10)]),
+                   ~vt.like("%e%"), ~vt.like("%E%"))
+            .group_by(res.institution_id, last)
+            .order_by(res.institution_id))
+    current: str | None = None
+    counts: dict[int, int] = {}
+
+    def verdict(inst: str) -> Hit | None:
+        flag, chi2, p, n = stats.digits_test(counts, rules.DIGITS_MIN_VALUES,
+                                             rules.DIGITS_ALPHA)
+        if not flag:
+            return None
+        return Hit("TRAILING_DIGITS", inst, inst, None, {
+            "count": n, "chi2": round(chi2, 1), "p": f"{p:.1e}",
+            "alpha": f"{rules.DIGITS_ALPHA:.0e}",
+            "digits": ",".join(str(counts.get(d, 0)) for d in range(10))},
+            [{"table": "report_evidence_results", "key": {"institution_id": inst}}])
+
+    for r in ctx.stream(stmt):
+        if r.institution_id != current:
+            if current is not None and (hit := verdict(current)):
+                yield hit
+            current, counts = r.institution_id, {}
+        counts[int(r.d)] = counts.get(int(r.d), 0) + r.n
+    if current is not None and (hit := verdict(current)):
+        yield hit
+
+
+def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        res = RES
+        published = bj_date(ctx, PtRound.published_at)
+        stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
+                       published.label("published"), PtRound.code.label("round"),
+                       PtResult.id.label("pt_result_id"))
+                .join(R, R.id == res.record_id)
+                .join(PtParticipant, PtParticipant.org_id == res.org_id)
+                .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
+                                     PtResult.verdict == "unsatisfactory"))
+                .join(PtRound, and_(PtRound.id == PtResult.round_id,
+                                    PtRound.published_at.is_not(None)))
+                .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
+                .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
+                                        func.lower(PtMeasurand.name) == func.lower(res.parameter)))
+                .where(R.issued_on > published,
+                       R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
+                                                   rules.PT_WINDOW_DAYS),
+                       ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
+                                       PtCorrectiveAction.recorded_on <= R.issued_on),
+                       *_only(ctx, res.record_id))
+                .order_by(res.record_id, res.seq))
+        return stmt
+
+    stmt = ctx.cached("pt_no_correction", build)
+    yield from grouped(
+        ctx.stream(stmt), "PT_NO_CORRECTION", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "parameter": r.parameter, "day": day_text(r.issued_on), "round": r.round,
+            "days": ((as_date(r.issued_on) or date.min)
+                     - (as_date(r.published) or date.min)).days}),
+        lambda r: {"table": "report_evidence_results",
+                   "key": {"record_id": r.record_id, "seq": r.seq},
+                   "also": {"table": "pt_results", "key": {"id": r.pt_result_id}}})
+
+
+# --- market and log -------------------------------------------------------------------------
+
+def price_far_below(ctx: Ctx) -> Iterator[Hit]:
+    if ctx.pg:
+        expand = ("CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)")
+    else:
+        expand = ", json_each(l.standards) AS j"
+    sql = f"""
+        WITH o AS (
+            SELECT l.id, l.institution_id, j.value AS std, l.price_fen
+            FROM service_listings l {expand}
+            WHERE l.active),
+        ranked AS (
+            SELECT std, price_fen,
+                   ROW_NUMBER() OVER (PARTITION BY std ORDER BY price_fen) AS rn,
+                   COUNT(*) OVER (PARTITION BY std) AS c
+            FROM o),
+        med AS (
+            SELECT std, AVG(price_fen) AS median, MAX(c) AS offers FROM ranked
+            WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY std)
+        SELECT o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
+        FROM o JOIN med ON med.std = o.std
+        WHERE med.offers >= :min_offers AND o.price_fen < :ratio * med.median
+        ORDER BY o.id, o.std"""
+    for r in ctx.db.execute(text(sql), {"min_offers": rules.PRICE_MIN_OFFERS,
+                                        "ratio": rules.PRICE_RATIO}):
+        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"listing:{r.id}:{r.std}"[:200],
+                  r.institution_id, None, {
+                      "standard": r.std, "price": f"{r.price_fen / 100:.2f}",
+                      "median": f"{float(r.median) / 100:.2f}", "offers": r.offers,
+                      "ratio": int(rules.PRICE_RATIO * 100)},
+                  [{"table": "service_listings", "key": {"id": r.id}}])
+
+
+def not_signed_by_issuer(ctx: Ctx) -> Iterator[Hit]:
+    def build() -> Any:
+        stmt = (select(R.id, R.institution_id)
+                .where(json_text(R.flags).like('%"not_signed_by_issuer"%'),
+                       *_only(ctx, R.id))
+                .order_by(R.id))
+        return stmt
+
+    stmt = ctx.cached("not_signed_by_issuer", build)
+    for r in ctx.stream(stmt):
+        yield Hit("NOT_SIGNED_BY_ISSUER", r.id, r.institution_id, r.id, {},
+                  [{"table": "report_records", "key": {"id": r.id}, "field": "flags"}])
+
+
+QUERIES: dict[str, Callable[[Ctx], Iterator[Hit]]] = {
+    "INSTRUMENT_UNCALIBRATED": instrument_uncalibrated,
+    "INSTRUMENT_OUT_OF_SERVICE": instrument_out_of_service,
+    "INSTRUMENT_NOT_REGISTERED": instrument_not_registered,
+    "INSTRUMENT_OVERLAP": instrument_overlap,
+    "INSTRUMENT_OVER_CAPACITY": instrument_over_capacity,
+    "STAFF_TRAVEL": staff_travel,
+    "STAFF_NOT_EMPLOYED": staff_not_employed,
+    "SIGNATORY_INVALID": signatory_invalid,
+    "ISSUED_BEFORE_TESTED": issued_before_tested,
+    "TESTED_BEFORE_RECEIPT": tested_before_receipt,
+    "STANDARD_NOT_IN_FORCE": standard_not_in_force,
+    "LAB_DAILY_VOLUME": lab_daily_volume,
+    "DUPLICATE_RESULTS": duplicate_results,
+    "TRAILING_DIGITS": trailing_digits,
+    "PT_NO_CORRECTION": pt_no_correction,
+    "PRICE_FAR_BELOW_MEDIAN": price_far_below,
+    "NOT_SIGNED_BY_ISSUER": not_signed_by_issuer,
+}
+assert set(QUERIES) == set(rules.BY_CODE)
