@@ -128,7 +128,6 @@ class World:
     plan_id: str = "01J00000000000000000000000"
     inspector_id: str = "01J00000000000000000000000"
     inspection_id: str = "01J00000000000000000000000"
-    file_id: str = "01J00000000000000000000000"
     sanction_id: str = "01J00000000000000000000000"
     action: str = "freeze"
     a_equipment: str = ""  # an instrument of A's equipment register, not shared
@@ -909,7 +908,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
                  a_installation=installation.id, a_qapp=qapp.id,
-                 a_installation=installation.id, a_signal=signal.id, a_file=secret_file.id,
+                 a_signal=signal.id, a_file=secret_file.id,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 

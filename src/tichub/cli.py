@@ -529,11 +529,6 @@ def _add_domain_commands() -> None:
     app.add_typer(supervision_app, name="supervision")
     app.add_typer(registers_app, name="registers")
     app.add_typer(evidence_app, name="evidence")
-    from tichub.supervision.signals.cli import signals_app
-
-    supervision_app = typer.Typer(help="Digital supervision.", no_args_is_help=True)
-    supervision_app.add_typer(signals_app, name="signals")
-    app.add_typer(supervision_app, name="supervision")
 
 
 _add_domain_commands()

@@ -20,6 +20,8 @@ from tichub.supervision.inspections import views as inspections_views
 from tichub.supervision.registers.routes import routers as registers_routers
 from tichub.supervision.sanctions import api as sanctions_api
 from tichub.supervision.sanctions import views as sanctions_views
+from tichub.supervision.signals import api as signals_api
+from tichub.supervision.signals import views as signals_views
 
 routers: list[APIRouter] = [
     approval_api.router, approval_views.router,
@@ -27,11 +29,5 @@ routers: list[APIRouter] = [
     credit_views.router, complaints_views.router, dashboard_views.router,
     inspections_api.router, sanctions_api.router, sanctions_views.router,
     inspections_views.router, evidence_api.router, evidence_views.router,
-    *registers_routers,
+    signals_api.router, signals_views.router, *registers_routers,
 ]
-routers: list[APIRouter] = []
-
-from tichub.supervision.signals import api as signals_api  # noqa: E402
-from tichub.supervision.signals import views as signals_views  # noqa: E402
-
-routers += [signals_api.router, signals_views.router]

@@ -3,7 +3,7 @@ register (same ids, the signatory role, employed from the first day of authorisa
 shared instrument of an organisation with one institution becomes that institution's
 register entry; the curated standard editions are loaded.
 
-Revision ID: 0022_registers
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-03 18:00:00
 """
@@ -20,7 +20,7 @@ from alembic import op
 import tichub.core.db
 from tichub.core.ids import new_id
 
-revision = '0022_registers'
+revision = '0022'
 down_revision = '0021'
 branch_labels = None
 depends_on = None

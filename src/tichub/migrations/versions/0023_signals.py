@@ -1,8 +1,8 @@
 """Signals: the corrective actions a lab records after an unsatisfactory PT result (the rule
 PT_NO_CORRECTION looks for them).
 
-Revision ID: 0022_signals
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03 18:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import tichub.core.db
 
-revision = '0022_signals'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
