@@ -75,7 +75,7 @@ def inspectors(client: TestClient, w: World, who: str, count: int,
     for k in range(count):
         body = {"name": f"检查员{k}", "conflicts": (conflicts or [])[k]
                 if conflicts and k < len(conflicts) else []}
-        r = client.post("/api/v1/supervision/inspectors", json=body, headers=w.auth[who])
+        r = client.post("/api/supervision/inspectors", json=body, headers=w.auth[who])
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     return ids

@@ -393,7 +393,7 @@ def _auth(db: Session, acc: Account, *scopes: str) -> dict[str, str]:
 
 def test_the_api_from_application_to_check(client, db, world) -> None:  # type: ignore[no-untyped-def]
     lab = _auth(db, world["lab"], "supervision:read", "supervision:write")
-    r = client.get("/api/v1/supervision/applications/commitment", headers=lab,
+    r = client.get("/api/supervision/applications/commitment", headers=lab,
                    params={"institution_id": world["inst"], "kind": "first", "lang": "en"})
     assert r.status_code == 200, r.text
     text = r.json()["text"]
@@ -403,10 +403,10 @@ def test_the_api_from_application_to_check(client, db, world) -> None:  # type: 
                            "scope": [{"standard": "GB 4943.1-2022", "product": "信息技术设备",
                                       "parameter": "电气强度"}]},
             "commitment": text}
-    bad = client.post("/api/v1/supervision/applications", headers=lab,
+    bad = client.post("/api/supervision/applications", headers=lab,
                       json={**body, "commitment": "I promise"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "commitment"
-    r = client.post("/api/v1/supervision/applications", headers=lab, json=body)
+    r = client.post("/api/supervision/applications", headers=lab, json=body)
     assert r.status_code == 201, r.text
     out = r.json()
     assert out["status"] == "provisional" and out["check_due"] and out["qualification_number"]
@@ -414,28 +414,28 @@ def test_the_api_from_application_to_check(client, db, world) -> None:  # type: 
     inst = client.get(f"/api/registry/institutions/{world['inst']}").json()
     assert [q["on_commitment"] for q in inst["qualifications"] if q["kind"] == "cma"] == [True]
 
-    mine = client.get("/api/v1/supervision/mine/applications", headers=lab).json()
+    mine = client.get("/api/supervision/mine/applications", headers=lab).json()
     assert [a["id"] for a in mine["items"]] == [out["id"]]
     other = _auth(db, world["other"], "supervision:read", "supervision:write")
-    assert client.get(f"/api/v1/supervision/applications/{out['id']}",
+    assert client.get(f"/api/supervision/applications/{out['id']}",
                       headers=other).status_code == 404
-    assert client.get("/api/v1/supervision/mine/applications",
+    assert client.get("/api/supervision/mine/applications",
                       headers=other).json()["items"] == []
-    assert client.get("/api/v1/supervision/applications", headers=lab).status_code == 403
+    assert client.get("/api/supervision/applications", headers=lab).status_code == 403
 
     xuhui = _auth(db, world["xuhui"], "supervision:read", "supervision:write")
-    assert client.get("/api/v1/supervision/applications",
+    assert client.get("/api/supervision/applications",
                       headers=xuhui).json()["total"] == 0
-    assert client.post(f"/api/v1/supervision/applications/{out['id']}/check", headers=xuhui,
+    assert client.post(f"/api/supervision/applications/{out['id']}/check", headers=xuhui,
                        json={"passed": True}).status_code == 404
     read_only = _auth(db, world["pudong"], "supervision:read")
-    assert client.post(f"/api/v1/supervision/applications/{out['id']}/check",
+    assert client.post(f"/api/supervision/applications/{out['id']}/check",
                        headers=read_only, json={"passed": True}).status_code == 403
     pudong = _auth(db, world["pudong"], "supervision:read", "supervision:write")
-    due = client.get("/api/v1/supervision/applications", headers=pudong,
+    due = client.get("/api/supervision/applications", headers=pudong,
                      params={"due_within": 100}).json()
     assert [a["id"] for a in due["items"]] == [out["id"]]
-    r = client.post(f"/api/v1/supervision/applications/{out['id']}/check", headers=pudong,
+    r = client.post(f"/api/supervision/applications/{out['id']}/check", headers=pudong,
                     json={"passed": True, "note": "现场核查符合"})
     assert r.status_code == 200 and r.json()["status"] == "verified", r.text
     inst = client.get(f"/api/registry/institutions/{world['inst']}").json()
@@ -453,9 +453,9 @@ def test_the_api_bounds_its_input(client, db, world) -> None:  # type: ignore[no
                           (("site_address", ""), "conditions.site_address"),
                           (("site_address", "x" * 301), "conditions.site_address")):
         body = {**base, "conditions": {**base["conditions"], change[0]: change[1]}}
-        r = client.post("/api/v1/supervision/applications", headers=lab, json=body)
+        r = client.post("/api/supervision/applications", headers=lab, json=body)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
-    r = client.post("/api/v1/supervision/applications", headers=lab, json=base)
+    r = client.post("/api/supervision/applications", headers=lab, json=base)
     assert r.status_code == 201 and r.json()["status"] == "submitted"
 
 

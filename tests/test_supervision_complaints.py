@@ -43,7 +43,7 @@ def test_an_anonymous_complaint_about_a_report_reaches_its_district_and_is_track
         client, db) -> None:  # type: ignore[no-untyped-def]
     w = world(db)
     number = _report(client, db, w)
-    r = client.post("/api/v1/supervision/complaints", json={
+    r = client.post("/api/supervision/complaints", json={
         "about_number": number, "text": "The report's test date is before the sample came.",
         "contact_name": "王先生", "contact": "139-0000-0000"})
     assert r.status_code == 201, r.text
@@ -54,10 +54,10 @@ def test_an_anonymous_complaint_about_a_report_reaches_its_district_and_is_track
     assert db.scalar(select(Notification).where(Notification.org_id == w.pudong.org.id))
     assert db.scalar(select(AuditEvent).where(AuditEvent.object_id == item.id))
     # Anyone with the code follows it; the contact is never in what they get.
-    tracked = client.get(f"/api/v1/supervision/complaints/track/{code.lower()}")
+    tracked = client.get(f"/api/supervision/complaints/track/{code.lower()}")
     assert tracked.status_code == 200 and tracked.json()["status"] == "received"
     assert "139-0000-0000" not in tracked.text and "王先生" not in tracked.text
-    assert client.get("/api/v1/supervision/complaints/track/TS-0000-0000-0000"
+    assert client.get("/api/supervision/complaints/track/TS-0000-0000-0000"
                       ).status_code == 404
     page = client.get(f"/supervision/complaints/track?code={code}&lang=en")
     assert "Received" in page.text and "139-0000-0000" not in page.text
@@ -65,23 +65,23 @@ def test_an_anonymous_complaint_about_a_report_reaches_its_district_and_is_track
     # The bureau works it: received → investigating → upheld, with the outcome.
     token = api_token(db, w.pudong, ["supervision:read", "supervision:write"])
     auth = {"Authorization": f"Bearer {token}"}
-    seen = client.get(f"/api/v1/supervision/complaints/{item.id}", headers=auth).json()
+    seen = client.get(f"/api/supervision/complaints/{item.id}", headers=auth).json()
     assert seen["contact"] == "139-0000-0000"
-    r = client.post(f"/api/v1/supervision/complaints/{item.id}/status", headers=auth,
+    r = client.post(f"/api/supervision/complaints/{item.id}/status", headers=auth,
                     json={"status": "upheld", "outcome": ""})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "outcome"
-    assert client.post(f"/api/v1/supervision/complaints/{item.id}/status", headers=auth,
+    assert client.post(f"/api/supervision/complaints/{item.id}/status", headers=auth,
                        json={"status": "investigating"}).status_code == 200
-    assert client.post(f"/api/v1/supervision/complaints/{item.id}/status", headers=auth,
+    assert client.post(f"/api/supervision/complaints/{item.id}/status", headers=auth,
                        json={"status": "received"}).status_code == 409
-    r = client.post(f"/api/v1/supervision/complaints/{item.id}/status", headers=auth,
+    r = client.post(f"/api/supervision/complaints/{item.id}/status", headers=auth,
                     json={"status": "upheld", "outcome": "Confirmed; correction ordered."})
     assert r.status_code == 200
-    tracked = client.get(f"/api/v1/supervision/complaints/track/{code}").json()
+    tracked = client.get(f"/api/supervision/complaints/track/{code}").json()
     assert tracked["status"] == "upheld" and tracked["outcome"].startswith("Confirmed")
     # Nothing about a complaint is on the lab's side: it cannot list or read it.
     lab = api_token(db, w.lab, ["supervision:read"])
-    assert client.get(f"/api/v1/supervision/complaints/{item.id}",
+    assert client.get(f"/api/supervision/complaints/{item.id}",
                       headers={"Authorization": f"Bearer {lab}"}).status_code == 403
 
 
@@ -97,7 +97,7 @@ def test_a_complaint_needs_a_subject_and_a_way_to_reach_an_anonymous_complainant
              ({"institution_id": w.lab_inst, "text": text * 200, "contact": "x"}, "text"),
              ({"institution_id": w.lab_inst, "text": text, "contact": "x" * 255}, "contact")]
     for body, field in cases:
-        r = client.post("/api/v1/supervision/complaints", json=body)
+        r = client.post("/api/supervision/complaints", json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["errors"][0]["field"] == field
     # Signed in, no contact is needed: the bureau knows the user.
@@ -115,8 +115,8 @@ def test_filing_is_rate_limited_per_address(client, db) -> None:  # type: ignore
     body = {"institution_id": w.other_inst, "text": "Something is badly wrong here.",
             "contact": "x@example.com"}
     for _ in range(service.PER_HOUR):
-        assert client.post("/api/v1/supervision/complaints", json=body).status_code == 201
-    r = client.post("/api/v1/supervision/complaints", json=body)
+        assert client.post("/api/supervision/complaints", json=body).status_code == 201
+    r = client.post("/api/supervision/complaints", json=body)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     # The refused one stored nothing.
     assert len(db.scalars(select(Complaint)).all()) == service.PER_HOUR

@@ -85,16 +85,16 @@ def test_one_more_confirmed_signal_moves_the_tier_as_the_rule_set_says(client, d
     token = api_token(db, w.pudong, ["supervision:read", "supervision:write"])
     auth = {"Authorization": f"Bearer {token}"}
     confirmed_signals(db, w.lab_inst, "pudong", 5)  # 90 - 5 × 2 = 80: still B
-    r = client.post("/api/v1/supervision/credit/recompute", headers=auth,
+    r = client.post("/api/supervision/credit/recompute", headers=auth,
                     json={"institution_id": w.lab_inst})
     assert r.status_code == 200 and r.json() == {"scored": 1}
-    first = client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    first = client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                        headers=auth).json()
     assert (first["tier"], first["latest"]["score"]) == ("B", 80)
     confirmed_signals(db, w.lab_inst, "pudong", 1, tag="more")  # 78: C
-    client.post("/api/v1/supervision/credit/recompute", headers=auth,
+    client.post("/api/supervision/credit/recompute", headers=auth,
                 json={"institution_id": w.lab_inst})
-    after = client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    after = client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                        headers=auth).json()
     assert (after["tier"], after["latest"]["score"]) == ("C", 78)
     assert [h["tier"] for h in after["history"]] == ["C", "B"]
@@ -104,7 +104,7 @@ def test_one_more_confirmed_signal_moves_the_tier_as_the_rule_set_says(client, d
     assert db.scalar(select(Notification).where(Notification.org_id == w.lab.org.id,
                                                 Notification.kind == "supervision.tier"))
     # Recomputed by anyone from the stored inputs and the public rule set.
-    v = client.get(f"/api/v1/supervision/credit/scores/{after['latest']['id']}/verify",
+    v = client.get(f"/api/supervision/credit/scores/{after['latest']['id']}/verify",
                    headers=auth).json()
     assert v["matches"] is True and v["recomputed"]["tier"] == "C"
 
@@ -116,7 +116,7 @@ def test_a_stored_score_verifies_from_a_file_and_a_tampered_one_fails(
     service.recompute(db, institution_ids=[w.lab_inst], trigger="on_demand")
     token = api_token(db, w.lab, ["supervision:read"])
     row = db.scalar(select(CreditScore).where(CreditScore.institution_id == w.lab_inst))
-    stored = client.get(f"/api/v1/supervision/credit/scores/{row.id}",
+    stored = client.get(f"/api/supervision/credit/scores/{row.id}",
                         headers={"Authorization": f"Bearer {token}"}).json()
     good = tmp_path / "score.json"
     good.write_text(json.dumps(stored), encoding="utf-8")
@@ -152,10 +152,10 @@ def test_the_monthly_run_from_the_command_line(client, db, settings, monkeypatch
 
 
 def test_the_rule_set_is_public(client) -> None:  # type: ignore[no-untyped-def]
-    r = client.get("/api/v1/supervision/credit/rules/v1")
+    r = client.get("/api/supervision/credit/rules/v1")
     assert r.status_code == 200 and r.json()["version"] == "v1"
-    assert client.get("/api/v1/supervision/credit/rules").json()[0] == "v1"
-    assert client.get("/api/v1/supervision/credit/rules/v404").status_code == 404
+    assert client.get("/api/supervision/credit/rules").json()[0] == "v1"
+    assert client.get("/api/supervision/credit/rules/v404").status_code == 404
     page = client.get("/supervision/credit/rules?lang=en")
     assert page.status_code == 200 and "Confirmed risk signals: critical" in page.text
     assert "已确认风险信号：严重" in client.get("/supervision/credit/rules?lang=zh").text
@@ -189,9 +189,9 @@ def test_the_lab_sees_its_tier_and_appeals_with_a_file_and_the_bureau_decides(
     # The other lab cannot read this lab's tier, nor appeal it.
     other = api_token(db, w.other, ["supervision:read", "supervision:write"])
     h = {"Authorization": f"Bearer {other}"}
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                       headers=h).status_code == 403
-    assert client.post("/api/v1/supervision/credit/appeals", headers=h,
+    assert client.post("/api/supervision/credit/appeals", headers=h,
                        json={"score_id": score_id, "text": "x"}).status_code == 403
 
     client.cookies.clear()
@@ -221,13 +221,13 @@ def test_a_district_viewer_reads_but_does_not_decide(client, db) -> None:  # typ
     w = world(db)
     token = api_token(db, w.pudong_viewer, ["supervision:read", "supervision:write"])
     auth = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                       headers=auth).status_code == 200
-    assert client.post("/api/v1/supervision/credit/recompute", headers=auth,
+    assert client.post("/api/supervision/credit/recompute", headers=auth,
                        json={"institution_id": w.lab_inst}).status_code == 403
     # A read-only token reads, and cannot recompute.
     ro = api_token(db, w.pudong, ["supervision:read"])
-    assert client.post("/api/v1/supervision/credit/recompute",
+    assert client.post("/api/supervision/credit/recompute",
                        headers={"Authorization": f"Bearer {ro}"}, json={}).status_code == 403
 
 

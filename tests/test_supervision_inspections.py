@@ -11,7 +11,7 @@ from tichub.core.ids import utcnow
 from tichub.supervision.inspections import draw, service
 from tichub.supervision.models import CreditScore
 
-API = "/api/v1/supervision"
+API = "/api/supervision"
 
 
 def _freeze(client, w, who: str = "pudong") -> dict:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ def test_seed_inspections_makes_a_published_draw_and_a_sanction(client, db) -> N
     made = seed_inspections(db, client.app.state.log, regulator_email="pd@samr.cn",
                             lab_email="lab@example.com")
     assert made["status"] == "published" and made["inspections"] >= 1
-    plan = client.get(f"/api/v1/supervision/plans/{made['plan_id']}").json()
+    plan = client.get(f"/api/supervision/plans/{made['plan_id']}").json()
     again = draw.draw(plan["frozen"], plan["digest"],
                       bytes.fromhex(plan["checkpoint"]["root_hash"]), plan["checkpoint"]["size"])
     assert draw.same_picks([p.as_dict() for p in again], plan["picks"])

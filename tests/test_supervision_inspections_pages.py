@@ -59,7 +59,7 @@ def test_a_supervisor_runs_a_plan_from_the_pages(client, db) -> None:  # type: i
     assert r.status_code == 200, r.text
     page = client.get(f"/supervision/inspections/{iid}")
     assert "严重不符合" in page.text
-    assert f"/api/v1/supervision/inspections/{iid}/files/" in page.text
+    assert f"/api/supervision/inspections/{iid}/files/" in page.text
     r = client.post(f"/supervision/inspections/{iid}/done", headers=FORM,
                     data={"csrf_token": csrf})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "findings"

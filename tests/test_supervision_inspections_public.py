@@ -13,7 +13,7 @@ from server import SRC, served
 from supervision_world import PLAN, build, inspectors, integrate, register
 from tichub.reports.note import Signer
 
-API = "/api/v1/supervision"
+API = "/api/supervision"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -54,44 +54,44 @@ def test_a_district_bureau_sees_its_district_only_and_the_city_bureau_all(client
     other_score = db.query(CreditScore).filter_by(institution_id=w.other_inst).one()
 
     # Credit: one institution, one score, the tier list.
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                       headers=pudong).status_code == 200
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.other_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.other_inst}",
                       headers=pudong).status_code == 403
-    assert client.get(f"/api/v1/supervision/credit/scores/{other_score.id}",
+    assert client.get(f"/api/supervision/credit/scores/{other_score.id}",
                       headers=pudong).status_code == 403
-    assert client.get(f"/api/v1/supervision/credit/scores/{other_score.id}/verify",
+    assert client.get(f"/api/supervision/credit/scores/{other_score.id}/verify",
                       headers=pudong).status_code == 403
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.other_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.other_inst}",
                       headers=city).status_code == 200
-    listed = client.get("/api/v1/supervision/credit/tiers", headers=pudong).json()
+    listed = client.get("/api/supervision/credit/tiers", headers=pudong).json()
     assert [i["institution_id"] for i in listed["items"]] == [w.lab_inst]
-    assert client.get("/api/v1/supervision/credit/tiers?district=xuhui",
+    assert client.get("/api/supervision/credit/tiers?district=xuhui",
                       headers=pudong).status_code == 403
     assert listed["total"] == 1
-    assert client.get("/api/v1/supervision/credit/tiers", headers=city).json()["total"] == 2
+    assert client.get("/api/supervision/credit/tiers", headers=city).json()["total"] == 2
     # Recomputing the whole of "its" registry touches its district only.
     write = _bearer(db, w.pudong, ("supervision:read", "supervision:write"))
-    assert client.post("/api/v1/supervision/credit/recompute", headers=write,
+    assert client.post("/api/supervision/credit/recompute", headers=write,
                        json={}).json() == {"scored": 1}
-    assert client.post("/api/v1/supervision/credit/recompute", headers=write,
+    assert client.post("/api/supervision/credit/recompute", headers=write,
                        json={"institution_id": w.other_inst}).status_code == 403
 
     # Complaints.
-    got = client.get("/api/v1/supervision/complaints", headers=pudong).json()
+    got = client.get("/api/supervision/complaints", headers=pudong).json()
     assert [c["id"] for c in got["items"]] == [mine.id]
-    assert client.get(f"/api/v1/supervision/complaints/{theirs.id}",
+    assert client.get(f"/api/supervision/complaints/{theirs.id}",
                       headers=pudong).status_code == 403
-    assert client.post(f"/api/v1/supervision/complaints/{theirs.id}/status", headers=write,
+    assert client.post(f"/api/supervision/complaints/{theirs.id}/status", headers=write,
                        json={"status": "investigating"}).status_code == 403
-    assert client.get("/api/v1/supervision/complaints", headers=city).json()["total"] == 2
+    assert client.get("/api/supervision/complaints", headers=city).json()["total"] == 2
 
     # The dashboard and its exports.
-    d = client.get("/api/v1/supervision/dashboard", headers=pudong).json()
+    d = client.get("/api/supervision/dashboard", headers=pudong).json()
     assert [r["district"] for r in d["districts"]] == ["pudong"]
     assert d["districts"][0]["institutions"] == 1 and d["checks_due"] == []
     assert d["all_districts"] is False
-    c = client.get("/api/v1/supervision/dashboard", headers=city).json()
+    c = client.get("/api/supervision/dashboard", headers=city).json()
     assert len(c["districts"]) == 16 and c["all_districts"] is True
     xuhui = next(r for r in c["districts"] if r["district"] == "xuhui")
     assert xuhui["open_signals"] == 1 and sum(xuhui["tiers"].values()) == 1
@@ -130,15 +130,15 @@ def test_labs_and_the_public_see_no_supervisor_page(client, db) -> None:  # type
     w = world(db)
     mine, _ = _fill(db, w)
     lab = _bearer(db, w.lab, ("supervision:read", "supervision:write"))
-    for path in ("/api/v1/supervision/dashboard", "/api/v1/supervision/credit/tiers",
-                 "/api/v1/supervision/complaints", f"/api/v1/supervision/complaints/{mine.id}",
-                 f"/api/v1/supervision/credit/institutions/{w.other_inst}"):
+    for path in ("/api/supervision/dashboard", "/api/supervision/credit/tiers",
+                 "/api/supervision/complaints", f"/api/supervision/complaints/{mine.id}",
+                 f"/api/supervision/credit/institutions/{w.other_inst}"):
         assert client.get(path, headers=lab).status_code == 403, path
         assert client.get(path).status_code == 401, path
-    assert client.post("/api/v1/supervision/credit/recompute", headers=lab,
+    assert client.post("/api/supervision/credit/recompute", headers=lab,
                        json={"institution_id": w.lab_inst}).status_code == 403
     # Its own institution's tier it reads.
-    assert client.get(f"/api/v1/supervision/credit/institutions/{w.lab_inst}",
+    assert client.get(f"/api/supervision/credit/institutions/{w.lab_inst}",
                       headers=lab).status_code == 200
     sign_in(client, "lab@pudong.example")
     for path in ("/supervision/dashboard", "/supervision/complaints", "/supervision/appeals",
@@ -147,4 +147,4 @@ def test_labs_and_the_public_see_no_supervisor_page(client, db) -> None:  # type
         assert client.get(path).status_code == 403, path
     assert client.get("/supervision/mine").status_code == 200
     # Appeals the lab lists are its own only.
-    assert client.get("/api/v1/supervision/credit/appeals", headers=lab).json() == []
+    assert client.get("/api/supervision/credit/appeals", headers=lab).json() == []

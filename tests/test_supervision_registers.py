@@ -264,19 +264,19 @@ def test_editions_import_through_the_api_by_the_operator_only(client, db) -> Non
     op = make_account(db, "op@op.test", OrgKind.operator)
     lab, _ = _lab(db)
     files = {"file": ("editions.csv", EDITIONS_CSV.encode(), "text/csv")}
-    r = client.post("/api/v1/standards/editions/import", files=files, headers={
+    r = client.post("/api/standards/editions/import", files=files, headers={
         "Authorization": f"Bearer {api_token(db, lab, ['registry:write'])}"})
     assert r.status_code == 403
     auth = {"Authorization": f"Bearer {api_token(db, op, ['registry:write'])}"}
-    r = client.post("/api/v1/standards/editions/import", files=files, headers=auth)
+    r = client.post("/api/standards/editions/import", files=files, headers=auth)
     assert r.status_code == 201 and r.json()["imported"] == 2
-    got = client.get("/api/v1/standards/editions/in-force",
+    got = client.get("/api/standards/editions/in-force",
                      params={"standard": "GB 1234.5-2020", "day": "2024-01-01"}).json()
     assert got["reason"] == "withdrawn" and got["edition"]["source"] == "https://example.test/a"
     # One bad row refuses the whole file, naming the row and the field.
     bad = EDITIONS_CSV.replace("2023-01-01,2024-01-01", "2023-01-01,2022-13-01") + \
         "GB 7777-2021,x,,,,,\n"
-    r = client.post("/api/v1/standards/editions/import", headers=auth,
+    r = client.post("/api/standards/editions/import", headers=auth,
                     files={"file": ("e.csv", bad.replace("测试标准", "改过").encode(), "text/csv")})
     assert r.status_code == 422
     assert {(e["row"], e["field"]) for e in r.json()["errors"]} == {
@@ -310,10 +310,10 @@ def test_registers_are_private_to_the_lab_and_its_district_supervisors(client, d
     pudong = _bureau(db, "pd@gov.test", "pudong")
     xuhui = _bureau(db, "xh@gov.test", "xuhui")
     city = _bureau(db, "city@gov.test", None)
-    urls = [f"/api/v1/registers/equipment?institution_id={inst}",
-            f"/api/v1/registers/equipment/{item}",
-            f"/api/v1/registers/staff?institution_id={inst}",
-            f"/api/v1/registers/staff/{person}"]
+    urls = [f"/api/registers/equipment?institution_id={inst}",
+            f"/api/registers/equipment/{item}",
+            f"/api/registers/staff?institution_id={inst}",
+            f"/api/registers/staff/{person}"]
 
     def status(account: Account | None, scopes: list[str]) -> set[int]:
         headers = ({"Authorization": f"Bearer {api_token(db, account, scopes)}"}
@@ -328,13 +328,13 @@ def test_registers_are_private_to_the_lab_and_its_district_supervisors(client, d
     assert status(xuhui, ["supervision:read"]) == {403}
     assert status(city, ["supervision:read"]) == {200}
     # Supervisors read the registers; only the lab changes them.
-    r = client.patch(f"/api/v1/registers/equipment/{item}", json={"name": "x"}, headers={
+    r = client.patch(f"/api/registers/equipment/{item}", json={"name": "x"}, headers={
         "Authorization": f"Bearer {api_token(db, city, ['market:write', 'supervision:read'])}"})
     assert r.status_code == 403
-    r = client.patch(f"/api/v1/registers/equipment/{item}", json={"name": "x"}, headers={
+    r = client.patch(f"/api/registers/equipment/{item}", json={"name": "x"}, headers={
         "Authorization": f"Bearer {api_token(db, other, ['market:write'])}"})
     assert r.status_code == 404
-    r = client.patch(f"/api/v1/registers/equipment/{item}", json={"shared": True}, headers={
+    r = client.patch(f"/api/registers/equipment/{item}", json={"shared": True}, headers={
         "Authorization": f"Bearer {api_token(db, acc, ['market:write', 'registry:read'])}"})
     assert r.status_code == 200 and r.json()["shared"] is True
 
@@ -344,27 +344,27 @@ def test_the_api_adds_and_lists_with_pages(client, db) -> None:  # type: ignore[
     auth = {"Authorization": "Bearer " + api_token(
         db, acc, ["market:write", "registry:write", "registry:read"])}
     for n in range(3):
-        r = client.post("/api/v1/registers/equipment", headers=auth, json={
+        r = client.post("/api/registers/equipment", headers=auth, json={
             "institution_id": inst, "asset_no": f"EQ-00{n}", "name": "Balance",
             "kind": "balance", "tests_per_day": 100})
         assert r.status_code == 201, r.text
-    r = client.post(f"/api/v1/registers/equipment/{r.json()['id']}/events", headers=auth,
+    r = client.post(f"/api/registers/equipment/{r.json()['id']}/events", headers=auth,
                     json={"kind": "calibration", "valid_from": str(today()),
                           "valid_until": str(today() + timedelta(days=10))})
     assert r.status_code == 201
-    page = client.get(f"/api/v1/registers/equipment?institution_id={inst}&per_page=2",
+    page = client.get(f"/api/registers/equipment?institution_id={inst}&per_page=2",
                       headers=auth).json()
     assert page["total"] == 3 and len(page["items"]) == 2
-    assert client.get(f"/api/v1/registers/equipment/{r.json()['instrument_id']}",
+    assert client.get(f"/api/registers/equipment/{r.json()['instrument_id']}",
                       headers=auth).json()["usable_today"] is True
-    r = client.post("/api/v1/registers/staff", headers=auth, json={
+    r = client.post("/api/registers/staff", headers=auth, json={
         "institution_id": inst, "staff_no": "ST-009", "name": "钱七", "roles": ["sampler"],
         "employed_from": "2024-01-01"})
     assert r.status_code == 201
-    r = client.post(f"/api/v1/registers/staff/{r.json()['id']}/end?on=2025-12-31",
+    r = client.post(f"/api/registers/staff/{r.json()['id']}/end?on=2025-12-31",
                     headers=auth)
     assert r.json()["employed_until"] == "2025-12-31"
-    bad = client.post("/api/v1/registers/staff", headers=auth, json={
+    bad = client.post("/api/registers/staff", headers=auth, json={
         "institution_id": inst, "name": "x", "roles": ["boss"], "employed_from": "2024-01-01"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("roles")
 

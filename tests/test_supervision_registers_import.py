@@ -129,25 +129,25 @@ def test_staff_import_and_its_refusals(db) -> None:  # type: ignore[no-untyped-d
 def test_imports_through_the_api_and_the_templates(client, db) -> None:  # type: ignore[no-untyped-def]
     acc, inst = _lab(db)
     auth = {"Authorization": "Bearer " + api_token(db, acc, ["market:write", "registry:write"])}
-    r = client.post(f"/api/v1/registers/equipment/import?institution_id={inst}", headers=auth,
+    r = client.post(f"/api/registers/equipment/import?institution_id={inst}", headers=auth,
                     files={"file": ("e.csv", EQUIPMENT_CSV.encode(), "text/csv")})
     assert r.status_code == 201 and r.json()["imported"] == 3
-    r = client.post(f"/api/v1/registers/staff/import?institution_id={inst}", headers=auth,
+    r = client.post(f"/api/registers/staff/import?institution_id={inst}", headers=auth,
                     files={"file": ("s.csv", b"staff_no,name\nST-1,x\n", "text/csv")})
     assert r.status_code == 422
     assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(1, "employed_from")]
     other = make_account(db, "b@b.test")
-    r = client.post(f"/api/v1/registers/staff/import?institution_id={inst}", files={
+    r = client.post(f"/api/registers/staff/import?institution_id={inst}", files={
         "file": ("s.csv", STAFF_CSV.encode(), "text/csv")},
         headers={"Authorization": "Bearer " + api_token(db, other, ["registry:write"])})
     assert r.status_code == 404
     # The templates: headed in the reader's language, and imported back as they are.
-    zh = client.get("/api/v1/registers/staff/template.csv?lang=zh")
+    zh = client.get("/api/registers/staff/template.csv?lang=zh")
     assert zh.status_code == 200 and zh.content.decode("utf-8-sig").startswith("人员编号,姓名")
-    en = client.get("/api/v1/registers/equipment/template.xlsx?lang=en")
+    en = client.get("/api/registers/equipment/template.xlsx?lang=en")
     sheet = load_workbook(io.BytesIO(en.content)).active
     assert [c.value for c in sheet[1]][:3] == ["asset_no", "name", "kind"]
-    r = client.post(f"/api/v1/registers/staff/import?institution_id={inst}", headers=auth,
+    r = client.post(f"/api/registers/staff/import?institution_id={inst}", headers=auth,
                     files={"file": ("t.csv", zh.content, "text/csv")})
     assert r.status_code == 201, r.text
 

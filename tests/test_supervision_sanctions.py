@@ -15,7 +15,7 @@ from tichub.registry.schemas import QualificationIn
 from tichub.supervision.models import Sanction, SanctionKind
 from tichub.supervision.sanctions import service
 
-API = "/api/v1/supervision/sanctions"
+API = "/api/supervision/sanctions"
 
 
 def _cma(db, w) -> str:  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ def test_jurisdiction_of_sanctions(client, db) -> None:  # type: ignore[no-untyp
     assert len(client.get(API, headers=w.auth["pudong"]).json()) == 1
     assert client.get(API, headers=w.auth["lab"]).status_code == 403
     assert client.get(f"{API}/{r.json()['id']}").status_code == 200
-    assert client.get(f"/api/v1/supervision/institutions/{w.lab.institution_id}/thresholds",
+    assert client.get(f"/api/supervision/institutions/{w.lab.institution_id}/thresholds",
                       headers=w.auth["jiading"]).status_code == 403
 
 
@@ -205,7 +205,7 @@ def test_the_2026_thresholds_at_their_boundaries(client, db) -> None:  # type: i
     assert (t.false_reports, t.key_field_reports) == (2, 1)
     t = service.thresholds(db, w.lab.institution_id, pending=["R-EB-1", "R-EB-2"])
     assert t.key_field_reports == 2 and t.propose_revocation
-    out = client.get(f"/api/v1/supervision/institutions/{b}/thresholds",
+    out = client.get(f"/api/supervision/institutions/{b}/thresholds",
                      headers=w.auth["pudong"]).json()
     assert out["false_reports"] == 9 and out["propose_revocation"] is False
     form = client.get(f"/supervision/sanctions/new?institution={a}")

@@ -17,7 +17,7 @@ from tichub.supervision.models import Bureau, Severity, Signal, SignalStatus
 from tichub.supervision.signals import service
 
 D = date(2026, 6, 10)
-API = "/api/v1/supervision"
+API = "/api/supervision"
 
 
 def bureau(db: Session, email: str, district: str | None) -> Account:

@@ -85,20 +85,41 @@ DEMO_CB_USER = ("cb@demo.tichub.cn", "认证机构管理员 CB admin", Role.admi
 
 def seed_everything(db: Session, log: Any, *, scale: float = 1.0, rng_seed: int = 2027,
                     progress: ProgressFactory | None = None) -> dict[str, int]:
-    """The whole demo: the directory, then PT, the marketplace, carbon and the reports'
-    log, each phase with its own progress bar (none of them is silent for seconds)."""
+    """The whole demo: the directory and its evidence registers, then PT, the marketplace,
+    carbon and the reports' log, then supervision (planted irregularities, signals, approval,
+    an inspection draw with a sanction, complaints, credit tiers), each phase with its own
+    progress bar (none of them is silent for seconds)."""
     from tichub.demo.carbon import seed_carbon
+    from tichub.demo.evidence import seed_evidence
     from tichub.demo.market import seed_market
     from tichub.demo.pt import seed_pt
+    from tichub.demo.registers import seed_registers
     from tichub.demo.reports import seed_reports
+    from tichub.demo.signals import run_demo_signals
+    from tichub.demo.supervision_bureaus import seed_bureaus, seed_complaints, seed_tiers
+    from tichub.supervision.approval.demo import seed_applications
+    from tichub.supervision.inspections.demo import seed_inspections
 
     factory = progress or bars(show=False)
     counts = seed(db, scale=scale, seed=rng_seed, progress=factory)
     phases: list[tuple[str, str, Callable[[], int]]] = [
+        # The bureaus first: the supervisors act through the ordinary jurisdiction checks.
+        ("bureaus", "supervision bureaus", lambda: len(seed_bureaus(db))),
+        # The registers before the reports, whose evidence names their rows.
+        ("register entries", "evidence registers", lambda: seed_registers(db)),
         ("PT rounds", "proficiency testing", lambda: seed_pt(db, log, seed=rng_seed)),
         ("orders", "marketplace", lambda: seed_market(db)),
         ("footprint studies", "carbon footprints", lambda: seed_carbon(db, log)),
         ("reports in the log", "reports and the log", lambda: seed_reports(db, log, seed=rng_seed)),
+        ("planted irregularities", "irregular evidence in other labs",
+         lambda: len(seed_evidence(db, log, seed=rng_seed))),
+        ("signals", "fraud signals", lambda: run_demo_signals(db)),
+        ("applications", "qualification applications", lambda: seed_applications(db)),
+        ("inspections", "a double-random inspection",
+         lambda: int(seed_inspections(db, log).get("inspections", 0))),
+        ("complaints", "complaints", lambda: seed_complaints(db)),
+        # Last: the tiers count the signals, findings and sanctions seeded before.
+        ("credit scores", "credit-risk tiers", lambda: seed_tiers(db)),
     ]
     for key, label, run in phases:
         with factory(1, label) as advance:

@@ -1,4 +1,4 @@
-"""Equipment register routes under /api/v1/registers/equipment: private to the lab and the
+"""Equipment register routes under /api/registers/equipment: private to the lab and the
 supervisors of its district."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tichub.market.models import Instrument
 from tichub.registry.schemas import ImportReport
 from tichub.supervision.registers.templates import template
 
-router = APIRouter(prefix="/api/v1/registers/equipment", tags=["registers"])
+router = APIRouter(prefix="/api/registers/equipment", tags=["registers"])
 
 MAX_FILE = 5 * limits.MiB
 READ_NOTE = ("the institution's own members, and the supervisors of its district (the city "

@@ -1,4 +1,4 @@
-"""Standard editions under /api/v1/standards/editions: public to read; the operator and
+"""Standard editions under /api/standards/editions: public to read; the operator and
 the market regulator add and import them."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tichub.registry.editions import service
 from tichub.registry.editions.service import EditionIn, EditionOut, InForceOut
 from tichub.registry.schemas import ImportReport
 
-router = APIRouter(prefix="/api/v1/standards/editions", tags=["standards"])
+router = APIRouter(prefix="/api/standards/editions", tags=["standards"])
 
 MAX_FILE = 5 * limits.MiB
 Keeper = Annotated[Principal, access("user", note="the platform operator, or editors of a "

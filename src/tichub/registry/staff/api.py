@@ -1,4 +1,4 @@
-"""Staff register routes under /api/v1/registers/staff: private to the institution and the
+"""Staff register routes under /api/registers/staff: private to the institution and the
 supervisors of its district."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tichub.registry.staff import importer, service
 from tichub.registry.staff.schemas import StaffIn, StaffOut, StaffPatch
 from tichub.supervision.registers.templates import template
 
-router = APIRouter(prefix="/api/v1/registers/staff", tags=["registers"])
+router = APIRouter(prefix="/api/registers/staff", tags=["registers"])
 
 MAX_FILE = 5 * limits.MiB
 READ_NOTE = ("the institution's own members, and the supervisors of its district (the city "

@@ -1,4 +1,4 @@
-"""Qualification approval under /api/v1/supervision: a lab's applications, the bureau's
+"""Qualification approval under /api/supervision: a lab's applications, the bureau's
 due list, on-site checks and decisions."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tichub.supervision.approval.schemas import (
 )
 from tichub.supervision.models import ApplicationKind, ApplicationRoute, ApplicationStatus
 
-router = APIRouter(prefix="/api/v1/supervision", tags=["supervision: approval"])
+router = APIRouter(prefix="/api/supervision", tags=["supervision: approval"])
 
 LABS = (OrgKind.lab, OrgKind.certification_body)
 Applicant = Annotated[Principal, access(

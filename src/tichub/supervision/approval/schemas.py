@@ -45,7 +45,7 @@ class ApplicationIn(InputModel):
     commitment: str = Field(
         default="", max_length=4_000,
         description="commitment route: the commitment text exactly as GET "
-                    "/api/v1/supervision/applications/commitment gives it (zh or en); "
+                    "/api/supervision/applications/commitment gives it (zh or en); "
                     "sending it signs it")
 
 

@@ -1,4 +1,4 @@
-"""Complaints under /api/v1/supervision/complaints: filing and tracking (anyone), working
+"""Complaints under /api/supervision/complaints: filing and tracking (anyone), working
 them (the district's bureau)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tichub.supervision.complaints.schemas import (
 )
 from tichub.supervision.models import Complaint, ComplaintStatus
 
-router = APIRouter(prefix="/api/v1/supervision/complaints",
+router = APIRouter(prefix="/api/supervision/complaints",
                    tags=["supervision: complaints"])
 
 Bureau = Annotated[Principal, access(

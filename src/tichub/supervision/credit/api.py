@@ -1,4 +1,4 @@
-"""Credit-risk tiers under /api/v1/supervision/credit: the published rule sets (public),
+"""Credit-risk tiers under /api/supervision/credit: the published rule sets (public),
 scores and their verification, on-demand recomputation and appeals."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tichub.supervision.credit.schemas import (
 )
 from tichub.supervision.models import AppealStatus, CreditAppeal, CreditScore
 
-router = APIRouter(prefix="/api/v1/supervision/credit", tags=["supervision: credit tiers"])
+router = APIRouter(prefix="/api/supervision/credit", tags=["supervision: credit tiers"])
 
 Reader = Annotated[Principal, access(
     "user", scope="supervision:read",

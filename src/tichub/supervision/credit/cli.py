@@ -45,7 +45,7 @@ def tiers(
 
 def tiers_verify(
     file: Annotated[Path, typer.Argument(
-        help="a stored score as JSON (GET /api/v1/supervision/credit/scores/{id}), or - "
+        help="a stored score as JSON (GET /api/supervision/credit/scores/{id}), or - "
              "for standard input")],
 ) -> None:
     """Recompute a published score from its inputs and rule set version; exit 1 if the

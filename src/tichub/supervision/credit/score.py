@@ -1,6 +1,6 @@
 """The credit-risk scorer: a published rule set and an institution's input counts give a
 score, its tier and the contribution of every input. No database: anyone holding a rule set
-(``rules/<version>.json``, also served at ``/api/v1/supervision/credit/rules/{version}``) and
+(``rules/<version>.json``, also served at ``/api/supervision/credit/rules/{version}``) and
 the inputs stored with a score recomputes it with this module alone.
 
 Arithmetic is exact: weights, caps and thresholds are decimal strings read as fractions,

@@ -1,4 +1,4 @@
-"""The regulator's dashboard figures as JSON: /api/v1/supervision/dashboard."""
+"""The regulator's dashboard figures as JSON: /api/supervision/dashboard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from tichub.core.auth import DB, Principal, access
 from tichub.supervision.dashboard import service
 
-router = APIRouter(prefix="/api/v1/supervision", tags=["supervision: dashboard"])
+router = APIRouter(prefix="/api/supervision", tags=["supervision: dashboard"])
 
 Supervisor = Annotated[Principal, access(
     "user", scope="supervision:read", note="supervisors; a district bureau sees its district")]

@@ -1,4 +1,4 @@
-"""Double-random inspection routes under /api/v1/supervision: inspectors, plans (public once
+"""Double-random inspection routes under /api/supervision: inspectors, plans (public once
 frozen), inspections and their findings."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tichub.supervision.inspections.schemas import (
 )
 from tichub.supervision.models import Inspection, InspectionPlan, Inspector, PlanStatus
 
-router = APIRouter(prefix="/api/v1/supervision", tags=["supervision: inspections"])
+router = APIRouter(prefix="/api/supervision", tags=["supervision: inspections"])
 
 Reader = Annotated[Principal, access(
     "user", scope="supervision:read", kinds=(OrgKind.regulator,),

@@ -42,7 +42,7 @@ def _plan(client: httpx.Client, url: str) -> dict[str, Any]:
 
 def draw_command(
     verify: Annotated[str, typer.Option(
-        "--verify", help="the plan's public address, https://…/api/v1/supervision/plans/ID")],
+        "--verify", help="the plan's public address, https://…/api/supervision/plans/ID")],
     key: Annotated[str | None, typer.Option(
         help="the log's verifier key as the platform publishes it; without it the key in "
              "the plan's JSON is trusted")] = None,

@@ -6,11 +6,12 @@ tiers are seeded (the freeze reads them) and after the demo lab's reports are in
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tichub.core.ids import today
 from tichub.demo.acting import acting
 from tichub.registry import service as registry
 from tichub.reports import service as reports
@@ -47,7 +48,7 @@ def seed_inspections(db: Session, log: reports.Log, *,
     lab_institutions = registry.list_own_institutions(db, lab[0]) if lab else []
     conflict = [ConflictIn(institution_id=lab_institutions[0].id,
                            reason=ConflictReason.former_employer,
-                           until=date.today() + timedelta(days=365))] if lab_institutions else []
+                           until=today() + timedelta(days=365))] if lab_institutions else []
     for k, name in enumerate(INSPECTORS):
         service.create_inspector(db, principal, InspectorIn(
             bureau_org_id=bureau, name=name, conflicts=conflict if k == 0 else []))
@@ -68,7 +69,7 @@ def seed_inspections(db: Session, log: reports.Log, *,
             false_number = target.number
             sanction = sanctions.record_sanction(db, principal, log, SanctionIn(
                 institution_id=target.institution_id, bureau_org_id=bureau, kind="warning",
-                decision_no="沪市监检处〔2026〕18号（演示）", decided_on=date.today(),
+                decision_no="沪市监检处〔2026〕18号（演示）", decided_on=today(),
                 reason="未按标准规定实施检测即出具检验检测报告（演示）",
                 basis="order39_art14", false_numbers=[target.number]))
             sanction_id = sanction.id

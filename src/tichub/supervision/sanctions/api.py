@@ -1,4 +1,4 @@
-"""Sanction routes under /api/v1/supervision: record, lift, and the 2026 thresholds."""
+"""Sanction routes under /api/supervision: record, lift, and the 2026 thresholds."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tichub.supervision.models import Sanction
 from tichub.supervision.sanctions import service
 from tichub.supervision.sanctions.schemas import LiftIn, SanctionIn, SanctionOut, ThresholdsOut
 
-router = APIRouter(prefix="/api/v1/supervision", tags=["supervision: sanctions"])
+router = APIRouter(prefix="/api/supervision", tags=["supervision: sanctions"])
 
 Reader = Annotated[Principal, access(
     "user", scope="supervision:read", kinds=(OrgKind.regulator,),

@@ -1,4 +1,4 @@
-"""Signals under /api/v1/supervision: the supervisors' list, triage and questions; the lab's
+"""Signals under /api/supervision: the supervisors' list, triage and questions; the lab's
 own signals and answers."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tichub.supervision.signals.schemas import (
     SignalOut,
 )
 
-router = APIRouter(prefix="/api/v1/supervision", tags=["supervision: signals"])
+router = APIRouter(prefix="/api/supervision", tags=["supervision: signals"])
 
 LABS = (OrgKind.lab, OrgKind.certification_body)
 Supervisor = Annotated[Principal, access(
