@@ -29,8 +29,8 @@ def districts(db: Session, principal: Principal) -> set[str] | None:
     orgs = [org for org, kind in principal.kinds.items() if kind is OrgKind.regulator]
     if not orgs:
         return set()
-    found = dict(db.execute(select(Bureau.org_id, Bureau.district)
-                            .where(Bureau.org_id.in_(orgs))).tuples().all())
+    found = {org: district for org, district in db.execute(
+        select(Bureau.org_id, Bureau.district).where(Bureau.org_id.in_(orgs)))}
     seen: set[str] = set()
     for org in orgs:
         district = found.get(org)

@@ -31,8 +31,7 @@ from tichub.core.progress import ProgressFactory, bars
 from tichub.market.models import Order, OrderStatus
 from tichub.pt.models import PtParticipant, PtResult, PtRound, RoundStatus
 from tichub.registry.models import Institution, Qualification, QualificationStatus
-from tichub.supervision import jurisdiction
-from tichub.supervision.credit import files
+from tichub.supervision import files, jurisdiction
 from tichub.supervision.credit import score as scorer
 from tichub.supervision.models import (
     AppealStatus,

@@ -19,9 +19,9 @@ from tichub.core.messages import Msg
 from tichub.core.models import Role
 from tichub.core.web import render
 from tichub.registry.districts import BY_SLUG
-from tichub.supervision import jurisdiction
-from tichub.supervision.credit import files, service
+from tichub.supervision import files, jurisdiction
 from tichub.supervision.credit import score as scorer
+from tichub.supervision.credit import service
 from tichub.supervision.models import AppealStatus, CreditScore
 
 router = APIRouter(include_in_schema=False)

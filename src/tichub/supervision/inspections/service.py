@@ -3,7 +3,6 @@ inspections and findings."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from tichub.core.messages import Msg
 from tichub.core.models import Membership, Organisation, OrgKind, Role
 from tichub.registry.models import Institution
 from tichub.reports import service as reports
+from tichub.supervision import files
 from tichub.supervision.inspections import draw
 from tichub.supervision.inspections.schemas import (
     ConflictIn,
@@ -46,7 +46,7 @@ PER_INSTITUTION = 2
 # public holidays and their make-up working days are not known to the platform, so a bureau
 # that wants the margin publishes earlier).
 PUBLISH_WITHIN = 20
-MAX_FILE = 10 * 1024 * 1024
+MAX_FILE = files.MAX_FILE
 PUBLIC = (PlanStatus.frozen, PlanStatus.drawn, PlanStatus.completed, PlanStatus.published)
 
 
@@ -471,17 +471,10 @@ def add_file(db: Session, principal: Principal, inspection_id: str, name: str,
              content_type: str, data: bytes) -> StoredFile:
     """Evidence for a finding: kept private to the bureau and the institution's supervisors."""
     inspection, inst = _inspecting(db, principal, inspection_id)
-    if not data:
-        raise errors.invalid("file", Msg("the file is empty"))
-    if len(data) > MAX_FILE:
-        raise errors.invalid("file", Msg("is larger than {mb} MB", mb=MAX_FILE // 2**20))
-    stored = StoredFile(org_id=inspection.bureau_org_id, institution_id=inst.id,
-                        name=(name or "file")[:200], content_type=(content_type or
-                                                                  "application/octet-stream")[:100],
-                        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data,
-                        uploaded_by=principal.user_id if principal.user_id != "cli" else None)
-    db.add(stored)
-    db.flush()
+    [file_id] = files.store(db, inspection.bureau_org_id, inst.id, principal.user_id,
+                            [files.Upload(name, content_type, data)], field="file")
+    stored = db.get(StoredFile, file_id)
+    assert stored is not None
     audit.record(db, action="supervision.inspection_file", object_type="inspection",
                  object_id=inspection.id, actor_user_id=principal.user_id,
                  org_id=inspection.bureau_org_id,

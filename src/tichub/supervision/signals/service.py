@@ -8,7 +8,6 @@ its lab only once asked to explain or once confirmed; nobody else.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,16 +25,16 @@ from tichub.core.models import OrgKind, Role
 from tichub.core.notify import notify
 from tichub.core.schemas import _CONTROL
 from tichub.registry.models import Institution
+from tichub.supervision import files as stored_files
 from tichub.supervision import jurisdiction
 from tichub.supervision.models import Severity, Signal, SignalStatus, StoredFile
 from tichub.supervision.signals import rules
 from tichub.supervision.signals.queries import Hit
 
 CHUNK = 500  # hits written per round trip
-MAX_FILES = 5
-MAX_FILE_BYTES = 5 * 1024 * 1024
-FILE_TYPES = {"application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MAX_FILES = stored_files.MAX_FILES
+MAX_FILE_BYTES = stored_files.MAX_FILE
+Upload = stored_files.Upload
 DECIDED = (SignalStatus.confirmed, SignalStatus.dismissed)
 LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
 
@@ -290,13 +289,6 @@ def ask(db: Session, principal: Principal, signal_id: str, question: str) -> Sig
     return s
 
 
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    content_type: str
-    data: bytes
-
-
 def answer(db: Session, principal: Principal, signal_id: str, text: str,
            files: Sequence[Upload] = ()) -> Signal:
     """The lab's answer, with files; it may answer again until the signal is decided."""
@@ -316,26 +308,9 @@ def answer(db: Session, principal: Principal, signal_id: str, text: str,
     text = _CONTROL.sub("", text)
     if not text.strip():
         raise errors.invalid("answer", Msg("write the answer"))
-    if len(files) + len(s.answer_files or []) > MAX_FILES:
-        raise errors.invalid("files", Msg("at most {n} files", n=MAX_FILES))
-    ids = list(s.answer_files or [])
-    for n, f in enumerate(files):
-        if len(f.data) > MAX_FILE_BYTES:
-            raise errors.invalid("files", Msg("{name} is larger than {mb} MB", name=f.name,
-                                              mb=MAX_FILE_BYTES // (1024 * 1024)), n + 1)
-        if f.content_type not in FILE_TYPES:
-            raise errors.invalid("files", Msg(
-                "{name}: only PDF, PNG, JPEG, text, CSV or Excel files", name=f.name), n + 1)
-        if not f.data:
-            raise errors.invalid("files", Msg("{name} is empty", name=f.name), n + 1)
-        stored = StoredFile(org_id=s.org_id, institution_id=s.institution_id,
-                            name=_CONTROL.sub("", f.name)[:200] or "file",
-                            content_type=f.content_type,
-                            size=len(f.data), sha256=hashlib.sha256(f.data).hexdigest(),
-                            data=f.data, uploaded_by=principal.user_id)
-        db.add(stored)
-        db.flush()
-        ids.append(stored.id)
+    ids = list(s.answer_files or []) + stored_files.store(
+        db, s.org_id, s.institution_id, principal.user_id, files,
+        already=len(s.answer_files or []))
     s.answer = text.strip()
     s.answer_files = ids
     s.answered_at = utcnow()
