@@ -226,12 +226,18 @@ def test_demo_seed_shows_progress_on_stderr_and_its_result_on_stdout(tichub, db)
     assert result.exit_code == 0, result.output
     [line] = _lines(result.stdout)
     assert re.fullmatch(r"6 institutions, \d+ qualifications, \d+ scope lines, \d+ users, "
-                        r"\d+ PT rounds, \d+ orders, \d+ footprint studies, \d+ reports in the log",
+                        r"\d+ bureaus, \d+ register entries, \d+ PT rounds, \d+ orders, "
+                        r"\d+ footprint studies, \d+ reports in the log, "
+                        r"\d+ planted irregularities, \d+ signals, \d+ applications, "
+                        r"\d+ inspections, \d+ complaints, \d+ credit scores",
                         line)
     assert "institutions" in result.stderr and "100%" in result.stderr
     # Every phase has its bar: no silent seconds after the directory.
-    for phase in ("proficiency testing", "marketplace", "carbon footprints",
-                  "reports and the log"):
+    for phase in ("supervision bureaus", "evidence registers", "proficiency testing",
+                  "marketplace", "carbon footprints", "reports and the log",
+                  "irregular evidence in other labs", "fraud signals",
+                  "qualification applications", "a double-random inspection", "complaints",
+                  "credit-risk tiers"):
         assert phase in result.stderr, result.stderr
     quiet = tichub("demo", "seed", "--if-empty", "--no-progress")
     assert (quiet.exit_code, _lines(quiet.stdout), quiet.stderr) == (

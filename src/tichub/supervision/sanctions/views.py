@@ -13,7 +13,7 @@ from tichub.core import errors, fields
 from tichub.core.auth import DB, Public, SignedIn
 from tichub.core.bounds import whole_number
 from tichub.core.flash import flash
-from tichub.core.messages import Msg
+from tichub.core.messages import Msg, enum_label
 from tichub.core.models import Organisation, Role
 from tichub.core.web import render
 from tichub.supervision.inspections.service import institutions_named
@@ -21,6 +21,7 @@ from tichub.supervision.jurisdiction import bureau_orgs
 from tichub.supervision.models import SanctionKind
 from tichub.supervision.sanctions import service
 from tichub.supervision.sanctions.schemas import LiftIn, SanctionIn
+from tichub.supervision.signals.rules import Basis
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,7 +52,8 @@ def new_sanction(request: Request, db: DB, principal: SignedIn,
     inst = service.institution_for(db, principal, institution, Role.editor)
     orgs = bureau_orgs(principal, Role.editor)
     return render(request, "supervision/sanction_new.html", principal, inst=inst,
-                  kinds=list(SanctionKind), thresholds=service.thresholds(db, inst.id),
+                  kinds=list(SanctionKind), bases=list(Basis),
+                  thresholds=service.thresholds(db, inst.id),
                   past=service.of_institution(db, inst.id), numbers=numbers,
                   bureaus={o: (db.get(Organisation, o) or Organisation(name=o)).name
                            for o in orgs})
@@ -100,6 +102,7 @@ def sanction_page(request: Request, sanction_id: str, db: DB, principal: Public)
     can_act = principal.is_operator or sanction.bureau_org_id in bureau_orgs(principal,
                                                                            Role.editor)
     return render(request, "supervision/sanction.html", principal, s=sanction,
+                  basis=basis_label(sanction.basis),
                   inst_name=institutions_named(db, [sanction.institution_id]).get(
                       sanction.institution_id, ""), can_act=can_act,
                   liftable=sanction.kind in (SanctionKind.suspension,
@@ -125,3 +128,7 @@ def sanction_action(request: Request, sanction_id: str, action: str, db: DB,
     return flash(request, RedirectResponse(f"/supervision/sanctions/{sanction_id}",
                                            status_code=303), message)
 
+
+def basis_label(basis: str) -> str:
+    """The legal basis as people name it: one of the named bases, or the text typed."""
+    return enum_label(Basis(basis)) if basis in Basis.__members__ else basis
