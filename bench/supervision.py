@@ -257,10 +257,14 @@ def build_planted(b: Builder, per_rule: int = 5) -> int:
                              valid_from=date(2026, 5, 1), valid_until=date(2026, 5, 31)))
     single = b.instrument(org, inst, "EQ-SINGLE", hpt=1.0)
     small = b.instrument(org, inst, "EQ-SMALL", tpd=2)
-    b.db.add(StandardEdition(std_key="GB 4943.1", year=2022, number=STANDARD,
-                             implemented_on=date(2022, 7, 19), withdrawn_on=None))
-    b.db.add(StandardEdition(std_key="GB 4943.1", year=2011, number="GB 4943.1-2011",
-                             implemented_on=date(2012, 12, 1), withdrawn_on=date(2023, 8, 1)))
+    # The migration's curated editions may hold these already (with the same dates).
+    known = set(b.db.scalars(select(StandardEdition.number)))
+    for year, number, implemented, withdrawn in (
+            (2022, STANDARD, date(2022, 7, 19), None),
+            (2011, "GB 4943.1-2011", date(2012, 12, 1), date(2023, 8, 1))):
+        if number not in known:
+            b.db.add(StandardEdition(std_key="GB 4943.1", year=year, number=number,
+                                     implemented_on=implemented, withdrawn_on=withdrawn))
     b.db.commit()
     t = iter(testers * 100)
 

@@ -289,7 +289,7 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
     """Items on a one-test-at-a-time instrument overlapping another item or another
     organisation's booking of it."""
     if ctx.ids is not None:
-        yield from _overlap_new(ctx)
+        yield from overlap_new(ctx)
         return
     items = (select(IT.instrument_id.label("instrument_id"), IT.started_at.label("s"),
                     IT.ended_at.label("e"), IT.record_id.label("rid"), IT.seq.label("seq"),
@@ -321,9 +321,10 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
             "instrument": _instrument_name(r), "count": 2, "at": bj_minute(r.s)}), item_ref)
 
 
-def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
+def overlap_new(ctx: Ctx, rows: Sequence[Any] | None = None) -> Iterator[Hit]:
     """At registration: the new items against the items and bookings overlapping them,
-    found through the (instrument, start) index within the longest plausible test."""
+    found through the (instrument, start) index within the longest plausible test.
+    ``rows``: the new items on one-test-at-a-time instruments, if already fetched."""
     span = timedelta(days=7)  # no single test item runs longer
 
     def items() -> Any:
@@ -351,7 +352,8 @@ def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
                            Booking.status.in_(BOOKED)))
                 .limit(10))
 
-    rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
+    if rows is None:
+        rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
     hits: dict[str, Hit] = {}
     near: Any = ctx.cached("overlap_new_neighbours", neighbours) if rows else None
     for r in rows:
@@ -374,43 +376,61 @@ def _overlap_new(ctx: Ctx) -> Iterator[Hit]:
 
 def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
     """Per instrument and Beijing day; at registration only the instruments and days of
-    the new items, one (instrument, day) at a time through the (instrument, start) index."""
-
-    def build(one_day: bool) -> Any:
-        day = bj_date(ctx, IT.started_at)
-        where: list[Any] = [or_(INS.tests_per_day.is_not(None),
-                                INS.hours_per_test.is_not(None))]
-        if one_day:
-            where += [IT.instrument_id == bindparam("ins"), IT.started_at >= bindparam("lo"),
-                      IT.started_at < bindparam("hi")]
-        count = func.count()
-        tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
-        return (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
-                       hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
-                       func.max(INS.asset_no).label("asset_no"),
-                       func.max(INS.name).label("instrument_name"),
-                       literal("").label("instrument_ref"))
-                .join(INS, INS.id == IT.instrument_id)
-                .where(*where)
-                .group_by(IT.instrument_id, day)
-                .having(or_(and_(tpd.is_not(None), count > tpd),
-                            and_(tpd.is_(None), count * hpt > 24)))
-                .order_by(IT.instrument_id, day))
-
+    the new items, one Beijing day at a time through the (instrument, start) index."""
     if ctx.ids is None:
-        rows: Iterator[Any] = ctx.stream(build(False))
+        rows: Iterator[Any] = ctx.stream(_capacity_statement(ctx, False))
     else:
         new = list(ctx.stream(ctx.cached("capacity_new", lambda: select(
             IT.instrument_id, IT.started_at).where(IT.instrument_id.is_not(None),
                                                    *_only(ctx, IT.record_id)))))
-        one: Any = ctx.cached("capacity_day", lambda: build(True)) if new else None
-        found: list[Any] = []
-        for instrument_id, started in sorted({
-                (n[0], as_dt(n[1]).astimezone(BEIJING).date()) for n in new}):
-            lo = datetime.combine(started, datetime.min.time(), BEIJING).astimezone(UTC)
-            found += ctx.db.connection().execute(one, {
-                "ins": instrument_id, "lo": lo, "hi": lo + timedelta(days=1)}).all()
-        rows = iter(found)
+        rows = iter(_capacity_rows(ctx, new))
+    yield from _capacity_hits(rows)
+
+
+def capacity_new(ctx: Ctx, new: Sequence[tuple[str, Any]]) -> list[Hit]:
+    """At registration, for the new items' (instrument, start): one query per Beijing day,
+    over that day's items of those instruments only."""
+    return list(_capacity_hits(iter(_capacity_rows(ctx, new))))
+
+
+def _capacity_rows(ctx: Ctx, new: Sequence[Any]) -> list[Any]:
+    days: dict[date, set[str]] = {}
+    for instrument_id, started in new:
+        days.setdefault(as_dt(started).astimezone(BEIJING).date(), set()).add(instrument_id)
+    one: Any = ctx.cached("capacity_day", lambda: _capacity_statement(ctx, True)) \
+        if days else None
+    found: list[Any] = []
+    for day, instruments in days.items():
+        lo = datetime.combine(day, datetime.min.time(), BEIJING).astimezone(UTC)
+        found += ctx.db.connection().execute(one, {
+            "ins": sorted(instruments), "lo": lo, "hi": lo + timedelta(days=1)}).all()
+    found.sort(key=lambda r: (r.instrument_id, day_text(r.day)))
+    return found
+
+
+def _capacity_statement(ctx: Ctx, one_day: bool) -> Any:
+    day = bj_date(ctx, IT.started_at)
+    where: list[Any] = [or_(INS.tests_per_day.is_not(None),
+                            INS.hours_per_test.is_not(None))]
+    if one_day:
+        where += [IT.instrument_id.in_(bindparam("ins", expanding=True)),
+                  IT.started_at >= bindparam("lo"), IT.started_at < bindparam("hi")]
+    count = func.count()
+    tpd, hpt = func.max(INS.tests_per_day), func.max(INS.hours_per_test)
+    return (select(IT.instrument_id, day.label("day"), count.label("n"), tpd.label("tpd"),
+                   hpt.label("hpt"), func.max(IT.institution_id).label("institution_id"),
+                   func.max(INS.asset_no).label("asset_no"),
+                   func.max(INS.name).label("instrument_name"),
+                   literal("").label("instrument_ref"))
+            .join(INS, INS.id == IT.instrument_id)
+            .where(*where)
+            .group_by(IT.instrument_id, day)
+            .having(or_(and_(tpd.is_not(None), count > tpd),
+                        and_(tpd.is_(None), count * hpt > 24)))
+            .order_by(IT.instrument_id, day))
+
+
+def _capacity_hits(rows: Iterator[Any]) -> Iterator[Hit]:
     for r in rows:
         capacity = r.tpd if r.tpd is not None else int(24 // r.hpt)
         yield Hit("INSTRUMENT_OVER_CAPACITY", f"{r.instrument_id}:{day_text(r.day)}",
@@ -440,7 +460,13 @@ class _Pair(NamedTuple):
     p_lon: float
 
 
-def staff_travel(ctx: Ctx) -> Iterator[Hit]:
+def travel_new(ctx: Ctx, mine: Sequence[Any]) -> list[Hit]:
+    """At registration, for the new sampling events already fetched (record_id, seq,
+    institution_id, sampler_id, sampler_ref, at, latitude, longitude)."""
+    return list(staff_travel(ctx, mine))
+
+
+def staff_travel(ctx: Ctx, new: Sequence[Any] | None = None) -> Iterator[Hit]:
     """Consecutive sampling events of one person (a window over each person's events in
     time; at registration, the new events and their neighbours by the (sampler, at) index);
     the distance is computed here for the few pairs close enough in time."""
@@ -476,7 +502,7 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
                 o.sampler_id == bindparam("who"), o.at >= bindparam("lo"),
                 o.at <= bindparam("hi"), o.latitude.is_not(None), o.longitude.is_not(None),
                 or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq"))))
-        for n in list(ctx.stream(mine)):
+        for n in list(ctx.stream(mine)) if new is None else new:
             at = as_dt(n.at)
             pairs += [_Pair(*n, *p) for p in ctx.db.connection().execute(near, {
                 "who": n.sampler_id, "lo": at - window, "hi": at + window,
