@@ -96,10 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from tichub.reports.integrator import Integrator
+    from tichub.supervision.inspections.service import draw_ready
 
     every = app.state.settings.log_integrate_every
+    # A frozen inspection plan is drawn as soon as the checkpoint that seeds it is signed.
     integrator = Integrator(app.state.sessionmaker, app.state.log, every,
-                            app.state.settings.log_witness_urls) if every > 0 else None
+                            app.state.settings.log_witness_urls,
+                            after_checkpoint=[draw_ready]) if every > 0 else None
     if integrator:
         integrator.start()
     from tichub.core.notify import Mailer
