@@ -217,6 +217,33 @@ def test_standard_not_in_force(db: Session) -> None:
     assert {s.params["why"] for s in found} == {"not_yet", "withdrawn"}
 
 
+def test_standard_not_in_force_from_the_records_public_standards(db: Session) -> None:
+    """Items that name no standard: the record's printed standards against its test dates."""
+    lab = make_lab(db, "pubstd@lab.cn")
+    ins = instrument(db, lab, "EQ-1")
+    edition(db, "GB 99902.1-2011", date(2012, 12, 1), D)
+    edition(db, "GB 99902.1-2022", D, None)
+    old, new = "GB 99902.1-2011", "GB 99902.1-2022"
+    yesterday = D - timedelta(days=1)
+    record(db, lab, "R-pub-old-last-day", standards=[old], tested=(yesterday, D))  # boundary
+    record(db, lab, "R-pub-old-withdrawn", standards=[old], tested=(D, None))
+    record(db, lab, "R-pub-new-first-day", standards=[new], tested=(D, D))  # boundary
+    record(db, lab, "R-pub-new-early", standards=["GB 1-1999", new], tested=(None, yesterday),
+           items=[item(ins, bj(D))])  # an item naming no standard; only tested_to given
+    record(db, lab, "R-pub-no-dates", standards=[new])  # no test date: not checked
+    # An item names a standard (in force): the item's answers, not the printed list.
+    record(db, lab, "R-pub-item-names", standards=[new], tested=(yesterday, D),
+           items=[item(ins, bj(D), standard=new)])
+    found = run(db, "STANDARD_NOT_IN_FORCE")
+    assert codes_of(found) == [("STANDARD_NOT_IN_FORCE", "R-pub-new-early"),
+                               ("STANDARD_NOT_IN_FORCE", "R-pub-old-withdrawn")]
+    early = next(s for s in found if s.number == "R-pub-new-early")
+    assert early.params == {"standard": new, "day": yesterday.isoformat(), "why": "not_yet"}
+    assert early.evidence[0]["table"] == "report_records"
+    assert early.evidence[0]["value"] == new
+    assert len(run(db, "STANDARD_NOT_IN_FORCE")) == 2  # a rerun raises nothing twice
+
+
 # --- volume ---------------------------------------------------------------------------------
 
 def test_lab_daily_volume(db: Session) -> None:

@@ -655,6 +655,54 @@ def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
             "why": "not_yet" if r.early else "withdrawn"}),
         lambda r: item_ref(r) | {"also": {"table": "standard_editions",
                                           "key": {"id": r.edition_id}}})
+    # The records whose items name no standard (or that carry no items) answer for the
+    # standards they print; disjoint from the records above, so no subject comes twice.
+    yield from _public_standards_not_in_force(ctx)
+
+
+def _public_standards_not_in_force(ctx: Ctx) -> Iterator[Hit]:
+    """The record's public ``standards`` against the first day of testing it states
+    (``dates.tested_from``, else ``dates.tested_to``), for issued records whose evidence
+    items name no standard. Editions are matched by their displayed number, as for items;
+    a record without test dates is not checked (the issue date is no test date)."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'standards') "
+                 "AS j(value)")
+        tested = ("CAST(COALESCE(r.public -> 'dates' ->> 'tested_from', "
+                  "r.public -> 'dates' ->> 'tested_to') AS DATE)")
+    else:
+        names = ", json_each(r.public, '$.standards') AS j"
+        # SQLite keeps dates as 'YYYY-MM-DD' text, which compares as the dates do.
+        tested = ("COALESCE(json_extract(r.public, '$.dates.tested_from'), "
+                  "json_extract(r.public, '$.dates.tested_to'))")
+    sql = f"""
+        SELECT t.record_id, t.institution_id, t.standard, t.day, ed.id AS edition_id,
+               CASE WHEN ed.implemented_on IS NOT NULL AND t.day < ed.implemented_on
+                    THEN 1 ELSE 0 END AS early
+        FROM (SELECT r.id AS record_id, r.institution_id, j.value AS standard,
+                     {tested} AS day
+              FROM report_records r {names}
+              WHERE r.event = 'issued' {only}
+                AND NOT EXISTS (
+                  SELECT 1 FROM report_evidence_items i
+                  WHERE i.record_id = r.id AND i.standard IS NOT NULL AND i.standard <> '')
+             ) t
+        JOIN standard_editions ed ON ed.number = t.standard
+        WHERE t.day IS NOT NULL
+          AND ((ed.implemented_on IS NOT NULL AND t.day < ed.implemented_on)
+               OR (ed.withdrawn_on IS NOT NULL AND t.day >= ed.withdrawn_on))
+        ORDER BY t.record_id, t.standard"""
+    stmt = ctx.cached("standard_not_in_force_public", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    yield from grouped(
+        ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "standard": r.standard, "day": day_text(r.day),
+            "why": "not_yet" if r.early else "withdrawn"}),
+        lambda r: {"table": "report_records", "key": {"id": r.record_id},
+                   "field": "standards", "value": r.standard,
+                   "also": {"table": "standard_editions", "key": {"id": r.edition_id}}})
 
 
 # --- volume ---------------------------------------------------------------------------------
