@@ -226,7 +226,7 @@ def test_the_background_integrator_draws_a_frozen_plan_unasked(client, db) -> No
     assert plan["checkpoint"]["size"] == 2 and plan["picks"]
 
 
-def test_the_integrator_leaves_a_plan_frozen_while_no_checkpoint_follows_the_freeze(client, db) -> None:  # type: ignore[no-untyped-def]
+def test_no_draw_while_no_checkpoint_follows_the_freeze(client, db) -> None:  # type: ignore[no-untyped-def]
     from tichub.reports.integrator import Integrator
 
     w = build(db)

@@ -175,6 +175,49 @@ def test_signatory(db: Session) -> None:
         ("SIGNATORY_INVALID", "R-stranger")]
 
 
+def test_signatory_outside_what_they_are_authorised_for(db: Session) -> None:
+    lab = make_lab(db, "scope@lab.cn")
+    make_staff(db, lab, "ST-1", "王芳", ["signatory"], authorised_for=["GB 4943.1", "GB 31241"])
+    make_staff(db, lab, "ST-2", "赵强", ["signatory"])  # empty: everything
+    # The same name twice: one of them covering the standard is enough.
+    make_staff(db, lab, "ST-3", "陈晨", ["signatory"], authorised_for=["GB 4943.1"])
+    make_staff(db, lab, "ST-4", "陈晨", ["signatory"], authorised_for=["GB/T 36276"])
+    make_staff(db, lab, "ST-5", "刘洋", ["signatory"], authorised_for=["GB 4943.1"],
+               employed=(date(2020, 1, 1), D - timedelta(days=1)))
+    # Numbers written differently have the same key.
+    record(db, lab, "R-covered", signatories=["王芳"], standards=["GB4943.1—2022"])
+    record(db, lab, "R-one-of-two", signatories=["王芳"],
+           standards=["GB 17625.1-2022", "gb 31241-2014"])
+    record(db, lab, "R-outside", signatories=["王芳"], standards=["GB 17625.1-2022"])
+    record(db, lab, "R-by-staff-no", signatories=["ST-1"], standards=["IEC 62133-2:2017"])
+    record(db, lab, "R-part-is-not-the-whole", signatories=["王芳"],
+           standards=["GB 4943.2-2022"])
+    record(db, lab, "R-unrestricted", signatories=["赵强"], standards=["GB 17625.1-2022"])
+    record(db, lab, "R-same-name", signatories=["陈晨"], standards=["GB/T 36276-2023"])
+    record(db, lab, "R-no-standards", signatories=["王芳"])  # nothing to compare with
+    record(db, lab, "R-left-and-outside", signatories=["刘洋"], standards=["GB 1-1999"])
+    found = run(db, "SIGNATORY_INVALID")
+    assert codes_of(found) == [
+        ("SIGNATORY_INVALID", "R-by-staff-no"), ("SIGNATORY_INVALID", "R-left-and-outside"),
+        ("SIGNATORY_INVALID", "R-outside"), ("SIGNATORY_INVALID", "R-part-is-not-the-whole")]
+    outside = next(s for s in found if s.number == "R-outside")
+    assert outside.params == {"person": "王芳", "day": D.isoformat()}
+    assert outside.evidence[0]["also"]["table"] == "staff"
+    # One record, one signal: a second signatory out of scope adds evidence, not a signal.
+    record(db, lab, "R-two-names", signatories=["王芳", "陈晨", "无名"],
+           standards=["GB 17625.1-2022"])
+    two = next(s for s in run(db, "SIGNATORY_INVALID") if s.number == "R-two-names")
+    assert sorted(e["value"] for e in two.evidence) == ["无名", "王芳", "陈晨"]
+    # At registration the same check runs on the new record alone.
+    record(db, lab, "R-new-outside", signatories=["王芳"], standards=["GB 17625.1-2022"],
+           check=True)
+    record(db, lab, "R-new-covered", signatories=["王芳"], standards=["GB 31241-2022"],
+           check=True)
+    new = [(s.number, s.source) for s in signals(db, "SIGNATORY_INVALID")
+           if s.number and s.number.startswith("R-new")]
+    assert new == [("R-new-outside", "registration")]
+
+
 # --- dates ----------------------------------------------------------------------------------
 
 def test_issued_before_testing_ended(db: Session) -> None:
@@ -242,6 +285,12 @@ def test_standard_not_in_force_from_the_records_public_standards(db: Session) ->
     assert early.evidence[0]["table"] == "report_records"
     assert early.evidence[0]["value"] == new
     assert len(run(db, "STANDARD_NOT_IN_FORCE")) == 2  # a rerun raises nothing twice
+    # At registration (a record with evidence items) the printed list is checked too.
+    record(db, lab, "R-pub-new-registered", standards=[new], tested=(yesterday, yesterday),
+           items=[item(ins, bj(yesterday))], check=True)
+    registered = [s for s in signals(db, "STANDARD_NOT_IN_FORCE")
+                  if s.number == "R-pub-new-registered"]
+    assert [s.source for s in registered] == ["registration"]
 
 
 # --- volume ---------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ rule looks only at those records (registration) through indexed queries.
 
 from __future__ import annotations
 
+import heapq
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +51,7 @@ from tichub.pt.models import (
     PtRound,
     PtRoundMeasurand,
 )
+from tichub.registry import standards
 from tichub.registry.models import Staff, StandardEdition
 from tichub.reports.models import (
     EvidenceItem,
@@ -569,12 +572,105 @@ def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
         ORDER BY r.id"""
     stmt = ctx.cached("signatory_invalid", lambda: text(sql).bindparams(
         bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    # Both streams are ordered by record: merged, one record's names make one hit.
+    rows = heapq.merge(ctx.stream(stmt), _signatories_out_of_scope(ctx),
+                       key=lambda r: r.record_id)
     yield from grouped(
-        ctx.stream(stmt), "SIGNATORY_INVALID", lambda r: r.record_id,
+        rows, "SIGNATORY_INVALID", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
                       {"person": r.name, "day": day_text(r.issued_on)}),
         lambda r: {"table": "report_records", "key": {"id": r.record_id},
-                   "field": "signatories", "value": r.name})
+                   "field": "signatories", "value": r.name}
+        | ({"also": {"table": "staff", "key": {"id": r.staff_id},
+                     "field": "authorised_for"}} if getattr(r, "staff_id", None) else {}))
+
+
+class _OutOfScope(NamedTuple):
+    record_id: str
+    institution_id: str
+    issued_on: Any
+    name: str
+    staff_id: str
+
+
+def _std_key(raw: str) -> str:
+    """The standard's key ("GB 4943.1"), or the raw text made comparable when it does not
+    parse (then only the same text matches)."""
+    try:
+        return standards.parse(raw).key
+    except standards.StandardNumberError:
+        return " ".join(raw.upper().split())
+
+
+def _signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
+    """Signatories valid on the issue date whose ``authorised_for`` is not empty and covers
+    none of the record's standards. SQL narrows to the (record, name) pairs in which every
+    matching valid signatory has a restricted scope and the record names some standard;
+    comparing keys needs the number parser (``registry/standards.py``), which no SQL of
+    both databases can run, so that last step is here, on those candidates only."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'signatories') "
+                 "AS j(name)")
+        name = "j.name"
+        stds = "CAST(r.public -> 'standards' AS TEXT)"
+    else:
+        names = ", json_each(r.public, '$.signatories') AS j"
+        name = "j.value"
+        stds = "json_extract(r.public, '$.standards')"
+    valid = f"""s.institution_id = r.institution_id
+              AND (s.name = {name} OR s.staff_no = {name})
+              AND CAST(s.roles AS TEXT) LIKE '%"signatory"%'
+              AND s.employed_from <= r.issued_on
+              AND (s.employed_until IS NULL OR s.employed_until >= r.issued_on)
+              AND (s.authorised_from IS NULL OR s.authorised_from <= r.issued_on)
+              AND (s.authorised_until IS NULL OR s.authorised_until >= r.issued_on)"""
+    unrestricted = "REPLACE(CAST(s.authorised_for AS TEXT), ' ', '') IN ('[]', '')"
+    sql = f"""
+        SELECT r.id AS record_id, r.institution_id, r.issued_on, {name} AS name,
+               s.id AS staff_id, CAST(s.authorised_for AS TEXT) AS authorised_for,
+               {stds} AS standards
+        FROM report_records r {names}
+        JOIN staff s ON {valid}
+        WHERE r.event = 'issued' {only}
+          AND REPLACE(COALESCE({stds}, '[]'), ' ', '') <> '[]'
+          AND NOT {unrestricted}
+          AND NOT EXISTS (SELECT 1 FROM staff s2 WHERE {valid.replace("s.", "s2.")}
+                          AND {unrestricted.replace("s.", "s2.")})
+        ORDER BY r.id, {name}, s.id"""
+    stmt = ctx.cached("signatory_out_of_scope", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    keys: dict[str, str] = {}
+
+    def key(raw: str) -> str:
+        if raw not in keys:
+            keys[raw] = _std_key(raw)
+        return keys[raw]
+
+    pair: tuple[str, str] | None = None
+    rows: list[Any] = []
+
+    def verdict() -> Iterator[_OutOfScope]:
+        # One of several matching people (same name) covering a standard is enough.
+        if rows and not any(
+                {key(a) for a in _json_list(r.authorised_for)}
+                & {key(x) for x in _json_list(r.standards)} for r in rows):
+            first = rows[0]
+            yield _OutOfScope(first.record_id, first.institution_id, first.issued_on,
+                              first.name, first.staff_id)
+
+    for r in ctx.stream(stmt):
+        if (r.record_id, r.name) != pair:
+            yield from verdict()
+            pair, rows = (r.record_id, r.name), []
+        rows.append(r)
+    yield from verdict()
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(v) for v in value or [] if isinstance(v, str)]
 
 
 # --- dates ----------------------------------------------------------------------------------

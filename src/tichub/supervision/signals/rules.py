@@ -31,6 +31,12 @@ Thresholds, decided and stated once (the rules page and the tests read them from
 - Price: a listing priced strictly below ``PRICE_RATIO`` of the median of at least
   ``PRICE_MIN_OFFERS`` active offers for the same standard.
 - Signatories: only checked for institutions that keep a staff register (some staff row).
+  A signatory whose ``authorised_for`` is not empty must cover at least one of the record's
+  standards (compared by key, ``registry/standards.py``: "GB4943.1—2022" is "GB 4943.1"; a
+  part is not its whole); a record naming no standard is not checked for that.
+- Standards in force: each evidence item's standard on its start day; for a record whose
+  items name none, its printed ``standards`` on its first test day (``tested_from``, else
+  ``tested_to``; a record stating neither is not checked).
 """
 
 from __future__ import annotations
