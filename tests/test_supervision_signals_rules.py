@@ -413,6 +413,62 @@ def test_price_far_below_median(db: Session) -> None:
     assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
 
 
+def test_price_far_below_median_counts_agreed_orders(db: Session) -> None:
+    from sqlalchemy import delete
+
+    from tichub.core.ids import utcnow
+    from tichub.market.models import Order, OrderStatus, ServiceListing
+    from tichub.supervision.models import Signal
+
+    labs = [make_lab(db, f"orders{n}@lab.cn") for n in range(6)]
+    std = "GB 99903"
+    n = iter(range(100))
+
+    def order(lab: object, amount: int, quantity: int = 1,
+              status: OrderStatus = OrderStatus.accepted, listing_id: str | None = None
+              ) -> Order:
+        o = Order(number=f"O-{next(n)}", company_org_id=labs[5].org_id,
+                  lab_org_id=lab.org_id, institution_id=lab.institution_id,  # type: ignore[attr-defined]
+                  listing_id=listing_id, product="充电宝", standards=[std], quantity=quantity,
+                  status=status, amount_fen=amount, updated_at=utcnow())
+        db.add(o)
+        db.flush()
+        return o
+
+    listing = ServiceListing(org_id=labs[0].org_id, institution_id=labs[0].institution_id,
+                             title="安全测试", standards=[std], price_fen=10_000,
+                             accredited=True)
+    db.add(listing)
+    db.flush()
+    # Prices a sample: 10,000 (listing), 10,000, 12,000 (36,000 for 3), 14,000 → with the
+    # cheap one, five prices and the median 10,000.
+    order(labs[1], 10_000)
+    order(labs[2], 36_000, quantity=3)
+    order(labs[3], 14_000, status=OrderStatus.completed)
+    cheap = order(labs[4], 5_998, quantity=2)  # 2,999 a sample: under 30 %
+    # Not agreed, or a listing's own price again: not counted, not flagged.
+    order(labs[4], 100, status=OrderStatus.quoted)
+    order(labs[4], 100, status=OrderStatus.cancelled)
+    order(labs[4], 100, listing_id=listing.id)
+    db.commit()
+    found = run(db, "PRICE_FAR_BELOW_MEDIAN")
+    assert [(s.institution_id, s.params["price"], s.params["median"], s.params["offers"])
+            for s in found] == [(labs[4].institution_id, "29.99", "100.00", 5)]
+    assert found[0].evidence == [{"table": "orders", "key": {"id": cheap.id}}]
+    # Boundary: exactly 30 % of the median is not "far below".
+    cheap.amount_fen = 6_000
+    db.commit()
+    db.execute(delete(Signal))
+    db.commit()
+    assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
+    # Negative: with one agreed order fewer, four prices are too few for a median.
+    cheap.amount_fen = 100
+    db.query(Order).filter(Order.amount_fen == 14_000).update(
+        {"status": OrderStatus.cancelled})
+    db.commit()
+    assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
+
+
 def test_not_signed_by_issuer(db: Session) -> None:
     lab = make_lab(db, "unsigned@lab.cn")
     record(db, lab, "R-unsigned", flags=["not_signed_by_issuer"])

@@ -958,16 +958,35 @@ def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
 
 # --- market and log -------------------------------------------------------------------------
 
+# An order's price is agreed once the lab's quote is accepted; a cancelled order agreed
+# nothing that stands.
+AGREED = ("accepted", "sample_received", "testing", "report_issued", "completed", "disputed")
+
+
 def price_far_below(ctx: Ctx) -> Iterator[Hit]:
+    """Per standard, the market's prices a sample: active listings and the agreed orders
+    quoted on a company's request (an order placed from a listing repeats the listing's
+    price, so counting it again would let one listing weigh as many times as it sells).
+    A listing or an order strictly below ``PRICE_RATIO`` of their median is a signal."""
     if ctx.pg:
-        expand = ("CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)")
+        listing_stds = "CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)"
+        order_stds = "CROSS JOIN LATERAL json_array_elements_text(d.standards) AS j(value)"
     else:
-        expand = ", json_each(l.standards) AS j"
+        listing_stds = ", json_each(l.standards) AS j"
+        order_stds = ", json_each(d.standards) AS j"
+    agreed = ", ".join(f"'{s}'" for s in AGREED)
     sql = f"""
         WITH o AS (
-            SELECT l.id, l.institution_id, j.value AS std, l.price_fen
-            FROM service_listings l {expand}
-            WHERE l.active),
+            SELECT 'listing' AS kind, l.id, l.institution_id, j.value AS std,
+                   l.price_fen * 1.0 AS price_fen
+            FROM service_listings l {listing_stds}
+            WHERE l.active
+            UNION ALL
+            SELECT 'order', d.id, d.institution_id, j.value,
+                   d.amount_fen * 1.0 / d.quantity
+            FROM orders d {order_stds}
+            WHERE d.listing_id IS NULL AND d.amount_fen IS NOT NULL AND d.quantity > 0
+              AND d.status IN ({agreed})),
         ranked AS (
             SELECT std, price_fen,
                    ROW_NUMBER() OVER (PARTITION BY std ORDER BY price_fen) AS rn,
@@ -976,18 +995,19 @@ def price_far_below(ctx: Ctx) -> Iterator[Hit]:
         med AS (
             SELECT std, AVG(price_fen) AS median, MAX(c) AS offers FROM ranked
             WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY std)
-        SELECT o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
+        SELECT o.kind, o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
         FROM o JOIN med ON med.std = o.std
         WHERE med.offers >= :min_offers AND o.price_fen < :ratio * med.median
-        ORDER BY o.id, o.std"""
+        ORDER BY o.kind, o.id, o.std"""
     for r in ctx.db.execute(text(sql), {"min_offers": rules.PRICE_MIN_OFFERS,
                                         "ratio": rules.PRICE_RATIO}):
-        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"listing:{r.id}:{r.std}"[:200],
+        table = "service_listings" if r.kind == "listing" else "orders"
+        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"{r.kind}:{r.id}:{r.std}"[:200],
                   r.institution_id, None, {
-                      "standard": r.std, "price": f"{r.price_fen / 100:.2f}",
+                      "standard": r.std, "price": f"{float(r.price_fen) / 100:.2f}",
                       "median": f"{float(r.median) / 100:.2f}", "offers": r.offers,
                       "ratio": int(rules.PRICE_RATIO * 100)},
-                  [{"table": "service_listings", "key": {"id": r.id}}])
+                  [{"table": table, "key": {"id": r.id}}])
 
 
 def not_signed_by_issuer(ctx: Ctx) -> Iterator[Hit]:
