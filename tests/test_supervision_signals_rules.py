@@ -195,6 +195,9 @@ def test_signatory_outside_what_they_are_authorised_for(db: Session) -> None:
     record(db, lab, "R-unrestricted", signatories=["赵强"], standards=["GB 17625.1-2022"])
     record(db, lab, "R-same-name", signatories=["陈晨"], standards=["GB/T 36276-2023"])
     record(db, lab, "R-no-standards", signatories=["王芳"])  # nothing to compare with
+    # Authorised for parameters only: not restricted by standard.
+    make_staff(db, lab, "ST-6", "孙丽", ["signatory"], authorised_for=["铅", "镉"])
+    record(db, lab, "R-parameters-only", signatories=["孙丽"], standards=["GB 1-1999"])
     record(db, lab, "R-left-and-outside", signatories=["刘洋"], standards=["GB 1-1999"])
     found = run(db, "SIGNATORY_INVALID")
     assert codes_of(found) == [

@@ -603,8 +603,9 @@ def _std_key(raw: str) -> str:
 
 
 def _signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
-    """Signatories valid on the issue date whose ``authorised_for`` is not empty and covers
-    none of the record's standards. SQL narrows to the (record, name) pairs in which every
+    """Signatories valid on the issue date whose ``authorised_for`` names standards and
+    covers none of the record's standards (its entries that are parameters, not standard
+    numbers, do not restrict by standard). SQL narrows to the (record, name) pairs in which every
     matching valid signatory has a restricted scope and the record names some standard;
     comparing keys needs the number parser (``registry/standards.py``), which no SQL of
     both databases can run, so that last step is here, on those candidates only."""
@@ -650,11 +651,16 @@ def _signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
     pair: tuple[str, str] | None = None
     rows: list[Any] = []
 
+    def covers(r: Any) -> bool:
+        # ``authorised_for`` may also list parameters ("铅"): a person authorised only for
+        # parameters is not restricted by standard, so it is not judged here.
+        allowed = {key(a) for a in _json_list(r.authorised_for)
+                   if standards.looks_like_standard(a)}
+        return not allowed or bool(allowed & {key(x) for x in _json_list(r.standards)})
+
     def verdict() -> Iterator[_OutOfScope]:
         # One of several matching people (same name) covering a standard is enough.
-        if rows and not any(
-                {key(a) for a in _json_list(r.authorised_for)}
-                & {key(x) for x in _json_list(r.standards)} for r in rows):
+        if rows and not any(covers(r) for r in rows):
             first = rows[0]
             yield _OutOfScope(first.record_id, first.institution_id, first.issued_on,
                               first.name, first.staff_id)

@@ -34,9 +34,10 @@ Thresholds, decided and stated once (the rules page and the tests read them from
   listings and agreed orders together; orders placed from a listing repeat its price and
   are left out). A multi-standard listing or order counts once under each of its standards.
 - Signatories: only checked for institutions that keep a staff register (some staff row).
-  A signatory whose ``authorised_for`` is not empty must cover at least one of the record's
-  standards (compared by key, ``registry/standards.py``: "GB4943.1—2022" is "GB 4943.1"; a
-  part is not its whole); a record naming no standard is not checked for that.
+  A signatory whose ``authorised_for`` names standards (entries that are parameters do not
+  restrict by standard) must cover at least one of the record's standards, compared by
+  key (``registry/standards.py``: "GB4943.1—2022" is "GB 4943.1"; a part is not its
+  whole); a record naming no standard is not checked for that.
 - Standards in force: each evidence item's standard on its start day; for a record whose
   items name none, its printed ``standards`` on its first test day (``tested_from``, else
   ``tested_to``; a record stating neither is not checked).
