@@ -209,8 +209,11 @@ def test_the_background_integrator_draws_a_frozen_plan_unasked(client, db) -> No
         calls.append(1)
         raise RuntimeError("a broken hook does not stop the draw")
 
+    from tichub.app import after_checkpoint
+
+    # What the app wires at start-up, after a hook that fails.
     integrator = Integrator(app.state.sessionmaker, app.state.log, 0.05,
-                            after_checkpoint=[failing, service.draw_ready])
+                            after_checkpoint=[failing, *after_checkpoint()])
     integrator.start()
     try:
         deadline = time.monotonic() + 20
