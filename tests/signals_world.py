@@ -74,9 +74,11 @@ def event(db: Session, ins: Instrument, kind: InstrumentEventKind, start: date,
 
 
 def staff(db: Session, lab: Lab, no: str, name: str, roles: list[str], *,
-          employed: tuple[date, date | None] = (date(2020, 1, 1), None)) -> Staff:
+          employed: tuple[date, date | None] = (date(2020, 1, 1), None),
+          authorised_for: list[str] | None = None) -> Staff:
     s = Staff(institution_id=lab.institution_id, org_id=lab.org_id, staff_no=no, name=name,
-              roles=roles, employed_from=employed[0], employed_until=employed[1])
+              roles=roles, employed_from=employed[0], employed_until=employed[1],
+              authorised_for=authorised_for or [])
     db.add(s)
     db.commit()
     return s
@@ -98,14 +100,18 @@ def record(db: Session, lab: Lab, number: str, *, issued: date = date(2026, 6, 1
            refers_to: str | None = None, items: list[dict[str, Any]] = (),  # type: ignore
            samplings: list[dict[str, Any]] = (),  # type: ignore[assignment]
            results: list[tuple[str, str]] = (),  # type: ignore[assignment]
-           check: bool = False) -> ReportRecord:
+           standards: list[str] | None = None, tested: tuple[date | None, date | None]
+           = (None, None), check: bool = False) -> ReportRecord:
     """A record with its evidence rows; ``check`` runs the registration rules on it."""
     rid = new_id()
     dates = {"issued": issued.isoformat()}
     if received:
         dates["sample_received"] = received.isoformat()
+    for key, day in zip(("tested_from", "tested_to"), tested, strict=True):
+        if day:
+            dates[key] = day.isoformat()
     public = {"number": number, "dates": dates, "signatories": signatories or [],
-              "standards": []}
+              "standards": standards or []}
     leaf = hashlib.sha256(rid.encode()).digest()
     r = ReportRecord(id=rid, number=number, number_key=number, kind=RecordKind.test_report,
                      event=event, institution_id=lab.institution_id, org_id=lab.org_id,

@@ -33,7 +33,7 @@ from tichub.market.models import (
     ServiceListing,
     Voucher,
 )
-from tichub.pt.models import PtParticipant, PtResult, PtRound, PtScheme
+from tichub.pt.models import PtCorrectiveAction, PtParticipant, PtResult, PtRound, PtScheme
 from tichub.registry import service as registry
 from tichub.registry.models import Institution, Qualification, ScopeLine, Staff, StandardEdition
 from tichub.registry.schemas import InstitutionPatch, SignatoryIn
@@ -135,6 +135,7 @@ class World:
     a_staff: str = ""  # a person of A's staff register
     a_signal: str = ""  # a signal about A, A asked to explain, with A's answer file
     a_file: str = ""
+    c_result: str = ""  # C's result in A's round (corrective actions are C's alone)
 
 
 @dataclass
@@ -248,6 +249,9 @@ CASES = [
     Case("GET", "/api/pt/rounds/{a_round}/report", "denied"),
     Case("GET", "/api/pt/orgs/{c_org}/history", "denied"),
     Case("GET", "/api/pt/unsatisfactory", "denied"),
+    Case("POST", "/api/pt/results/{c_result}/corrective-actions", "denied",
+         body=lambda w: {"done_on": "2026-01-05", "note": "冒名整改"}),
+    Case("GET", "/api/pt/results/{c_result}/corrective-actions", "denied"),
     Case("GET", "/api/supervision/applications/commitment?institution_id={a_inst}&kind=first",
          "denied"),
     Case("POST", "/api/supervision/applications", "denied", body=lambda w: {
@@ -300,6 +304,8 @@ CASES = [
     Case("GET", "/pt/rounds/{a_round}/report.pdf/progress", "denied"),
     Case("GET", "/pt/rounds/{a_round}/scores.{fmt}", "denied"),
     Case("GET", "/pt/history?org={c_org}", "denied"),
+    Case("POST", "/pt/results/{c_result}/corrective-actions", "denied",
+         body=lambda w: {"done_on": "2026-01-05", "note": "冒名整改"}, form=True),
     Case("GET", "/api/instruments", "public"),
     Case("POST", "/api/instruments", "denied", body=lambda w: {
         "org_id": w.a_org, "name": "冒名仪器", "kind": "SEM"}),
@@ -788,6 +794,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
     pt.transition(db, a.principal(db), rnd.id, "open")
     pt.submit_results(db, c.principal(db), rnd.id, c.org.id,
                       [ResultIn(measurand="lead", value=0.3141592)])
+    c_result = db.scalar(select(PtResult.id).where(PtResult.round_id == rnd.id))
     # A shares an instrument and has booked it; an operator runs a voucher programme in
     # which A is listed and an enterprise holds a voucher.
     from datetime import UTC, datetime, timedelta
@@ -908,7 +915,7 @@ def _build(db, app) -> World:  # type: ignore[no-untyped-def]
                  application=application.id, item_id=listing.id, a_expert=expert.id,
                  a_consultation=consultation.id, a_model=model.id, a_study=study.id,
                  a_installation=installation.id, a_qapp=qapp.id,
-                 a_signal=signal.id, a_file=secret_file.id,
+                 a_signal=signal.id, a_file=secret_file.id, c_result=c_result,
                  cal_start=(start - timedelta(days=1)).strftime(zulu),
                  cal_end=(start + timedelta(days=1)).strftime(zulu))
 
@@ -918,8 +925,9 @@ def _snapshot(db, world: World) -> str:  # type: ignore[no-untyped-def]
     db.expire_all()
     out = []
     for model in (Institution, ApiToken, Qualification, ScopeLine, ReportRecord, LogTile,
-                  PtScheme, PtRound, PtParticipant, PtResult, Instrument, Booking, Programme,
-                  ProgrammeProvider, Voucher, LedgerEntry, ServiceListing, Order, OrderEvent,
+                  PtScheme, PtRound, PtParticipant, PtResult, PtCorrectiveAction, Instrument,
+                  Booking, Programme, ProgrammeProvider, Voucher, LedgerEntry, ServiceListing,
+                  Order, OrderEvent,
                   EmissionFactor, ProductModel, Study, CbamInstallation,
                   QualificationApplication):
         cols = model.__table__.columns
@@ -957,7 +965,7 @@ def test_every_route_is_covered(app) -> None:  # type: ignore[no-untyped-def]
                .replace("{a_signatory}", "{signatory_id}")
                .replace("{a_scheme}", "{scheme_id}").replace("{a_round}", "{round_id}")
                .replace("{a_participant}", "{participant_id}")
-               .replace("{c_org}", "{org_id}")
+               .replace("{c_org}", "{org_id}").replace("{c_result}", "{result_id}")
                .replace("{a_instrument}", "{instrument_id}")
                .replace("{a_booking}", "{booking_id}").replace("{programme}", "{programme_id}")
                .replace("{a_listing}", "{provider_id}").replace("{voucher}", "{voucher_id}")

@@ -189,3 +189,57 @@ def test_working_days_and_the_overdue_publication() -> None:
     assert service.add_working_days(friday, 5) == date(2026, 12, 11)
     assert service.add_working_days(friday, 20) == date(2027, 1, 1)
     assert service.add_working_days(date(2026, 12, 5), 1) == date(2026, 12, 7)  # Saturday
+
+
+def test_the_background_integrator_draws_a_frozen_plan_unasked(client, db) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from tichub.reports.integrator import Integrator
+
+    w = build(db)
+    register(client, w, "R-2026-0001")
+    integrate(client, db)
+    inspectors(client, w, "pudong", 3)
+    frozen = _freeze(client, w)
+    register(client, w, "R-2026-0002")  # queued; the integrator signs the checkpoint after it
+    app = client.app
+    calls: list[int] = []
+
+    def failing(_db) -> None:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise RuntimeError("a broken hook does not stop the draw")
+
+    from tichub.app import after_checkpoint
+
+    # What the app wires at start-up, after a hook that fails.
+    integrator = Integrator(app.state.sessionmaker, app.state.log, 0.05,
+                            after_checkpoint=[failing, *after_checkpoint()])
+    integrator.start()
+    try:
+        deadline = time.monotonic() + 20
+        status = "frozen"
+        while status == "frozen" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = client.get(f"{API}/plans/{frozen['id']}",
+                                headers=w.auth["pudong"]).json()["status"]
+    finally:
+        integrator.stop()
+    assert status == "drawn" and calls
+    plan = client.get(f"{API}/plans/{frozen['id']}", headers=w.auth["pudong"]).json()
+    assert plan["checkpoint"]["size"] == 2 and plan["picks"]
+
+
+def test_no_draw_while_no_checkpoint_follows_the_freeze(client, db) -> None:  # type: ignore[no-untyped-def]
+    from tichub.reports.integrator import Integrator
+
+    w = build(db)
+    register(client, w, "R-2026-0001")
+    integrate(client, db)
+    inspectors(client, w, "pudong", 3)
+    frozen = _freeze(client, w)
+    app = client.app
+    integrator = Integrator(app.state.sessionmaker, app.state.log, 0.05,
+                            after_checkpoint=[service.draw_ready])
+    integrator.signed()  # nothing signed since the freeze: the hook runs and waits
+    plan = client.get(f"{API}/plans/{frozen['id']}", headers=w.auth["pudong"]).json()
+    assert plan["status"] == "frozen"

@@ -175,6 +175,52 @@ def test_signatory(db: Session) -> None:
         ("SIGNATORY_INVALID", "R-stranger")]
 
 
+def test_signatory_outside_what_they_are_authorised_for(db: Session) -> None:
+    lab = make_lab(db, "scope@lab.cn")
+    make_staff(db, lab, "ST-1", "王芳", ["signatory"], authorised_for=["GB 4943.1", "GB 31241"])
+    make_staff(db, lab, "ST-2", "赵强", ["signatory"])  # empty: everything
+    # The same name twice: one of them covering the standard is enough.
+    make_staff(db, lab, "ST-3", "陈晨", ["signatory"], authorised_for=["GB 4943.1"])
+    make_staff(db, lab, "ST-4", "陈晨", ["signatory"], authorised_for=["GB/T 36276"])
+    make_staff(db, lab, "ST-5", "刘洋", ["signatory"], authorised_for=["GB 4943.1"],
+               employed=(date(2020, 1, 1), D - timedelta(days=1)))
+    # Numbers written differently have the same key.
+    record(db, lab, "R-covered", signatories=["王芳"], standards=["GB4943.1—2022"])
+    record(db, lab, "R-one-of-two", signatories=["王芳"],
+           standards=["GB 17625.1-2022", "gb 31241-2014"])
+    record(db, lab, "R-outside", signatories=["王芳"], standards=["GB 17625.1-2022"])
+    record(db, lab, "R-by-staff-no", signatories=["ST-1"], standards=["IEC 62133-2:2017"])
+    record(db, lab, "R-part-is-not-the-whole", signatories=["王芳"],
+           standards=["GB 4943.2-2022"])
+    record(db, lab, "R-unrestricted", signatories=["赵强"], standards=["GB 17625.1-2022"])
+    record(db, lab, "R-same-name", signatories=["陈晨"], standards=["GB/T 36276-2023"])
+    record(db, lab, "R-no-standards", signatories=["王芳"])  # nothing to compare with
+    # Authorised for parameters only: not restricted by standard.
+    make_staff(db, lab, "ST-6", "孙丽", ["signatory"], authorised_for=["铅", "镉"])
+    record(db, lab, "R-parameters-only", signatories=["孙丽"], standards=["GB 1-1999"])
+    record(db, lab, "R-left-and-outside", signatories=["刘洋"], standards=["GB 1-1999"])
+    found = run(db, "SIGNATORY_INVALID")
+    assert codes_of(found) == [
+        ("SIGNATORY_INVALID", "R-by-staff-no"), ("SIGNATORY_INVALID", "R-left-and-outside"),
+        ("SIGNATORY_INVALID", "R-outside"), ("SIGNATORY_INVALID", "R-part-is-not-the-whole")]
+    outside = next(s for s in found if s.number == "R-outside")
+    assert outside.params == {"person": "王芳", "day": D.isoformat()}
+    assert outside.evidence[0]["also"]["table"] == "staff"
+    # One record, one signal: a second signatory out of scope adds evidence, not a signal.
+    record(db, lab, "R-two-names", signatories=["王芳", "陈晨", "无名"],
+           standards=["GB 17625.1-2022"])
+    two = next(s for s in run(db, "SIGNATORY_INVALID") if s.number == "R-two-names")
+    assert sorted(e["value"] for e in two.evidence) == ["无名", "王芳", "陈晨"]
+    # At registration the same check runs on the new record alone.
+    record(db, lab, "R-new-outside", signatories=["王芳"], standards=["GB 17625.1-2022"],
+           check=True)
+    record(db, lab, "R-new-covered", signatories=["王芳"], standards=["GB 31241-2022"],
+           check=True)
+    new = [(s.number, s.source) for s in signals(db, "SIGNATORY_INVALID")
+           if s.number and s.number.startswith("R-new")]
+    assert new == [("R-new-outside", "registration")]
+
+
 # --- dates ----------------------------------------------------------------------------------
 
 def test_issued_before_testing_ended(db: Session) -> None:
@@ -215,6 +261,39 @@ def test_standard_not_in_force(db: Session) -> None:
     assert codes_of(found) == [("STANDARD_NOT_IN_FORCE", "R-new-early"),
                                ("STANDARD_NOT_IN_FORCE", "R-old-withdrawn")]
     assert {s.params["why"] for s in found} == {"not_yet", "withdrawn"}
+
+
+def test_standard_not_in_force_from_the_records_public_standards(db: Session) -> None:
+    """Items that name no standard: the record's printed standards against its test dates."""
+    lab = make_lab(db, "pubstd@lab.cn")
+    ins = instrument(db, lab, "EQ-1")
+    edition(db, "GB 99902.1-2011", date(2012, 12, 1), D)
+    edition(db, "GB 99902.1-2022", D, None)
+    old, new = "GB 99902.1-2011", "GB 99902.1-2022"
+    yesterday = D - timedelta(days=1)
+    record(db, lab, "R-pub-old-last-day", standards=[old], tested=(yesterday, D))  # boundary
+    record(db, lab, "R-pub-old-withdrawn", standards=[old], tested=(D, None))
+    record(db, lab, "R-pub-new-first-day", standards=[new], tested=(D, D))  # boundary
+    record(db, lab, "R-pub-new-early", standards=["GB 1-1999", new], tested=(None, yesterday),
+           items=[item(ins, bj(D))])  # an item naming no standard; only tested_to given
+    record(db, lab, "R-pub-no-dates", standards=[new])  # no test date: not checked
+    # An item names a standard (in force): the item's answers, not the printed list.
+    record(db, lab, "R-pub-item-names", standards=[new], tested=(yesterday, D),
+           items=[item(ins, bj(D), standard=new)])
+    found = run(db, "STANDARD_NOT_IN_FORCE")
+    assert codes_of(found) == [("STANDARD_NOT_IN_FORCE", "R-pub-new-early"),
+                               ("STANDARD_NOT_IN_FORCE", "R-pub-old-withdrawn")]
+    early = next(s for s in found if s.number == "R-pub-new-early")
+    assert early.params == {"standard": new, "day": yesterday.isoformat(), "why": "not_yet"}
+    assert early.evidence[0]["table"] == "report_records"
+    assert early.evidence[0]["value"] == new
+    assert len(run(db, "STANDARD_NOT_IN_FORCE")) == 2  # a rerun raises nothing twice
+    # At registration (a record with evidence items) the printed list is checked too.
+    record(db, lab, "R-pub-new-registered", standards=[new], tested=(yesterday, yesterday),
+           items=[item(ins, bj(yesterday))], check=True)
+    registered = [s for s in signals(db, "STANDARD_NOT_IN_FORCE")
+                  if s.number == "R-pub-new-registered"]
+    assert [s.source for s in registered] == ["registration"]
 
 
 # --- volume ---------------------------------------------------------------------------------
@@ -333,6 +412,62 @@ def test_price_far_below_median(db: Session) -> None:
 
     from tichub.supervision.models import Signal
     db.execute(delete(Signal))
+    db.commit()
+    assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
+
+
+def test_price_far_below_median_counts_agreed_orders(db: Session) -> None:
+    from sqlalchemy import delete
+
+    from tichub.core.ids import utcnow
+    from tichub.market.models import Order, OrderStatus, ServiceListing
+    from tichub.supervision.models import Signal
+
+    labs = [make_lab(db, f"orders{n}@lab.cn") for n in range(6)]
+    std = "GB 99903"
+    n = iter(range(100))
+
+    def order(lab: object, amount: int, quantity: int = 1,
+              status: OrderStatus = OrderStatus.accepted, listing_id: str | None = None
+              ) -> Order:
+        o = Order(number=f"O-{next(n)}", company_org_id=labs[5].org_id,
+                  lab_org_id=lab.org_id, institution_id=lab.institution_id,  # type: ignore[attr-defined]
+                  listing_id=listing_id, product="充电宝", standards=[std], quantity=quantity,
+                  status=status, amount_fen=amount, updated_at=utcnow())
+        db.add(o)
+        db.flush()
+        return o
+
+    listing = ServiceListing(org_id=labs[0].org_id, institution_id=labs[0].institution_id,
+                             title="安全测试", standards=[std], price_fen=10_000,
+                             accredited=True)
+    db.add(listing)
+    db.flush()
+    # Prices a sample: 10,000 (listing), 10,000, 12,000 (36,000 for 3), 14,000 → with the
+    # cheap one, five prices and the median 10,000.
+    order(labs[1], 10_000)
+    order(labs[2], 36_000, quantity=3)
+    order(labs[3], 14_000, status=OrderStatus.completed)
+    cheap = order(labs[4], 5_998, quantity=2)  # 2,999 a sample: under 30 %
+    # Not agreed, or a listing's own price again: not counted, not flagged.
+    order(labs[4], 100, status=OrderStatus.quoted)
+    order(labs[4], 100, status=OrderStatus.cancelled)
+    order(labs[4], 100, listing_id=listing.id)
+    db.commit()
+    found = run(db, "PRICE_FAR_BELOW_MEDIAN")
+    assert [(s.institution_id, s.params["price"], s.params["median"], s.params["offers"])
+            for s in found] == [(labs[4].institution_id, "29.99", "100.00", 5)]
+    assert found[0].evidence == [{"table": "orders", "key": {"id": cheap.id}}]
+    # Boundary: exactly 30 % of the median is not "far below".
+    cheap.amount_fen = 6_000
+    db.commit()
+    db.execute(delete(Signal))
+    db.commit()
+    assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
+    # Negative: with one agreed order fewer, four prices are too few for a median.
+    cheap.amount_fen = 100
+    db.query(Order).filter(Order.amount_fen == 14_000).update(
+        {"status": OrderStatus.cancelled})
     db.commit()
     assert run(db, "PRICE_FAR_BELOW_MEDIAN") == []
 

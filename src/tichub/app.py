@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLATimeoutError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tichub import __version__
@@ -93,13 +94,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def after_checkpoint() -> list[Callable[[Session], object]]:
+    """What the background integrator runs after each checkpoint it signs."""
+    from tichub.supervision.inspections.service import draw_ready
+
+    # A frozen inspection plan is drawn as soon as the checkpoint that seeds it is signed,
+    # without anyone pressing a button.
+    return [draw_ready]
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from tichub.reports.integrator import Integrator
 
     every = app.state.settings.log_integrate_every
     integrator = Integrator(app.state.sessionmaker, app.state.log, every,
-                            app.state.settings.log_witness_urls) if every > 0 else None
+                            app.state.settings.log_witness_urls,
+                            after_checkpoint=after_checkpoint()) if every > 0 else None
     if integrator:
         integrator.start()
     from tichub.core.notify import Mailer

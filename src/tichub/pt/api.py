@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from tichub.core import errors, limits
 from tichub.core.auth import DB, Principal, Public, access
@@ -15,6 +15,8 @@ from tichub.pt import service
 from tichub.pt.models import PtParticipant, PtResult, PtRound
 from tichub.pt.schemas import (
     AnswerIn,
+    CorrectiveActionIn,
+    CorrectiveActionOut,
     InviteIn,
     JoinIn,
     MeasurandIn,
@@ -282,6 +284,26 @@ def unsatisfactory(db: DB, principal: Reader,
     laboratory's for supervision (they count in its credit score), one's own otherwise.
     Each is also an audit event ``pt.result.unsatisfactory`` in the lab's log."""
     return service.unsatisfactory(db, principal, org_id)
+
+
+@router.post("/results/{result_id}/corrective-actions", response_model=CorrectiveActionOut,
+             status_code=201)
+def record_corrective_action(result_id: Annotated[str, Path(max_length=26)],
+                             body: CorrectiveActionIn, db: DB,
+                             principal: Participant) -> Any:
+    """The laboratory's corrective action after its unsatisfactory result in a published
+    round: what was done and the day it was done. From that day on, its reports of the
+    parameter no longer raise the supervision signal PT_NO_CORRECTION."""
+    return service.record_corrective_action(db, principal, result_id, body)
+
+
+@router.get("/results/{result_id}/corrective-actions",
+            response_model=list[CorrectiveActionOut])
+def corrective_actions(result_id: Annotated[str, Path(max_length=26)], db: DB,
+                       principal: Reader) -> list[Any]:
+    """The corrective actions recorded for a result, oldest first: for the laboratory
+    and for supervision."""
+    return list(service.corrective_actions(db, principal, result_id))
 
 
 def _statistics(computed: dict[str, Any]) -> dict[str, Any]:

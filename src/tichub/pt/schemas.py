@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from tichub.core.schemas import InputModel
 from tichub.pt.analysis import Assigned, AssignedKind, ScoreKind, SigmaKind
@@ -202,3 +209,23 @@ class StabilityIn(InputModel):
     before: list[Finite] = Field(min_length=1, max_length=1000)
     after: list[Finite] = Field(min_length=1, max_length=1000)
     sigma_pt: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
+
+
+class CorrectiveActionIn(InputModel):
+    """What a lab did after an unsatisfactory PT result, and on which day (Beijing)."""
+
+    done_on: date = Field(description="the day the corrective action was completed; not in "
+                          "the future, not before the round's results were published")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=2000), Field(description=(
+        "what was done: cause found, the correction, how its effect was checked"))]
+
+
+class CorrectiveActionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    result_id: str
+    org_id: str
+    done_on: date = Field(validation_alias="recorded_on")
+    note: str
+    created_at: datetime

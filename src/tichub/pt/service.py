@@ -24,12 +24,13 @@ from tichub.core import service as core_service
 from tichub.core.auth import Principal, can, require, require_member
 from tichub.core.db import claim_transition
 from tichub.core.errors import FieldError
-from tichub.core.ids import BEIJING, utcnow
+from tichub.core.ids import BEIJING, today, utcnow
 from tichub.core.messages import Msg
 from tichub.core.models import Organisation, OrgKind, Role
 from tichub.pt import analysis, stats
 from tichub.pt.models import (
     ParticipantStatus,
+    PtCorrectiveAction,
     PtMeasurand,
     PtParticipant,
     PtResult,
@@ -38,7 +39,14 @@ from tichub.pt.models import (
     PtScheme,
     RoundStatus,
 )
-from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
+from tichub.pt.schemas import (
+    CorrectiveActionIn,
+    MeasurandIn,
+    ResultIn,
+    RoundIn,
+    SchemeIn,
+    SettingIn,
+)
 from tichub.registry import service as registry
 
 PROVIDER_KINDS = (OrgKind.lab, OrgKind.certification_body)
@@ -753,7 +761,8 @@ def history(db: Session, principal: Principal, org_id: str) -> list[dict[str, An
         .join(PtMeasurand, PtMeasurand.id == PtRoundMeasurand.measurand_id)
         .where(PtParticipant.org_id == org_id, PtRound.status == RoundStatus.published)
         .order_by(PtRound.published_at, PtMeasurand.position, PtResult.item))
-    return [{"round_id": rnd.id, "scheme": rnd.scheme.code, "round": rnd.code,
+    return [{"result_id": r.id, "round_id": rnd.id, "scheme": rnd.scheme.code,
+             "round": rnd.code,
              "published_at": rnd.published_at, "code": p.code, "measurand": m.name,
              "item": r.item, "value": r.value, "unit": m.unit, "score": rnd.score,
              "z": r.z, "z_prime": r.z_prime, "zeta": r.zeta, "en": r.en,
@@ -789,6 +798,82 @@ def unsatisfactory(db: Session, principal: Principal, org_id: str | None = None,
              "score": rnd.score, "value": getattr(r, rnd.score),
              "published_at": rnd.published_at}
             for r, rnd, _p, _s, m, org in db.execute(q)]
+
+
+# --- corrective actions --------------------------------------------------------------------
+
+def _unsatisfactory_of(db: Session, result_id: str) -> tuple[PtResult, PtRound, str]:
+    """A published unsatisfactory result, its round and its laboratory's organisation."""
+    row = db.execute(select(PtResult, PtRound, PtParticipant.org_id)
+                     .join(PtRound, PtRound.id == PtResult.round_id)
+                     .join(PtParticipant, PtParticipant.id == PtResult.participant_id)
+                     .where(PtResult.id == result_id)).first()
+    if row is None:
+        raise errors.not_found(Msg("PT result"))
+    return row[0], row[1], row[2]
+
+
+def record_corrective_action(db: Session, principal: Principal, result_id: str,
+                             data: CorrectiveActionIn) -> PtCorrectiveAction:
+    """The laboratory records what it did after an unsatisfactory result (CNAS-RL02): from
+    that day, its reports of the parameter no longer raise the PT_NO_CORRECTION signal.
+    Only the laboratory's own editors, in its name; more than one may be recorded (a second
+    attempt after the first did not work)."""
+    result, rnd, org_id = _unsatisfactory_of(db, result_id)
+    if not principal.authenticated:
+        raise errors.unauthorized()
+    if org_id not in principal.roles and not (principal.is_regulator or principal.is_operator):
+        # Another laboratory learns nothing of the result, not even that it exists.
+        raise errors.not_found(Msg("PT result"))
+    require_member(principal, Role.editor, org=org_id, scope=SCOPE_WRITE)
+    if rnd.status is not RoundStatus.published or rnd.published_at is None \
+            or result.verdict != stats.UNSATISFACTORY:
+        raise errors.conflict("result", Msg(
+            "a corrective action is recorded for an unsatisfactory result of a published "
+            "round"))
+    published = rnd.published_at.astimezone(BEIJING).date()
+    if data.done_on > today():
+        raise errors.invalid("done_on", Msg("is in the future"))
+    if data.done_on < published:
+        raise errors.invalid("done_on", Msg(
+            "is before the round's results were published ({day})", day=published.isoformat()))
+    action = PtCorrectiveAction(result_id=result.id, org_id=org_id, recorded_on=data.done_on,
+                                note=data.note, recorded_by=principal.user_id)
+    db.add(action)
+    db.flush()
+    audit.record(db, action="pt.corrective_action", object_type="pt_result",
+                 object_id=result.id, actor_user_id=principal.user_id, org_id=org_id,
+                 data={"id": action.id, "done_on": data.done_on.isoformat(),
+                       "round_id": rnd.id})
+    db.commit()
+    return action
+
+
+def corrective_actions(db: Session, principal: Principal, result_id: str
+                       ) -> list[PtCorrectiveAction]:
+    """The corrective actions of one result, oldest first: for its laboratory and for
+    supervision."""
+    _result, _rnd, org_id = _unsatisfactory_of(db, result_id)
+    if not can(principal, Role.viewer, org=org_id, scope=SCOPE_READ):
+        if principal.authenticated and principal.has_scope(SCOPE_READ):
+            raise errors.not_found(Msg("PT result"))
+        require(principal, Role.viewer, org=org_id, scope=SCOPE_READ)
+    return list(db.scalars(select(PtCorrectiveAction)
+                           .where(PtCorrectiveAction.result_id == result_id)
+                           .order_by(PtCorrectiveAction.recorded_on,
+                                     PtCorrectiveAction.created_at)))
+
+
+def corrective_actions_of(db: Session, principal: Principal, org_id: str
+                          ) -> dict[str, list[PtCorrectiveAction]]:
+    """A laboratory's corrective actions by result id (its score history page)."""
+    require(principal, Role.viewer, org=org_id, scope=SCOPE_READ)
+    out: dict[str, list[PtCorrectiveAction]] = defaultdict(list)
+    for a in db.scalars(select(PtCorrectiveAction).where(PtCorrectiveAction.org_id == org_id)
+                        .order_by(PtCorrectiveAction.recorded_on,
+                                  PtCorrectiveAction.created_at)):
+        out[a.result_id].append(a)
+    return dict(out)
 
 
 def counts(db: Session, rnd: PtRound) -> dict[str, int]:

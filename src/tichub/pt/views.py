@@ -21,14 +21,21 @@ from tichub.core.auth import DB, Principal, Public, SignedIn
 from tichub.core.exports import download
 from tichub.core.flash import flash
 from tichub.core.i18n import request_locale
-from tichub.core.ids import BEIJING
+from tichub.core.ids import BEIJING, today
 from tichub.core.messages import Msg
 from tichub.core.models import Organisation, Role
 from tichub.core.service import organisation_names as org_names
 from tichub.core.web import render
 from tichub.pt import pdfs, report, service, stats
 from tichub.pt.models import ParticipantStatus, PtRound, RoundStatus
-from tichub.pt.schemas import MeasurandIn, ResultIn, RoundIn, SchemeIn, SettingIn
+from tichub.pt.schemas import (
+    CorrectiveActionIn,
+    MeasurandIn,
+    ResultIn,
+    RoundIn,
+    SchemeIn,
+    SettingIn,
+)
 from tichub.registry import service as registry
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +48,7 @@ fields.register({
     "sigma_pt": Msg("σ_pt for the check"), "participants": Msg("Participants"),
     "sigma_kind": Msg("How σ_pt is set"), "assigned_value": Msg("Assigned value"),
     "sigma_value": Msg("σ_pt value"),
+    "done_on": Msg("Date done"), "note": Msg("What was done"),
 }, under="/pt")
 
 # Deadlines typed into a form are read as Beijing time, as the people typing them mean.
@@ -507,8 +515,31 @@ def history_page(request: Request, db: DB, principal: SignedIn,
              "series": {k: [v.get(label) for label in rounds] for k, v in scores.items()}}
     rsz = {k: float(stats.rescaled_sum_z([s for s in v.values() if s is not None]))
            for k, v in scores.items() if any(s is not None for s in v.values())}
+    held = principal.roles.get(org_id)
     return render(request, "pt/history.html", principal, rows=rows, chart=chart, rsz=rsz,
-                  org_id=org_id, org_name=org_names(db, [org_id]).get(org_id, ""))
+                  org_id=org_id, org_name=org_names(db, [org_id]).get(org_id, ""),
+                  actions=service.corrective_actions_of(db, principal, org_id),
+                  may_correct=held is not None and held.rank >= Role.editor.rank,
+                  today=today().isoformat())
+
+
+@router.post("/pt/results/{result_id}/corrective-actions", response_model=None)
+def record_corrective_action(request: Request, result_id: str, db: DB, principal: SignedIn,
+                             done_on: Annotated[str, Form(max_length=20)] = "",
+                             note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """The form on the score history page; back to that page with what was recorded."""
+    try:
+        data = CorrectiveActionIn.model_validate({"done_on": done_on or None, "note": note})
+        action = service.record_corrective_action(db, principal, result_id, data)
+    except errors.Problem:
+        db.rollback()
+        raise
+    except ValidationError as exc:
+        db.rollback()
+        raise _invalid(exc) from None
+    return flash(request, RedirectResponse(f"/pt/history?org={action.org_id}",
+                                           status_code=303),
+                 Msg("Corrective action of {day} recorded", day=action.recorded_on.isoformat()))
 
 
 # Last: its path would otherwise take the round's other POST routes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,11 +16,19 @@ from tichub.reports import service
 log = logging.getLogger(__name__)
 
 
+# Work that waits for a newly signed checkpoint, called with a fresh session after each
+# one. The app wires these at start-up (e.g. supervision's draw of frozen inspection plans),
+# so that the log does not depend on the domains that build on it.
+AfterCheckpoint = Callable[[Session], object]
+
+
 class Integrator:
     def __init__(self, factory: sessionmaker[Session], tlog: service.Log, every: float,
-                 witness_urls: Sequence[str] = ()) -> None:
+                 witness_urls: Sequence[str] = (),
+                 after_checkpoint: Sequence[AfterCheckpoint] = ()) -> None:
         self.factory, self.tlog, self.every = factory, tlog, every
         self.witness_urls = list(witness_urls)
+        self.after_checkpoint = list(after_checkpoint)
         self._believed: dict[str, int] = {}  # each witness's last cosigned size
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -48,7 +56,18 @@ class Integrator:
                     continue
                 if size != pushed:
                     self._push(client, size)
+                    self.signed()
                     pushed = size
+
+    def signed(self) -> None:
+        """Runs the hooks after a new checkpoint; one failing does not stop the others
+        nor the log (the next checkpoint calls it again)."""
+        for hook in self.after_checkpoint:
+            try:
+                with write_wait(PATIENT), self.factory() as db:
+                    hook(db)
+            except Exception:
+                log.exception("after-checkpoint hook %r failed", hook)
 
     def _push(self, client: httpx.Client, size: int) -> None:
         """Asks each witness to cosign the new checkpoint (C2SP tlog-witness)."""

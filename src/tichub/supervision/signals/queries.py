@@ -13,6 +13,8 @@ rule looks only at those records (registration) through indexed queries.
 
 from __future__ import annotations
 
+import heapq
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +51,7 @@ from tichub.pt.models import (
     PtRound,
     PtRoundMeasurand,
 )
+from tichub.registry import standards
 from tichub.registry.models import Staff, StandardEdition
 from tichub.reports.models import (
     EvidenceItem,
@@ -595,12 +598,111 @@ def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
         ORDER BY r.id"""
     stmt = ctx.cached("signatory_invalid", lambda: text(sql).bindparams(
         bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    # Both streams are ordered by record: merged, one record's names make one hit.
+    rows = heapq.merge(ctx.stream(stmt), _signatories_out_of_scope(ctx),
+                       key=lambda r: r.record_id)
     yield from grouped(
-        ctx.stream(stmt), "SIGNATORY_INVALID", lambda r: r.record_id,
+        rows, "SIGNATORY_INVALID", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id,
                       {"person": r.name, "day": day_text(r.issued_on)}),
         lambda r: {"table": "report_records", "key": {"id": r.record_id},
-                   "field": "signatories", "value": r.name})
+                   "field": "signatories", "value": r.name}
+        | ({"also": {"table": "staff", "key": {"id": r.staff_id},
+                     "field": "authorised_for"}} if getattr(r, "staff_id", None) else {}))
+
+
+class _OutOfScope(NamedTuple):
+    record_id: str
+    institution_id: str
+    issued_on: Any
+    name: str
+    staff_id: str
+
+
+def _std_key(raw: str) -> str:
+    """The standard's key ("GB 4943.1"), or the raw text made comparable when it does not
+    parse (then only the same text matches)."""
+    try:
+        return standards.parse(raw).key
+    except standards.StandardNumberError:
+        return " ".join(raw.upper().split())
+
+
+def _signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
+    """Signatories valid on the issue date whose ``authorised_for`` names standards and
+    covers none of the record's standards (its entries that are parameters, not standard
+    numbers, do not restrict by standard). SQL narrows to the (record, name) pairs in which every
+    matching valid signatory has a restricted scope and the record names some standard;
+    comparing keys needs the number parser (``registry/standards.py``), which no SQL of
+    both databases can run, so that last step is here, on those candidates only."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'signatories') "
+                 "AS j(name)")
+        name = "j.name"
+        stds = "CAST(r.public -> 'standards' AS TEXT)"
+    else:
+        names = ", json_each(r.public, '$.signatories') AS j"
+        name = "j.value"
+        stds = "json_extract(r.public, '$.standards')"
+    valid = f"""s.institution_id = r.institution_id
+              AND (s.name = {name} OR s.staff_no = {name})
+              AND CAST(s.roles AS TEXT) LIKE '%"signatory"%'
+              AND s.employed_from <= r.issued_on
+              AND (s.employed_until IS NULL OR s.employed_until >= r.issued_on)
+              AND (s.authorised_from IS NULL OR s.authorised_from <= r.issued_on)
+              AND (s.authorised_until IS NULL OR s.authorised_until >= r.issued_on)"""
+    unrestricted = "REPLACE(CAST(s.authorised_for AS TEXT), ' ', '') IN ('[]', '')"
+    sql = f"""
+        SELECT r.id AS record_id, r.institution_id, r.issued_on, {name} AS name,
+               s.id AS staff_id, CAST(s.authorised_for AS TEXT) AS authorised_for,
+               {stds} AS standards
+        FROM report_records r {names}
+        JOIN staff s ON {valid}
+        WHERE r.event = 'issued' {only}
+          AND REPLACE(COALESCE({stds}, '[]'), ' ', '') <> '[]'
+          AND NOT {unrestricted}
+          AND NOT EXISTS (SELECT 1 FROM staff s2 WHERE {valid.replace("s.", "s2.")}
+                          AND {unrestricted.replace("s.", "s2.")})
+        ORDER BY r.id, {name}, s.id"""
+    stmt = ctx.cached("signatory_out_of_scope", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    keys: dict[str, str] = {}
+
+    def key(raw: str) -> str:
+        if raw not in keys:
+            keys[raw] = _std_key(raw)
+        return keys[raw]
+
+    pair: tuple[str, str] | None = None
+    rows: list[Any] = []
+
+    def covers(r: Any) -> bool:
+        # ``authorised_for`` may also list parameters ("铅"): a person authorised only for
+        # parameters is not restricted by standard, so it is not judged here.
+        allowed = {key(a) for a in _json_list(r.authorised_for)
+                   if standards.looks_like_standard(a)}
+        return not allowed or bool(allowed & {key(x) for x in _json_list(r.standards)})
+
+    def verdict() -> Iterator[_OutOfScope]:
+        # One of several matching people (same name) covering a standard is enough.
+        if rows and not any(covers(r) for r in rows):
+            first = rows[0]
+            yield _OutOfScope(first.record_id, first.institution_id, first.issued_on,
+                              first.name, first.staff_id)
+
+    for r in ctx.stream(stmt):
+        if (r.record_id, r.name) != pair:
+            yield from verdict()
+            pair, rows = (r.record_id, r.name), []
+        rows.append(r)
+    yield from verdict()
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(v) for v in value or [] if isinstance(v, str)]
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -681,6 +783,54 @@ def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
             "why": "not_yet" if r.early else "withdrawn"}),
         lambda r: item_ref(r) | {"also": {"table": "standard_editions",
                                           "key": {"id": r.edition_id}}})
+    # The records whose items name no standard (or that carry no items) answer for the
+    # standards they print; disjoint from the records above, so no subject comes twice.
+    yield from _public_standards_not_in_force(ctx)
+
+
+def _public_standards_not_in_force(ctx: Ctx) -> Iterator[Hit]:
+    """The record's public ``standards`` against the first day of testing it states
+    (``dates.tested_from``, else ``dates.tested_to``), for issued records whose evidence
+    items name no standard. Editions are matched by their displayed number, as for items;
+    a record without test dates is not checked (the issue date is no test date)."""
+    only = "AND r.id IN :ids" if ctx.ids is not None else ""
+    if ctx.pg:
+        names = ("CROSS JOIN LATERAL json_array_elements_text(r.public -> 'standards') "
+                 "AS j(value)")
+        tested = ("CAST(COALESCE(r.public -> 'dates' ->> 'tested_from', "
+                  "r.public -> 'dates' ->> 'tested_to') AS DATE)")
+    else:
+        names = ", json_each(r.public, '$.standards') AS j"
+        # SQLite keeps dates as 'YYYY-MM-DD' text, which compares as the dates do.
+        tested = ("COALESCE(json_extract(r.public, '$.dates.tested_from'), "
+                  "json_extract(r.public, '$.dates.tested_to'))")
+    sql = f"""
+        SELECT t.record_id, t.institution_id, t.standard, t.day, ed.id AS edition_id,
+               CASE WHEN ed.implemented_on IS NOT NULL AND t.day < ed.implemented_on
+                    THEN 1 ELSE 0 END AS early
+        FROM (SELECT r.id AS record_id, r.institution_id, j.value AS standard,
+                     {tested} AS day
+              FROM report_records r {names}
+              WHERE r.event = 'issued' {only}
+                AND NOT EXISTS (
+                  SELECT 1 FROM report_evidence_items i
+                  WHERE i.record_id = r.id AND i.standard IS NOT NULL AND i.standard <> '')
+             ) t
+        JOIN standard_editions ed ON ed.number = t.standard
+        WHERE t.day IS NOT NULL
+          AND ((ed.implemented_on IS NOT NULL AND t.day < ed.implemented_on)
+               OR (ed.withdrawn_on IS NOT NULL AND t.day >= ed.withdrawn_on))
+        ORDER BY t.record_id, t.standard"""
+    stmt = ctx.cached("standard_not_in_force_public", lambda: text(sql).bindparams(
+        bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
+    yield from grouped(
+        ctx.stream(stmt), "STANDARD_NOT_IN_FORCE", lambda r: r.record_id,
+        lambda r: Hit("", "", r.institution_id, r.record_id, {
+            "standard": r.standard, "day": day_text(r.day),
+            "why": "not_yet" if r.early else "withdrawn"}),
+        lambda r: {"table": "report_records", "key": {"id": r.record_id},
+                   "field": "standards", "value": r.standard,
+                   "also": {"table": "standard_editions", "key": {"id": r.edition_id}}})
 
 
 # --- volume ---------------------------------------------------------------------------------
@@ -840,16 +990,35 @@ def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
 
 # --- market and log -------------------------------------------------------------------------
 
+# An order's price is agreed once the lab's quote is accepted; a cancelled order agreed
+# nothing that stands.
+AGREED = ("accepted", "sample_received", "testing", "report_issued", "completed", "disputed")
+
+
 def price_far_below(ctx: Ctx) -> Iterator[Hit]:
+    """Per standard, the market's prices a sample: active listings and the agreed orders
+    quoted on a company's request (an order placed from a listing repeats the listing's
+    price, so counting it again would let one listing weigh as many times as it sells).
+    A listing or an order strictly below ``PRICE_RATIO`` of their median is a signal."""
     if ctx.pg:
-        expand = ("CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)")
+        listing_stds = "CROSS JOIN LATERAL json_array_elements_text(l.standards) AS j(value)"
+        order_stds = "CROSS JOIN LATERAL json_array_elements_text(d.standards) AS j(value)"
     else:
-        expand = ", json_each(l.standards) AS j"
+        listing_stds = ", json_each(l.standards) AS j"
+        order_stds = ", json_each(d.standards) AS j"
+    agreed = ", ".join(f"'{s}'" for s in AGREED)
     sql = f"""
         WITH o AS (
-            SELECT l.id, l.institution_id, j.value AS std, l.price_fen
-            FROM service_listings l {expand}
-            WHERE l.active),
+            SELECT 'listing' AS kind, l.id, l.institution_id, j.value AS std,
+                   l.price_fen * 1.0 AS price_fen
+            FROM service_listings l {listing_stds}
+            WHERE l.active
+            UNION ALL
+            SELECT 'order', d.id, d.institution_id, j.value,
+                   d.amount_fen * 1.0 / d.quantity
+            FROM orders d {order_stds}
+            WHERE d.listing_id IS NULL AND d.amount_fen IS NOT NULL AND d.quantity > 0
+              AND d.status IN ({agreed})),
         ranked AS (
             SELECT std, price_fen,
                    ROW_NUMBER() OVER (PARTITION BY std ORDER BY price_fen) AS rn,
@@ -858,18 +1027,19 @@ def price_far_below(ctx: Ctx) -> Iterator[Hit]:
         med AS (
             SELECT std, AVG(price_fen) AS median, MAX(c) AS offers FROM ranked
             WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY std)
-        SELECT o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
+        SELECT o.kind, o.id, o.institution_id, o.std, o.price_fen, med.median, med.offers
         FROM o JOIN med ON med.std = o.std
         WHERE med.offers >= :min_offers AND o.price_fen < :ratio * med.median
-        ORDER BY o.id, o.std"""
+        ORDER BY o.kind, o.id, o.std"""
     for r in ctx.db.execute(text(sql), {"min_offers": rules.PRICE_MIN_OFFERS,
                                         "ratio": rules.PRICE_RATIO}):
-        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"listing:{r.id}:{r.std}"[:200],
+        table = "service_listings" if r.kind == "listing" else "orders"
+        yield Hit("PRICE_FAR_BELOW_MEDIAN", f"{r.kind}:{r.id}:{r.std}"[:200],
                   r.institution_id, None, {
-                      "standard": r.std, "price": f"{r.price_fen / 100:.2f}",
+                      "standard": r.std, "price": f"{float(r.price_fen) / 100:.2f}",
                       "median": f"{float(r.median) / 100:.2f}", "offers": r.offers,
                       "ratio": int(rules.PRICE_RATIO * 100)},
-                  [{"table": "service_listings", "key": {"id": r.id}}])
+                  [{"table": table, "key": {"id": r.id}}])
 
 
 def not_signed_by_issuer(ctx: Ctx) -> Iterator[Hit]:

@@ -28,9 +28,19 @@ Thresholds, decided and stated once (the rules page and the tests read them from
   positive rate per lab on honest data).
 - PT: results for a parameter in the ``PT_WINDOW_DAYS`` after the publication of the lab's
   unsatisfactory PT result in it, with no corrective action recorded before the issue date.
-- Price: a listing priced strictly below ``PRICE_RATIO`` of the median of at least
-  ``PRICE_MIN_OFFERS`` active offers for the same standard.
+- Price: a listing, or an agreed order quoted on a company's request (its amount divided
+  by its quantity: a sample's price, as a listing's), priced strictly below ``PRICE_RATIO``
+  of the median of at least ``PRICE_MIN_OFFERS`` such prices for the same standard (active
+  listings and agreed orders together; orders placed from a listing repeat its price and
+  are left out). A multi-standard listing or order counts once under each of its standards.
 - Signatories: only checked for institutions that keep a staff register (some staff row).
+  A signatory whose ``authorised_for`` names standards (entries that are parameters do not
+  restrict by standard) must cover at least one of the record's standards, compared by
+  key (``registry/standards.py``: "GB4943.1—2022" is "GB 4943.1"; a part is not its
+  whole); a record naming no standard is not checked for that.
+- Standards in force: each evidence item's standard on its start day; for a record whose
+  items name none, its printed ``standards`` on its first test day (``tested_from``, else
+  ``tested_to``; a record stating neither is not checked).
 """
 
 from __future__ import annotations
@@ -142,8 +152,9 @@ RULES: tuple[Rule, ...] = (
          "PT result in it (round {round}), with no corrective action recorded."),
     Rule("PRICE_FAR_BELOW_MEDIAN", Severity.low, Basis.cma_rule,
          Msg("Price far below the market"),
-         "The offer for {standard} costs {price} yuan, under {ratio} % of the median "
-         "{median} yuan of {offers} offers.", incremental=False),
+         "The price for {standard} is {price} yuan a sample, under {ratio} % of the median "
+         "{median} yuan of {offers} prices (listed offers and agreed orders).",
+         incremental=False),
     Rule("NOT_SIGNED_BY_ISSUER", Severity.medium, Basis.order39_art14,
          Msg("Record not signed by its issuer"),
          "The record names this lab as issuer but carries no signature of its keys."),
