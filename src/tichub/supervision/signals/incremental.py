@@ -85,7 +85,7 @@ _EDITIONS = (select(StandardEdition.id, StandardEdition.number,
 _NAMES: Any = bindparam("names", expanding=True)
 _SIGNERS = (select(Staff.institution_id, Staff.name, Staff.staff_no, Staff.roles,
                    Staff.employed_from, Staff.employed_until, Staff.authorised_from,
-                   Staff.authorised_until)
+                   Staff.authorised_until, Staff.authorised_for)
             .where(Staff.institution_id.in_(_KEYS),
                    or_(Staff.name.in_(_NAMES), Staff.staff_no.in_(_NAMES))))
 _KEEPS_REGISTER = (select(Staff.institution_id).where(Staff.institution_id.in_(_KEYS))
@@ -101,8 +101,9 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
     ids = list(record_ids)
     records = conn.execute(_RECORDS, {"ids": ids}).all()
     hits: list[Hit] = []
+    ctx = queries.Ctx(db, ids)
     hits += _not_signed(records)
-    hits += _signatories(conn, records)
+    hits += _signatories(ctx, conn, records)
     item_ids = [r.id for r in records if r.has_items]
     sampling_ids = [r.id for r in records if r.has_samplings]
     items = conn.execute(_ITEMS, {"ids": item_ids}).all() if item_ids else []
@@ -123,8 +124,13 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
         hits += _grouped("TESTED_BEFORE_RECEIPT", _before_receipt(items, by_id, by_record,
                                                                   _pg(db)))
         hits += _grouped("STANDARD_NOT_IN_FORCE", _standards(conn, items))
+    # A record whose items name no standard is judged by the standards it lists, against its
+    # first day of testing: the batch's own query, bounded to the new records.
+    with_standard = {i.record_id for i in items if i.standard}
+    if any(r.event == RecordEvent.issued and r.id not in with_standard and _listed(r)
+           for r in records):
+        hits += list(queries.public_standards_not_in_force(ctx))
     hits += _not_employed(items, samplings)
-    ctx = queries.Ctx(db, ids)
     single = [_item_view(i) for i in items if i.ins_id is not None
               and i.hours_per_test is not None]
     if single:
@@ -215,10 +221,22 @@ def _signers(r: Any) -> list[str]:
     return [str(n) for n in names] if isinstance(names, list) else []
 
 
-def _signatories(conn: Any, records: Sequence[Any]) -> list[Hit]:
+def _listed(r: Any) -> bool:
+    """The record lists standards and a day of testing (what the public-standards check
+    needs)."""
+    public: dict[str, Any] = r.public if isinstance(r.public, dict) else {}
+    found = public.get("dates")
+    dates: dict[str, Any] = found if isinstance(found, dict) else {}
+    return bool(public.get("standards")) and bool(
+        dates.get("tested_from") or dates.get("tested_to"))
+
+
+def _signatories(ctx: queries.Ctx, conn: Any, records: Sequence[Any]) -> list[Hit]:
     """Each name signing an issued record must be a signatory of the institution's staff
-    register, employed and authorised on the issue date; only institutions keeping a
-    register are checked."""
+    register, employed and authorised on the issue date, and (when their authorisation names
+    standards) authorised for one the record lists; only institutions keeping a register are
+    checked. The last part is the batch's own check, run only when a signer's authorisation
+    is restricted."""
     signed = [(r, _signers(r)) for r in records if r.event == RecordEvent.issued]
     signed = [(r, names) for r, names in signed if names]
     if not signed:
@@ -256,6 +274,22 @@ def _signatories(conn: Any, records: Sequence[Any]) -> list[Hit]:
                 out.append(hit)
             ev = {"table": "report_records", "key": {"id": r.id}, "field": "signatories",
                   "value": n}
+            if ev not in hit.evidence and len(hit.evidence) < 50:
+                hit.evidence.append(ev)
+    if any(s.authorised_for for s in staff) and any(
+            (r.public or {}).get("standards") for r, _ in signed):
+        by_record = {h.record_id: h for h in out}
+        for o in queries.signatories_out_of_scope(ctx):
+            hit = by_record.get(o.record_id)
+            if hit is None:
+                hit = by_record[o.record_id] = Hit(
+                    "SIGNATORY_INVALID", o.record_id, o.institution_id, o.record_id,
+                    {"person": o.name, "day": day_text(o.issued_on)})
+                out.append(hit)
+            ev = {"table": "report_records", "key": {"id": o.record_id},
+                  "field": "signatories", "value": o.name,
+                  "also": {"table": "staff", "key": {"id": o.staff_id},
+                           "field": "authorised_for"}}
             if ev not in hit.evidence and len(hit.evidence) < 50:
                 hit.evidence.append(ev)
     return out

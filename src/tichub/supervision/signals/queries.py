@@ -599,7 +599,7 @@ def signatory_invalid(ctx: Ctx) -> Iterator[Hit]:
     stmt = ctx.cached("signatory_invalid", lambda: text(sql).bindparams(
         bindparam("ids", expanding=True)) if ctx.ids is not None else text(sql))
     # Both streams are ordered by record: merged, one record's names make one hit.
-    rows = heapq.merge(ctx.stream(stmt), _signatories_out_of_scope(ctx),
+    rows = heapq.merge(ctx.stream(stmt), signatories_out_of_scope(ctx),
                        key=lambda r: r.record_id)
     yield from grouped(
         rows, "SIGNATORY_INVALID", lambda r: r.record_id,
@@ -628,7 +628,7 @@ def _std_key(raw: str) -> str:
         return " ".join(raw.upper().split())
 
 
-def _signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
+def signatories_out_of_scope(ctx: Ctx) -> Iterator[_OutOfScope]:
     """Signatories valid on the issue date whose ``authorised_for`` names standards and
     covers none of the record's standards (its entries that are parameters, not standard
     numbers, do not restrict by standard). SQL narrows to the (record, name) pairs in which every
@@ -785,10 +785,10 @@ def standard_not_in_force(ctx: Ctx) -> Iterator[Hit]:
                                           "key": {"id": r.edition_id}}})
     # The records whose items name no standard (or that carry no items) answer for the
     # standards they print; disjoint from the records above, so no subject comes twice.
-    yield from _public_standards_not_in_force(ctx)
+    yield from public_standards_not_in_force(ctx)
 
 
-def _public_standards_not_in_force(ctx: Ctx) -> Iterator[Hit]:
+def public_standards_not_in_force(ctx: Ctx) -> Iterator[Hit]:
     """The record's public ``standards`` against the first day of testing it states
     (``dates.tested_from``, else ``dates.tested_to``), for issued records whose evidence
     items name no standard. Editions are matched by their displayed number, as for items;
