@@ -393,11 +393,15 @@ def upgrade() -> None:
 
     # In place, not batch mode: on SQLite a batch copies the table, which the tables
     # referencing these refuse once they hold rows (see 0017).
-    if op.get_bind().dialect.name == 'sqlite':
-        # Alembic will not add a constraint on SQLite; SQLite itself takes an inline one.
-        op.execute('ALTER TABLE instruments ADD COLUMN institution_id VARCHAR(26) '
-                   'CONSTRAINT fk_instruments_institution_id_institutions '
-                   'REFERENCES institutions (id)')
+    bind = op.get_bind()
+    if bind.dialect.name == 'sqlite':
+        # Alembic will not add a constraint on SQLite; SQLite itself takes an inline one. A
+        # downgrade on SQLite leaves the column (see there): it is reused, not added twice.
+        have = {c['name'] for c in sa.inspect(bind).get_columns('instruments')}
+        if 'institution_id' not in have:
+            op.execute('ALTER TABLE instruments ADD COLUMN institution_id VARCHAR(26) '
+                       'CONSTRAINT fk_instruments_institution_id_institutions '
+                       'REFERENCES institutions (id)')
     else:
         op.add_column('instruments', sa.Column('institution_id', sa.String(length=26),
                                                nullable=True))
