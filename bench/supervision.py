@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sqlalchemy import insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from machine import cpu_model, peak_rss_mib
@@ -438,7 +438,9 @@ def run_batch(url: str) -> dict[str, Any]:
 def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
                       ) -> dict[str, float]:
     """The time ``incremental.check`` adds to registering one report with evidence (two
-    items, a sampling, four results), on the full registry, rolled back each time."""
+    items, a sampling, four results), on the full registry. Each registration is committed,
+    as the API commits it (a rollback would also make PostgreSQL's driver forget its
+    prepared statements), and all are deleted at the end."""
     from tichub.supervision.signals import incremental
 
     engine = make_engine(url)
@@ -450,6 +452,8 @@ def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
         Instrument.institution_id == lab.id)))
     staff = list(db.scalars(select(Staff.id).where(Staff.institution_id == lab.id)))
     times, cpu = [], []
+    added: list[str] = []
+    since = datetime.now(UTC)
     for _ in range(samples):
         b = Builder(db, rng)
         ids = []
@@ -472,7 +476,15 @@ def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
         incremental.check(db, ids)
         times.append((time.perf_counter() - t0) / per_call)
         cpu.append((time.process_time() - c0) / per_call)
-        db.rollback()
+        db.commit()
+        added += ids
+    db.execute(delete(Signal).where(Signal.source == "registration", Signal.created_at >= since))
+    for i in range(0, len(added), 500):
+        chunk = added[i:i + 500]
+        for model in (EvidenceResult, EvidenceSampling, EvidenceItem):
+            db.execute(delete(model).where(model.record_id.in_(chunk)))
+        db.execute(delete(ReportRecord).where(ReportRecord.id.in_(chunk)))
+    db.commit()
     db.close()
     engine.dispose()
     times.sort()

@@ -20,76 +20,85 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from tichub.core.ids import BEIJING
+from tichub.core.db import table
+from tichub.core.ids import BEIJING, utcnow
 from tichub.market.models import Instrument, InstrumentEvent, InstrumentEventKind
-from tichub.registry.models import Staff, StandardEdition
+from tichub.registry.models import Institution, Staff, StandardEdition
 from tichub.reports.models import (
     EvidenceItem,
-    EvidenceResult,
     EvidenceSampling,
     RecordEvent,
     ReportRecord,
 )
+from tichub.supervision.models import Signal
 from tichub.supervision.signals import queries, rules, service
+from tichub.supervision.signals.cursor import Batch, Statement
 from tichub.supervision.signals.queries import Hit, as_dt, bj_minute, day_text, item_ref
 
 _IDS: Any = bindparam("ids", expanding=True)
 _KEYS: Any = bindparam("keys", expanding=True)
-
-# The statements are built once: building and keying one costs more than running it here.
-_RECORDS = select(
-    ReportRecord.id, ReportRecord.institution_id, ReportRecord.issued_on, ReportRecord.event,
-    ReportRecord.public, ReportRecord.flags,
-    exists().where(EvidenceItem.record_id == ReportRecord.id).label("has_items"),
-    exists().where(EvidenceSampling.record_id == ReportRecord.id).label("has_samplings"),
-    exists().where(EvidenceResult.record_id == ReportRecord.id).label("has_results"),
-).where(ReportRecord.id.in_(_IDS)).order_by(ReportRecord.id)
-
-_ITEMS = (select(EvidenceItem.record_id, EvidenceItem.seq, EvidenceItem.institution_id,
-                 EvidenceItem.standard, EvidenceItem.instrument_id,
-                 EvidenceItem.instrument_ref, EvidenceItem.tester_id,
-                 EvidenceItem.started_at, EvidenceItem.ended_at,
-                 Instrument.id.label("ins_id"), Instrument.asset_no,
-                 Instrument.name.label("instrument_name"), Instrument.tests_per_day,
-                 Instrument.hours_per_test,
-                 Staff.id.label("staff_id"), Staff.name.label("staff_name"),
-                 Staff.employed_from, Staff.employed_until)
-          .outerjoin(Instrument, Instrument.id == EvidenceItem.instrument_id)
-          .outerjoin(Staff, Staff.id == EvidenceItem.tester_id)
-          .where(EvidenceItem.record_id.in_(_IDS))
-          .order_by(EvidenceItem.record_id, EvidenceItem.seq))
-
-_SAMPLINGS = (select(EvidenceSampling.record_id, EvidenceSampling.seq,
-                     EvidenceSampling.institution_id, EvidenceSampling.sampler_id,
-                     EvidenceSampling.sampler_ref, EvidenceSampling.at,
-                     EvidenceSampling.latitude, EvidenceSampling.longitude,
-                     Staff.id.label("staff_id"), Staff.name.label("staff_name"),
-                     Staff.employed_from, Staff.employed_until)
-              .outerjoin(Staff, Staff.id == EvidenceSampling.sampler_id)
-              .where(EvidenceSampling.record_id.in_(_IDS))
-              .order_by(EvidenceSampling.record_id, EvidenceSampling.seq))
-
-_EVENTS = (select(InstrumentEvent.id, InstrumentEvent.instrument_id, InstrumentEvent.kind,
-                  InstrumentEvent.valid_from, InstrumentEvent.valid_until)
-           .where(InstrumentEvent.instrument_id.in_(_KEYS),
-                  InstrumentEvent.kind.in_((*queries.CALIBRATIONS,
-                                            InstrumentEventKind.out_of_service))))
-
-_EDITIONS = (select(StandardEdition.id, StandardEdition.number,
-                    StandardEdition.implemented_on, StandardEdition.withdrawn_on)
-             .where(StandardEdition.number.in_(_KEYS)))
-
 _NAMES: Any = bindparam("names", expanding=True)
-_SIGNERS = (select(Staff.institution_id, Staff.name, Staff.staff_no, Staff.roles,
-                   Staff.employed_from, Staff.employed_until, Staff.authorised_from,
-                   Staff.authorised_until, Staff.authorised_for)
-            .where(Staff.institution_id.in_(_KEYS),
-                   or_(Staff.name.in_(_NAMES), Staff.staff_no.in_(_NAMES))))
-_KEEPS_REGISTER = (select(Staff.institution_id).where(Staff.institution_id.in_(_KEYS))
-                   .group_by(Staff.institution_id))
+
+# Compiled once per database kind and run on the cursor (``cursor``): building, keying and
+# expanding a SQLAlchemy statement cost several times running it here.
+_RECORDS = Statement(lambda kind: select(
+    ReportRecord.id, ReportRecord.institution_id, ReportRecord.issued_on, ReportRecord.event,
+    ReportRecord.public, ReportRecord.flags, ReportRecord.number,
+    Institution.org_id, Institution.district,
+).outerjoin(Institution, Institution.id == ReportRecord.institution_id)
+    .where(ReportRecord.id.in_(_IDS)).order_by(ReportRecord.id))
+
+_ITEMS = Statement(lambda kind: select(
+    EvidenceItem.record_id, EvidenceItem.seq, EvidenceItem.institution_id,
+    EvidenceItem.standard, EvidenceItem.instrument_id, EvidenceItem.instrument_ref,
+    EvidenceItem.tester_id, EvidenceItem.started_at, EvidenceItem.ended_at,
+    Instrument.id.label("ins_id"), Instrument.asset_no,
+    Instrument.name.label("instrument_name"), Instrument.tests_per_day,
+    Instrument.hours_per_test,
+    Staff.id.label("staff_id"), Staff.name.label("staff_name"),
+    Staff.employed_from, Staff.employed_until)
+    .outerjoin(Instrument, Instrument.id == EvidenceItem.instrument_id)
+    .outerjoin(Staff, Staff.id == EvidenceItem.tester_id)
+    .where(EvidenceItem.record_id.in_(_IDS))
+    .order_by(EvidenceItem.record_id, EvidenceItem.seq))
+
+_SAMPLINGS = Statement(lambda kind: select(
+    EvidenceSampling.record_id, EvidenceSampling.seq, EvidenceSampling.institution_id,
+    EvidenceSampling.sampler_id, EvidenceSampling.sampler_ref, EvidenceSampling.at,
+    EvidenceSampling.latitude, EvidenceSampling.longitude,
+    Staff.id.label("staff_id"), Staff.name.label("staff_name"),
+    Staff.employed_from, Staff.employed_until)
+    .outerjoin(Staff, Staff.id == EvidenceSampling.sampler_id)
+    .where(EvidenceSampling.record_id.in_(_IDS))
+    .order_by(EvidenceSampling.record_id, EvidenceSampling.seq))
+
+# The register rows the new items name, found through the items (no second round trip).
+_EVENTS = Statement(lambda kind: select(
+    InstrumentEvent.id, InstrumentEvent.instrument_id, InstrumentEvent.kind,
+    InstrumentEvent.valid_from, InstrumentEvent.valid_until)
+    .where(InstrumentEvent.instrument_id.in_(
+        select(EvidenceItem.instrument_id).where(EvidenceItem.record_id.in_(_IDS))),
+        InstrumentEvent.kind.in_((*queries.CALIBRATIONS, InstrumentEventKind.out_of_service))))
+
+_EDITIONS = Statement(lambda kind: select(
+    StandardEdition.id, StandardEdition.number, StandardEdition.implemented_on,
+    StandardEdition.withdrawn_on)
+    .where(StandardEdition.number.in_(
+        select(EvidenceItem.standard).where(EvidenceItem.record_id.in_(_IDS)))))
+
+_SIGNERS = Statement(lambda kind: select(
+    Staff.institution_id, Staff.name, Staff.staff_no, Staff.roles, Staff.employed_from,
+    Staff.employed_until, Staff.authorised_from, Staff.authorised_until, Staff.authorised_for)
+    .where(Staff.institution_id.in_(_KEYS),
+           or_(Staff.name.in_(_NAMES), Staff.staff_no.in_(_NAMES))))
+_KEEPS_REGISTER = Statement(lambda kind: select(Staff.institution_id)
+                            .where(Staff.institution_id.in_(_KEYS))
+                            .group_by(Staff.institution_id))
 
 
 def check(db: Session, record_ids: Sequence[str]) -> int:
@@ -97,24 +106,41 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
     not commit: the caller's transaction holds the records and their signals together."""
     if not record_ids:
         return 0
-    conn = db.connection()
     ids = list(record_ids)
-    records = conn.execute(_RECORDS, {"ids": ids}).all()
-    hits: list[Hit] = []
+    # First round: the new records, their evidence and the register rows it names.
+    batch = Batch(db)
+    records = batch.add(_RECORDS, ids=ids)
+    items = batch.add(_ITEMS, ids=ids)
+    samplings = batch.add(_SAMPLINGS, ids=ids)
+    events_found = batch.add(_EVENTS, ids=ids)
+    editions_found = batch.add(_EDITIONS, ids=ids)
+    pt = batch.add(queries.PT_NEW, ids=ids)
+    batch.run()
+    # Second round: what those name elsewhere (signers, neighbours in time).
+    signers = _ask_signers(batch, records)
+    single = [_item_view(i) for i in items if i.ins_id is not None
+              and i.hours_per_test is not None]
+    overlaps = queries.overlap_ask(batch, single)
+    counted = [(i.instrument_id, i.started_at) for i in items if i.ins_id is not None
+               and (i.tests_per_day is not None or i.hours_per_test is not None)]
+    capacity = queries.capacity_ask(batch, counted)
+    travelled = [_sampling_view(s) for s in samplings if s.sampler_id is not None
+                 and s.latitude is not None and s.longitude is not None]
+    travel = queries.travel_ask(batch, travelled)
+    batch.run()
+
     ctx = queries.Ctx(db, ids)
+    hits: list[Hit] = []
     hits += _not_signed(records)
-    hits += _signatories(ctx, conn, records)
-    item_ids = [r.id for r in records if r.has_items]
-    sampling_ids = [r.id for r in records if r.has_samplings]
-    items = conn.execute(_ITEMS, {"ids": item_ids}).all() if item_ids else []
-    samplings = (conn.execute(_SAMPLINGS, {"ids": sampling_ids}).all()
-                 if sampling_ids else [])
+    hits += _signatories(ctx, signers)
     if items:
         by_id = {r.id: r for r in records}
         by_record: dict[str, list[Any]] = {}
         for s in samplings:
             by_record.setdefault(s.record_id, []).append(s)
-        events = _events(conn, items)
+        events: dict[str, list[Any]] = {}
+        for e in events_found:
+            events.setdefault(e.instrument_id, []).append(e)
         hits += _grouped("INSTRUMENT_UNCALIBRATED", _uncalibrated(items, events))
         hits += _grouped("INSTRUMENT_OUT_OF_SERVICE", _out_of_service(items, events))
         hits += _grouped("INSTRUMENT_NOT_REGISTERED", (
@@ -122,8 +148,8 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
             if i.instrument_id is None and i.instrument_ref not in (None, "")))
         hits += _grouped("ISSUED_BEFORE_TESTED", _issued_before(items, by_id))
         hits += _grouped("TESTED_BEFORE_RECEIPT", _before_receipt(items, by_id, by_record,
-                                                                  _pg(db)))
-        hits += _grouped("STANDARD_NOT_IN_FORCE", _standards(conn, items))
+                                                                  batch.kind == "postgresql"))
+        hits += _grouped("STANDARD_NOT_IN_FORCE", _standards(items, editions_found))
     # A record whose items name no standard is judged by the standards it lists, against its
     # first day of testing: the batch's own query, bounded to the new records.
     with_standard = {i.record_id for i in items if i.standard}
@@ -131,32 +157,56 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
            for r in records):
         hits += list(queries.public_standards_not_in_force(ctx))
     hits += _not_employed(items, samplings)
-    single = [_item_view(i) for i in items if i.ins_id is not None
-              and i.hours_per_test is not None]
-    if single:
-        hits += queries.overlap_new(ctx, single)
-    counted = [(i.instrument_id, i.started_at) for i in items if i.ins_id is not None
-               and (i.tests_per_day is not None or i.hours_per_test is not None)]
-    if counted:
-        hits += queries.capacity_new(ctx, counted)
-    travelled = [_sampling_view(s) for s in samplings if s.sampler_id is not None
-                 and s.latitude is not None and s.longitude is not None]
-    if travelled:
-        hits += queries.travel_new(ctx, travelled)
-    if any(r.has_results for r in records):
-        hits += queries.pt_no_correction(ctx)
+    hits += queries.overlap_hits(single, overlaps)
+    hits += queries.capacity_hits(capacity)
+    hits += queries.travel_hits(ctx, travelled, travel)
+    hits += queries.pt_hits(pt)
     for h in hits:
         assert rules.rule(h.code).incremental
-    return service.save_hits(db, hits, "registration") if hits else 0
+    return _save(db, batch, hits, records) if hits else 0
+
+
+def _insert_signal(kind: str) -> Any:
+    """A signal, unless one of its rule and subject is stored (a dismissed one stays
+    dismissed); returning its id if written."""
+    signals = table(Signal)
+    values = {c: bindparam(f"v_{c}", type_=signals.c[c].type) for c in _SIGNAL_COLUMNS}
+    make = pg_insert if kind == "postgresql" else sqlite_insert
+    return (make(signals).values(values)
+            .on_conflict_do_nothing(index_elements=["code", "subject"])
+            .returning(signals.c.id))
+
+
+_SIGNAL_COLUMNS = ("id", "created_at", "code", "subject", "severity", "institution_id",
+                   "org_id", "district", "record_id", "number", "params", "evidence", "source",
+                   "status", "reason", "question", "answer", "answer_files")
+_SAVE = Statement(_insert_signal)
+
+
+def _save(db: Session, batch: Batch, hits: list[Hit], records: Sequence[Any]) -> int:
+    """The new signals, in one more round trip: the places and numbers they show were read
+    with the records. A hit about an institution none of the records belongs to (possible
+    only for an instrument's day shared across institutions) is saved the general way."""
+    places = {r.institution_id: (r.org_id, r.district) for r in records
+              if r.org_id is not None}
+    numbers = {r.id: r.number for r in records}
+    now = utcnow()
+    written, elsewhere = [], []
+    for h in service.merge(hits).values():
+        if h.institution_id not in places:
+            elsewhere.append(h)
+            continue
+        row = service.signal_row(h, places[h.institution_id],
+                                 numbers.get(h.record_id or ""), "registration", now)
+        written.append(batch.add(_SAVE, **{f"v_{k}": row[k] for k in _SIGNAL_COLUMNS}))
+    batch.run(generic=False)
+    saved = sum(len(w) for w in written)
+    return saved + (service.save_hits(db, elsewhere, "registration") if elsewhere else 0)
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 Judged = tuple[Any, dict[str, Any], dict[str, Any]]  # row, the hit's params, its evidence
-
-
-def _pg(db: Session) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
 
 
 def _grouped(code: str, rows: Iterator[Judged]) -> list[Hit]:
@@ -231,23 +281,33 @@ def _listed(r: Any) -> bool:
         dates.get("tested_from") or dates.get("tested_to"))
 
 
-def _signatories(ctx: queries.Ctx, conn: Any, records: Sequence[Any]) -> list[Hit]:
+class _Signers(NamedTuple):
+    signed: list[tuple[Any, list[str]]]  # issued records and the names signing them
+    staff: list[Any]  # staff rows of those institutions bearing those names
+    keeping: list[Any]  # which of those institutions keep a staff register
+
+
+def _ask_signers(batch: Batch, records: Sequence[Any]) -> _Signers:
+    signed = [(r, _signers(r)) for r in records if r.event == RecordEvent.issued]
+    signed = [(r, names) for r, names in signed if names]
+    if not signed:
+        return _Signers([], [], [])
+    insts = sorted({r.institution_id for r, _ in signed})
+    names = sorted({n for _, ns in signed for n in ns})
+    return _Signers(signed, batch.add(_SIGNERS, keys=insts, names=names),
+                    batch.add(_KEEPS_REGISTER, keys=insts))
+
+
+def _signatories(ctx: queries.Ctx, found: _Signers) -> list[Hit]:
     """Each name signing an issued record must be a signatory of the institution's staff
     register, employed and authorised on the issue date, and (when their authorisation names
     standards) authorised for one the record lists; only institutions keeping a register are
     checked. The last part is the batch's own check, run only when a signer's authorisation
     is restricted."""
-    signed = [(r, _signers(r)) for r in records if r.event == RecordEvent.issued]
-    signed = [(r, names) for r, names in signed if names]
+    signed, staff = found.signed, found.staff
     if not signed:
         return []
-    insts = sorted({r.institution_id for r, _ in signed})
-    names = sorted({n for _, ns in signed for n in ns})
-    staff = conn.execute(_SIGNERS, {"keys": insts, "names": names}).all()
-    keeping = {s.institution_id for s in staff}
-    if set(insts) - keeping:
-        keeping |= set(conn.execute(_KEEPS_REGISTER, {"keys": sorted(set(insts) - keeping)})
-                       .scalars())
+    keeping = {k.institution_id for k in found.keeping}
 
     def valid(name: str, inst: str, day: date | None) -> bool:
         if day is None:
@@ -297,15 +357,6 @@ def _signatories(ctx: queries.Ctx, conn: Any, records: Sequence[Any]) -> list[Hi
 
 # --- instruments ----------------------------------------------------------------------------
 
-def _events(conn: Any, items: Sequence[Any]) -> dict[str, list[Any]]:
-    known = sorted({i.instrument_id for i in items if i.ins_id is not None})
-    out: dict[str, list[Any]] = {}
-    if known:
-        for e in conn.execute(_EVENTS, {"keys": known}):
-            out.setdefault(e.instrument_id, []).append(e)
-    return out
-
-
 def _covers(e: Any, day: date) -> bool:
     return e.valid_from <= day and (e.valid_until is None or e.valid_until >= day)
 
@@ -334,12 +385,9 @@ def _out_of_service(items: Sequence[Any], events: dict[str, list[Any]]) -> Itera
                                                "key": {"id": e.id}}})
 
 
-def _standards(conn: Any, items: Sequence[Any]) -> Iterator[Judged]:
-    numbers = sorted({i.standard for i in items if i.standard})
-    if not numbers:
-        return
+def _standards(items: Sequence[Any], found: Sequence[Any]) -> Iterator[Judged]:
     editions: dict[str, list[Any]] = {}
-    for ed in conn.execute(_EDITIONS, {"keys": numbers}):
+    for ed in found:
         editions.setdefault(ed.number, []).append(ed)
     for i in items:
         day = _bj_day(i.started_at)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -61,6 +61,7 @@ from tichub.reports.models import (
     ReportRecord,
 )
 from tichub.supervision.signals import rules, stats
+from tichub.supervision.signals.cursor import Batch, Statement
 
 STREAM = 2_000  # rows fetched at a time
 
@@ -111,22 +112,45 @@ class Ctx:
         yield from self.db.connection().execute(stmt.execution_options(yield_per=STREAM))
 
 
+class Kind(Protocol):
+    """What building a statement needs: the database kind, and whether it is bounded to
+    given records (``ids`` not None)."""
+
+    @property
+    def pg(self) -> bool: ...
+
+    @property
+    def ids(self) -> Sequence[str] | None: ...
+
+
+@dataclass(frozen=True)
+class Compiling:
+    """A ``Kind`` for statements built before any session (``cursor.Statement``)."""
+
+    kind: str
+    ids: Sequence[str] | None = ()
+
+    @property
+    def pg(self) -> bool:
+        return self.kind == "postgresql"
+
+
 # --- dialect helpers ------------------------------------------------------------------------
 
-def bj_date(ctx: Ctx, col: Any) -> ColumnElement[Any]:
+def bj_date(ctx: Kind, col: Any) -> ColumnElement[Any]:
     """The Beijing date of a UTC instant."""
     if ctx.pg:
         return cast(func.timezone("Asia/Shanghai", col), Date)
     return func.date(col, "+8 hours")
 
 
-def bj_date_plus(ctx: Ctx, col: Any, days: int) -> ColumnElement[Any]:
+def bj_date_plus(ctx: Kind, col: Any, days: int) -> ColumnElement[Any]:
     if ctx.pg:
         return cast(func.timezone("Asia/Shanghai", col), Date) + days
     return func.date(col, "+8 hours", f"+{days} days")
 
 
-def json_date(ctx: Ctx, expr: Any) -> ColumnElement[Any]:
+def json_date(ctx: Kind, expr: Any) -> ColumnElement[Any]:
     """A 'YYYY-MM-DD' text from a JSON document as a date to compare with."""
     # SQLite keeps dates as that text; CAST there would make a number of it.
     return cast(expr, Date) if ctx.pg else expr
@@ -157,7 +181,7 @@ def json_text(col: Any) -> ColumnElement[str]:
     return cast(col, String)
 
 
-def _only(ctx: Ctx, col: Any) -> list[ColumnElement[bool]]:
+def _only(ctx: Kind, col: Any) -> list[ColumnElement[bool]]:
     """At registration, only the new records: an expanding parameter, so that the statement
     is built once and reused (``Ctx.cached``)."""
     return [col.in_(bindparam("ids", expanding=True))] if ctx.ids is not None else []
@@ -324,46 +348,46 @@ def instrument_overlap(ctx: Ctx) -> Iterator[Hit]:
             "instrument": _instrument_name(r), "count": 2, "at": bj_minute(r.s)}), item_ref)
 
 
-def overlap_new(ctx: Ctx, rows: Sequence[Any] | None = None) -> Iterator[Hit]:
-    """At registration: the new items against the items and bookings overlapping them,
-    found through the (instrument, start) index within the longest plausible test.
-    ``rows``: the new items on one-test-at-a-time instruments, if already fetched."""
-    span = timedelta(days=7)  # no single test item runs longer
+_SPAN = timedelta(days=7)  # no single test item runs longer
 
-    def items() -> Any:
-        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id,
-                       IT.started_at, IT.ended_at, INS.asset_no,
-                       INS.name.label("instrument_name"), literal("").label("instrument_ref"))
-                .join(INS, INS.id == IT.instrument_id)
-                .where(INS.hours_per_test.is_not(None), *_only(ctx, IT.record_id))
-                .order_by(IT.record_id, IT.seq))
 
-    def neighbours() -> Any:
-        o = OI
-        ins: Any = bindparam("ins")
-        s: Any = bindparam("s")
-        e: Any = bindparam("e")
-        return (select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
-                .where(o.instrument_id == ins, o.started_at < e,
-                       o.started_at > bindparam("lo"), o.ended_at > s,
-                       or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq")))
-                .union_all(
-                    select(literal("bookings"), Booking.id, literal(0))
-                    .join(INS, INS.id == Booking.instrument_id)
-                    .where(Booking.instrument_id == ins, Booking.starts_at < e,
-                           Booking.ends_at > s, Booking.org_id != INS.org_id,
-                           Booking.status.in_(BOOKED)))
-                .limit(10))
+def _overlap_neighbours() -> Any:
+    """Items and other organisations' bookings overlapping one item, through the
+    (instrument, start) index within the longest plausible test."""
+    o = OI
+    ins: Any = bindparam("ins")
+    s: Any = bindparam("s")
+    e: Any = bindparam("e")
+    return (select(literal("report_evidence_items").label("tbl"), o.record_id, o.seq)
+            .where(o.instrument_id == ins, o.started_at < e,
+                   o.started_at > bindparam("lo"), o.ended_at > s,
+                   or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq")))
+            .union_all(
+                select(literal("bookings"), Booking.id, literal(0))
+                .join(INS, INS.id == Booking.instrument_id)
+                .where(Booking.instrument_id == ins, Booking.starts_at < e,
+                       Booking.ends_at > s, Booking.org_id != INS.org_id,
+                       Booking.status.in_(BOOKED)))
+            .limit(10))
 
-    if rows is None:
-        rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
-    hits: dict[str, Hit] = {}
-    near: Any = ctx.cached("overlap_new_neighbours", neighbours) if rows else None
+
+OVERLAP_NEAR = Statement(lambda kind: _overlap_neighbours())
+
+
+def overlap_ask(batch: Batch, rows: Sequence[Any]) -> list[list[Any]]:
+    """Queues the look-up of each new item's neighbours (items on one-test-at-a-time
+    instruments: record_id, seq, instrument_id, started_at, ended_at)."""
+    out = []
     for r in rows:
         started, ended = as_dt(r.started_at), as_dt(r.ended_at)
-        others = ctx.db.connection().execute(near, {
-            "ins": r.instrument_id, "s": started, "e": ended, "lo": started - span,
-            "rid": r.record_id, "seq": r.seq}).all()
+        out.append(batch.add(OVERLAP_NEAR, ins=r.instrument_id, s=started, e=ended,
+                             lo=started - _SPAN, rid=r.record_id, seq=r.seq))
+    return out
+
+
+def overlap_hits(rows: Sequence[Any], found: Sequence[Sequence[Any]]) -> list[Hit]:
+    hits: dict[str, Hit] = {}
+    for r, others in zip(rows, found, strict=True):
         if not others:
             continue
         hit = hits.setdefault(r.record_id, Hit(
@@ -374,7 +398,24 @@ def overlap_new(ctx: Ctx, rows: Sequence[Any] | None = None) -> Iterator[Hit]:
         for t, key, seq in others:
             hit.evidence.append({"table": t, "key": {"record_id": key, "seq": seq}
                                  if t != "bookings" else {"id": key}})
-    yield from hits.values()
+    return list(hits.values())
+
+
+def overlap_new(ctx: Ctx) -> Iterator[Hit]:
+    """At registration, one rule at a time: the new items against their neighbours."""
+    def items() -> Any:
+        return (select(IT.record_id, IT.seq, IT.institution_id, IT.instrument_id,
+                       IT.started_at, IT.ended_at, INS.asset_no,
+                       INS.name.label("instrument_name"), literal("").label("instrument_ref"))
+                .join(INS, INS.id == IT.instrument_id)
+                .where(INS.hours_per_test.is_not(None), *_only(ctx, IT.record_id))
+                .order_by(IT.record_id, IT.seq))
+
+    rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
+    batch = Batch(ctx.db)
+    found = overlap_ask(batch, rows)
+    batch.run()
+    yield from overlap_hits(rows, found)
 
 
 def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
@@ -386,32 +427,41 @@ def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
         new = list(ctx.stream(ctx.cached("capacity_new", lambda: select(
             IT.instrument_id, IT.started_at).where(IT.instrument_id.is_not(None),
                                                    *_only(ctx, IT.record_id)))))
-        rows = iter(_capacity_rows(ctx, new))
+        batch = Batch(ctx.db)
+        found = capacity_ask(batch, new)
+        batch.run()
+        rows = iter(_by_instrument_day(found))
     yield from _capacity_hits(rows)
 
 
-def capacity_new(ctx: Ctx, new: Sequence[tuple[str, Any]]) -> list[Hit]:
-    """At registration, for the new items' (instrument, start): one query per Beijing day,
-    over that day's items of those instruments only."""
-    return list(_capacity_hits(iter(_capacity_rows(ctx, new))))
+CAPACITY_DAY = Statement(lambda kind: _capacity_statement(Compiling(kind), True))
 
 
-def _capacity_rows(ctx: Ctx, new: Sequence[Any]) -> list[Any]:
+def capacity_ask(batch: Batch, new: Sequence[Any]) -> list[list[Any]]:
+    """Queues, for the new items' (instrument, start), one query per Beijing day over that
+    day's items of those instruments only."""
     days: dict[date, set[str]] = {}
     for instrument_id, started in new:
         days.setdefault(as_dt(started).astimezone(BEIJING).date(), set()).add(instrument_id)
-    one: Any = ctx.cached("capacity_day", lambda: _capacity_statement(ctx, True)) \
-        if days else None
-    found: list[Any] = []
+    out = []
     for day, instruments in days.items():
         lo = datetime.combine(day, datetime.min.time(), BEIJING).astimezone(UTC)
-        found += ctx.db.connection().execute(one, {
-            "ins": sorted(instruments), "lo": lo, "hi": lo + timedelta(days=1)}).all()
-    found.sort(key=lambda r: (r.instrument_id, day_text(r.day)))
-    return found
+        out.append(batch.add(CAPACITY_DAY, ins=sorted(instruments), lo=lo,
+                             hi=lo + timedelta(days=1)))
+    return out
 
 
-def _capacity_statement(ctx: Ctx, one_day: bool) -> Any:
+def _by_instrument_day(found: Sequence[Sequence[Any]]) -> list[Any]:
+    rows = [r for day in found for r in day]
+    rows.sort(key=lambda r: (r.instrument_id, day_text(r.day)))
+    return rows
+
+
+def capacity_hits(found: Sequence[Sequence[Any]]) -> list[Hit]:
+    return list(_capacity_hits(iter(_by_instrument_day(found))))
+
+
+def _capacity_statement(ctx: Kind, one_day: bool) -> Any:
     day = bj_date(ctx, IT.started_at)
     where: list[Any] = [or_(INS.tests_per_day.is_not(None),
                             INS.hours_per_test.is_not(None))]
@@ -463,54 +513,69 @@ class _Pair(NamedTuple):
     p_lon: float
 
 
-def travel_new(ctx: Ctx, mine: Sequence[Any]) -> list[Hit]:
-    """At registration, for the new sampling events already fetched (record_id, seq,
-    institution_id, sampler_id, sampler_ref, at, latitude, longitude)."""
-    return list(staff_travel(ctx, mine))
+_TRAVEL_WINDOW = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
+
+TRAVEL_NEAR = Statement(lambda kind: select(
+    OS.record_id, OS.seq, OS.at, OS.latitude, OS.longitude).where(
+        OS.sampler_id == bindparam("who"), OS.at >= bindparam("lo"),
+        OS.at <= bindparam("hi"), OS.latitude.is_not(None), OS.longitude.is_not(None),
+        or_(OS.record_id != bindparam("rid"), OS.seq != bindparam("seq"))))
 
 
-def staff_travel(ctx: Ctx, new: Sequence[Any] | None = None) -> Iterator[Hit]:
+def travel_ask(batch: Batch, new: Sequence[Any]) -> list[list[Any]]:
+    """Queues, for each new sampling event (record_id, seq, institution_id, sampler_id,
+    sampler_ref, at, latitude, longitude), the same person's events close in time, by the
+    (sampler, at) index."""
+    out = []
+    for n in new:
+        at = as_dt(n.at)
+        out.append(batch.add(TRAVEL_NEAR, who=n.sampler_id, lo=at - _TRAVEL_WINDOW,
+                             hi=at + _TRAVEL_WINDOW, rid=n.record_id, seq=n.seq))
+    return out
+
+
+def travel_hits(ctx: Ctx, new: Sequence[Any], found: Sequence[Sequence[Any]]) -> list[Hit]:
+    pairs = [_Pair(*n, *p) for n, near in zip(new, found, strict=True) for p in near]
+    return list(_too_fast(ctx, iter(pairs)))
+
+
+def staff_travel(ctx: Ctx) -> Iterator[Hit]:
     """Consecutive sampling events of one person (a window over each person's events in
     time; at registration, the new events and their neighbours by the (sampler, at) index);
     the distance is computed here for the few pairs close enough in time."""
     s = SMP
-    window = timedelta(hours=rules.TRAVEL_WINDOW_HOURS)
-    pairs: list[Any]
-    if ctx.ids is None:
-        part: dict[str, Any] = {"partition_by": s.sampler_id,
-                                "order_by": (s.at, s.record_id, s.seq)}
-        w = (select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
-                    s.at, s.latitude, s.longitude,
-                    func.lag(s.record_id).over(**part).label("p_record_id"),
-                    func.lag(s.seq).over(**part).label("p_seq"),
-                    func.lag(s.at).over(**part).label("p_at"),
-                    func.lag(s.latitude).over(**part).label("p_lat"),
-                    func.lag(s.longitude).over(**part).label("p_lon"))
-             .where(s.sampler_id.is_not(None), s.latitude.is_not(None),
-                    s.longitude.is_not(None))
-             .subquery("w"))
-        rows: Iterator[Any] = ctx.stream(
-            select(w).where(w.c.p_at.is_not(None)).order_by(w.c.record_id, w.c.seq))
-        pairs_iter = (r for r in rows if as_dt(r.at) - as_dt(r.p_at) <= window)
-    else:
-        o = OS
-        pairs = []
-        mine = ctx.cached("travel_new", lambda: select(
+    if ctx.ids is not None:
+        mine = list(ctx.stream(ctx.cached("travel_new", lambda: select(
             s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref, s.at,
             s.latitude, s.longitude).where(
                 s.sampler_id.is_not(None), s.latitude.is_not(None), s.longitude.is_not(None),
-                *_only(ctx, s.record_id)).order_by(s.record_id, s.seq))
-        near = ctx.cached("travel_near", lambda: select(
-            o.record_id, o.seq, o.at, o.latitude, o.longitude).where(
-                o.sampler_id == bindparam("who"), o.at >= bindparam("lo"),
-                o.at <= bindparam("hi"), o.latitude.is_not(None), o.longitude.is_not(None),
-                or_(o.record_id != bindparam("rid"), o.seq != bindparam("seq"))))
-        for n in list(ctx.stream(mine)) if new is None else new:
-            at = as_dt(n.at)
-            pairs += [_Pair(*n, *p) for p in ctx.db.connection().execute(near, {
-                "who": n.sampler_id, "lo": at - window, "hi": at + window,
-                "rid": n.record_id, "seq": n.seq}).all()]
-        pairs_iter = (p for p in pairs)
+                *_only(ctx, s.record_id)).order_by(s.record_id, s.seq))))
+        batch = Batch(ctx.db)
+        found = travel_ask(batch, mine)
+        batch.run()
+        yield from travel_hits(ctx, mine, found)
+        return
+    part: dict[str, Any] = {"partition_by": s.sampler_id,
+                            "order_by": (s.at, s.record_id, s.seq)}
+    w = (select(s.record_id, s.seq, s.institution_id, s.sampler_id, s.sampler_ref,
+                s.at, s.latitude, s.longitude,
+                func.lag(s.record_id).over(**part).label("p_record_id"),
+                func.lag(s.seq).over(**part).label("p_seq"),
+                func.lag(s.at).over(**part).label("p_at"),
+                func.lag(s.latitude).over(**part).label("p_lat"),
+                func.lag(s.longitude).over(**part).label("p_lon"))
+         .where(s.sampler_id.is_not(None), s.latitude.is_not(None),
+                s.longitude.is_not(None))
+         .subquery("w"))
+    rows: Iterator[Any] = ctx.stream(
+        select(w).where(w.c.p_at.is_not(None)).order_by(w.c.record_id, w.c.seq))
+    yield from _too_fast(ctx, (r for r in rows if as_dt(r.at) - as_dt(r.p_at)
+                               <= _TRAVEL_WINDOW))
+
+
+def _too_fast(ctx: Ctx, pairs_iter: Iterator[Any]) -> Iterator[Hit]:
+    """Pairs of one person's events (ordered by the later event's record) too far apart
+    for the time between them, one hit per record."""
     names: dict[str, str] = {}
     current: Hit | None = None
     for r in pairs_iter:
@@ -951,34 +1016,43 @@ def trailing_digits(ctx: Ctx) -> Iterator[Hit]:
         yield hit
 
 
-def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
-    def build() -> Any:
-        res = RES
-        published = bj_date(ctx, PtRound.published_at)
-        stmt = (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
-                       published.label("published"), PtRound.code.label("round"),
-                       PtResult.id.label("pt_result_id"))
-                .join(R, R.id == res.record_id)
-                .join(PtParticipant, PtParticipant.org_id == res.org_id)
-                .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
-                                     PtResult.verdict == "unsatisfactory"))
-                .join(PtRound, and_(PtRound.id == PtResult.round_id,
-                                    PtRound.published_at.is_not(None)))
-                .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
-                .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
-                                        func.lower(PtMeasurand.name) == func.lower(res.parameter)))
-                .where(R.issued_on > published,
-                       R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
-                                                   rules.PT_WINDOW_DAYS),
-                       ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
-                                       PtCorrectiveAction.recorded_on <= R.issued_on),
-                       *_only(ctx, res.record_id))
-                .order_by(res.record_id, res.seq))
-        return stmt
+def _pt_statement(ctx: Kind) -> Any:
+    res = RES
+    published = bj_date(ctx, PtRound.published_at)
+    return (select(res.record_id, res.seq, res.institution_id, res.parameter, R.issued_on,
+                   published.label("published"), PtRound.code.label("round"),
+                   PtResult.id.label("pt_result_id"))
+            .join(R, R.id == res.record_id)
+            .join(PtParticipant, PtParticipant.org_id == res.org_id)
+            .join(PtResult, and_(PtResult.participant_id == PtParticipant.id,
+                                 PtResult.verdict == "unsatisfactory"))
+            .join(PtRound, and_(PtRound.id == PtResult.round_id,
+                                PtRound.published_at.is_not(None)))
+            .join(PtRoundMeasurand, PtRoundMeasurand.id == PtResult.round_measurand_id)
+            .join(PtMeasurand, and_(PtMeasurand.id == PtRoundMeasurand.measurand_id,
+                                    func.lower(PtMeasurand.name) == func.lower(res.parameter)))
+            .where(R.issued_on > published,
+                   R.issued_on <= bj_date_plus(ctx, PtRound.published_at,
+                                               rules.PT_WINDOW_DAYS),
+                   ~exists().where(PtCorrectiveAction.result_id == PtResult.id,
+                                   PtCorrectiveAction.recorded_on <= R.issued_on),
+                   *_only(ctx, res.record_id))
+            .order_by(res.record_id, res.seq))
 
-    stmt = ctx.cached("pt_no_correction", build)
+
+PT_NEW = Statement(lambda kind: _pt_statement(Compiling(kind)))
+
+
+def pt_no_correction(ctx: Ctx) -> Iterator[Hit]:
+    yield from pt_hits(ctx.stream(ctx.cached("pt_no_correction",
+                                             lambda: _pt_statement(ctx))))
+
+
+def pt_hits(rows: Iterable[Any]) -> Iterator[Hit]:
+    """Results of a record (ordered by it) issued soon after its lab's unsatisfactory PT
+    result for that parameter, before any corrective action."""
     yield from grouped(
-        ctx.stream(stmt), "PT_NO_CORRECTION", lambda r: r.record_id,
+        iter(rows), "PT_NO_CORRECTION", lambda r: r.record_id,
         lambda r: Hit("", "", r.institution_id, r.record_id, {
             "parameter": r.parameter, "day": day_text(r.issued_on), "round": r.round,
             "days": ((as_date(r.issued_on) or date.min)

@@ -42,24 +42,28 @@ LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
 # --- storing what the rules found -----------------------------------------------------------
 
 def save_hits(db: Session, hits: Iterable[Hit], source: str = "batch",
-              counts: dict[str, int] | None = None) -> int:
+              counts: dict[str, int] | None = None,
+              places: dict[str, tuple[str, str | None]] | None = None,
+              numbers: dict[str, str] | None = None) -> int:
     """Writes the hits not already stored (by rule and subject: a rerun never raises a
     signal twice, and a dismissed one stays dismissed); returns how many were new.
-    ``counts`` (rule → new signals) is added to as it goes."""
+    ``counts`` (rule → new signals) is added to as it goes; ``places`` (institution →
+    organisation, district) and ``numbers`` (record → report number), when the caller has
+    them already, spare their look-ups."""
     new = 0
     chunk: list[Hit] = []
     for hit in hits:
         chunk.append(hit)
         if len(chunk) >= CHUNK:
-            new += _save_chunk(db, chunk, source, counts)
+            new += _save_chunk(db, chunk, source, counts, places or {}, numbers or {})
             chunk = []
     if chunk:
-        new += _save_chunk(db, chunk, source, counts)
+        new += _save_chunk(db, chunk, source, counts, places or {}, numbers or {})
     return new
 
 
-def _save_chunk(db: Session, hits: list[Hit], source: str,
-                counts: dict[str, int] | None) -> int:
+def merge(hits: Iterable[Hit]) -> dict[tuple[str, str], Hit]:
+    """One hit per rule and subject, with the evidence of all."""
     merged: dict[tuple[str, str], Hit] = {}
     for h in hits:
         key = (h.code, h.subject)
@@ -68,35 +72,50 @@ def _save_chunk(db: Session, hits: list[Hit], source: str,
                                         if e not in merged[key].evidence)
         else:
             merged[key] = h
+    return merged
+
+
+def signal_row(h: Hit, place: tuple[str, str | None], number: str | None, source: str,
+               now: datetime) -> dict[str, Any]:
+    """The stored signal of a hit (``place``: the institution's organisation and district)."""
+    org_id, district = place
+    return {"id": new_id(), "created_at": now, "code": h.code, "subject": h.subject[:200],
+            "severity": rules.rule(h.code).severity, "institution_id": h.institution_id,
+            "org_id": org_id, "district": district or "", "record_id": h.record_id,
+            "number": number, "params": h.params, "evidence": h.evidence, "source": source,
+            "status": SignalStatus.open, "reason": "", "question": "", "answer": "",
+            "answer_files": []}
+
+
+def _save_chunk(db: Session, hits: list[Hit], source: str, counts: dict[str, int] | None,
+                known_places: dict[str, tuple[str, str | None]],
+                known_numbers: dict[str, str]) -> int:
+    merged = merge(hits)
     known = set(db.execute(select(Signal.code, Signal.subject).where(
         tuple_(Signal.code, Signal.subject).in_(list(merged)))).all())
     fresh = [h for k, h in merged.items() if k not in known]
     if not fresh:
         return 0
-    places = dict((i, (o, d)) for i, o, d in db.execute(
-        select(Institution.id, Institution.org_id, Institution.district)
-        .where(Institution.id.in_({h.institution_id for h in fresh}))).all())
-    numbers: dict[str, str] = {}
-    record_ids = {h.record_id for h in fresh if h.record_id}
+    places = dict(known_places)
+    wanted = {h.institution_id for h in fresh} - set(places)
+    if wanted:
+        places.update((i, (o, d)) for i, o, d in db.execute(
+            select(Institution.id, Institution.org_id, Institution.district)
+            .where(Institution.id.in_(wanted))).all())
+    numbers = dict(known_numbers)
+    record_ids = {h.record_id for h in fresh if h.record_id} - set(numbers)
     if record_ids:
         from tichub.reports.models import ReportRecord  # read-only: the number shown
 
-        numbers = dict(db.execute(select(ReportRecord.id, ReportRecord.number)
+        numbers.update(db.execute(select(ReportRecord.id, ReportRecord.number)
                                   .where(ReportRecord.id.in_(record_ids))).all())
     now = utcnow()
     rows = []
     for h in fresh:
         if h.institution_id not in places:
             continue
-        org_id, district = places[h.institution_id]
-        rule = rules.rule(h.code)
-        rows.append({
-            "id": new_id(), "created_at": now, "code": h.code, "subject": h.subject[:200],
-            "severity": rule.severity, "institution_id": h.institution_id, "org_id": org_id,
-            "district": district or "", "record_id": h.record_id,
-            "number": numbers.get(h.record_id or ""), "params": h.params,
-            "evidence": h.evidence, "source": source, "status": SignalStatus.open,
-            "reason": "", "question": "", "answer": "", "answer_files": []})
+        rows.append(signal_row(h, places[h.institution_id],
+                               numbers.get(h.record_id or ""), source, now))
         if counts is not None:
             counts[h.code] = counts.get(h.code, 0) + 1
     if rows:
