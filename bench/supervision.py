@@ -440,7 +440,7 @@ def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
     """The time ``incremental.check`` adds to registering one report with evidence (two
     items, a sampling, four results), on the full registry. Each registration is committed,
     as the API commits it (a rollback would also make PostgreSQL's driver forget its
-    prepared statements), and all are deleted at the end."""
+    prepared statements), then deleted, so that each sample sees the same registry."""
     from tichub.supervision.signals import incremental
 
     engine = make_engine(url)
@@ -452,40 +452,35 @@ def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
         Instrument.institution_id == lab.id)))
     staff = list(db.scalars(select(Staff.id).where(Staff.institution_id == lab.id)))
     times, cpu = [], []
-    added: list[str] = []
-    since = datetime.now(UTC)
-    for _ in range(samples):
-        b = Builder(db, rng)
-        ids = []
-        for _ in range(per_call):
-            day = START + timedelta(days=rng.randrange(DAYS))
-            rid = b.record(lab.org_id, lab.id, day + timedelta(days=2), received=day,
-                           signatory="人员SIG1")
-            ids.append(rid)
-            for seq in (1, 2):
-                b.item(rid, seq, lab.org_id, lab.id, rng.choice(instruments),
-                       rng.choice(staff), bj(day + timedelta(days=1), 8)
-                       + timedelta(minutes=rng.randrange(600)), 1)
-            b.sampling(rid, lab.org_id, lab.id, rng.choice(staff), bj(day, 3),
-                       rng.uniform(30.9, 31.5), rng.uniform(121.1, 121.8))
-            b.result_rows(rid, lab.org_id, lab.id, b.random_results())
-        for model, rows in ((ReportRecord, b.records), (EvidenceItem, b.items),
-                            (EvidenceSampling, b.samplings), (EvidenceResult, b.results)):
-            db.execute(insert(table(model)), rows)
-        t0, c0 = time.perf_counter(), time.process_time()
-        incremental.check(db, ids)
-        times.append((time.perf_counter() - t0) / per_call)
-        cpu.append((time.process_time() - c0) / per_call)
-        db.commit()
-        added += ids
-    db.execute(delete(Signal).where(Signal.source == "registration", Signal.created_at >= since))
-    for i in range(0, len(added), 500):
-        chunk = added[i:i + 500]
-        for model in (EvidenceResult, EvidenceSampling, EvidenceItem):
-            db.execute(delete(model).where(model.record_id.in_(chunk)))
-        db.execute(delete(ReportRecord).where(ReportRecord.id.in_(chunk)))
-    db.commit()
-    db.close()
+    try:
+        for _ in range(samples):
+            b = Builder(db, rng)
+            ids = []
+            for _ in range(per_call):
+                day = START + timedelta(days=rng.randrange(DAYS))
+                rid = b.record(lab.org_id, lab.id, day + timedelta(days=2), received=day,
+                               signatory="人员SIG1")
+                ids.append(rid)
+                for seq in (1, 2):
+                    b.item(rid, seq, lab.org_id, lab.id, rng.choice(instruments),
+                           rng.choice(staff), bj(day + timedelta(days=1), 8)
+                           + timedelta(minutes=rng.randrange(600)), 1)
+                b.sampling(rid, lab.org_id, lab.id, rng.choice(staff), bj(day, 3),
+                           rng.uniform(30.9, 31.5), rng.uniform(121.1, 121.8))
+                b.result_rows(rid, lab.org_id, lab.id, b.random_results())
+            for model, rows in ((ReportRecord, b.records), (EvidenceItem, b.items),
+                                (EvidenceSampling, b.samplings), (EvidenceResult, b.results)):
+                db.execute(insert(table(model)), rows)
+            since = datetime.now(UTC)
+            t0, c0 = time.perf_counter(), time.process_time()
+            incremental.check(db, ids)
+            times.append((time.perf_counter() - t0) / per_call)
+            cpu.append((time.process_time() - c0) / per_call)
+            db.commit()
+            _forget(db, ids, since)  # the registry as it was for the next sample
+    finally:
+        db.rollback()
+        db.close()
     engine.dispose()
     times.sort()
     cpu.sort()
@@ -495,6 +490,16 @@ def registration_cost(url: str, samples: int, seed: int, per_call: int = 1
             "p99_ms": times[int(0.99 * (len(times) - 1))] * 1000, "max_ms": times[-1] * 1000,
             "cpu_median_ms": statistics.median(cpu) * 1000,
             "cpu_p99_ms": cpu[int(0.99 * (len(cpu) - 1))] * 1000}
+
+
+def _forget(db: Session, ids: list[str], since: datetime) -> None:
+    """Deletes a timed registration: its records, evidence and the signals it raised."""
+    db.execute(delete(Signal).where(Signal.source == "registration",
+                                    Signal.created_at >= since))
+    for model in (EvidenceResult, EvidenceSampling, EvidenceItem):
+        db.execute(delete(model).where(model.record_id.in_(ids)))
+    db.execute(delete(ReportRecord).where(ReportRecord.id.in_(ids)))
+    db.commit()
 
 
 def compare(url: str, planted: dict[str, list[str]]) -> dict[str, dict[str, Any]]:

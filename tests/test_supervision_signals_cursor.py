@@ -107,15 +107,32 @@ def test_one_statement_or_many_read_the_same(db: Session, monkeypatch: Any) -> N
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # its setting
-def test_generic_plans_end_with_the_transaction(db: Session) -> None:
+def test_generic_plans_only_until_the_last_run(db: Session, monkeypatch: Any) -> None:
     ids = _world(db)
-    before = db.execute(text("SHOW plan_cache_mode")).scalar()
-    batch = Batch(db)
-    batch.add(incremental._RECORDS, ids=ids)
-    batch.run()
-    assert db.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
-    db.commit()
-    assert db.execute(text("SHOW plan_cache_mode")).scalar() == before
+
+    def mode() -> Any:
+        return db.execute(text("SHOW plan_cache_mode")).scalar()
+
+    before = mode()
+    assert before != "force_generic_plan"
+    for one_statement in (True, False):
+        monkeypatch.setattr(cursor, "_AS_ONE_AT_MOST", 12 if one_statement else 0)
+        batch = Batch(db)
+        batch.add(incremental._RECORDS, ids=ids)
+        batch.add(incremental._ITEMS, ids=ids)
+        batch.run()
+        assert mode() == "force_generic_plan"
+        batch.add(incremental._SAMPLINGS, ids=ids)
+        batch.add(incremental._EVENTS, ids=ids)
+        batch.run(last=True)
+        assert mode() == before
+        batch = Batch(db)
+        batch.add(incremental._RECORDS, ids=ids)
+        batch.run()
+        batch.run(last=True)  # nothing left to ask: set back all the same
+        assert mode() == before
+    incremental.check(db, ids)
+    assert mode() == before
     db.rollback()
 
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from sqlalchemy import Enum
+from sqlalchemy import JSON, Enum
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -39,11 +39,14 @@ _LIST = re.compile(r"(NOT )?IN \(__\[POSTCOMPILE_(\w+)\]\)")
 _NAMES = {"sqlite": re.compile(r":(\w+)"), "postgresql": re.compile(r"%\((\w+)\)s")}
 
 _GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan"
+_RESET = "SET LOCAL plan_cache_mode TO DEFAULT"
+_RESET_IN_SELECT = ("(SELECT set_config(name, reset_val, true) FROM pg_settings "
+                    "WHERE name = 'plan_cache_mode')")
 
 Processor = Callable[[Any], Any] | None
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: a key of the combined statements
 class _Compiled:
     sql: str
     params: list[tuple[str, Processor, bool, Any]]  # name, converter, is a list, default
@@ -51,6 +54,7 @@ class _Compiled:
     types: list[Any]
     names: list[str]  # the columns' names in the SQL
     select: bool
+    order: list[str]  # the output columns its ORDER BY names, if it names only those
     columns: list[Processor] | None = None  # known from the first result's description
     from_json: list[Processor] | None = None
 
@@ -80,8 +84,11 @@ def _compile(stmt: Any, kind: str) -> _Compiled:
     keys = [c[0] for c in compiled._result_columns]
     names = [c[1] for c in compiled._result_columns]
     types = [c[3] for c in compiled._result_columns]
+    order = [getattr(o, "name", None) for o in getattr(stmt, "_order_by_clauses", ())]
+    if not all(isinstance(o, str) and names.count(o) == 1 for o in order):
+        order = []  # ordered by an expression: its consumers sort for themselves
     return _Compiled(sql, params, namedtuple("Row", keys), types, names,
-                     bool(getattr(stmt, "is_select", False)))
+                     bool(getattr(stmt, "is_select", False)), order)  # type: ignore[arg-type]
 
 
 def _json_converter(t: Any, dialect: Dialect) -> Processor:
@@ -100,9 +107,11 @@ def _json_converter(t: Any, dialect: Dialect) -> Processor:
     elif kind is float:
         first = float
     elif kind is Decimal:
-        first = lambda v: Decimal(str(v))  # noqa: E731
-    else:
+        first = Decimal  # sent as text (``_combine``): a JSON number would lose its scale
+    elif kind in (str, int, bool, dict, list) or isinstance(t, (Enum, JSON)):
         first = None
+    else:
+        raise ValueError(f"a column type this module cannot read back from JSON: {t!r}")
     if first is None:
         return then
     if then is None:
@@ -121,8 +130,8 @@ class Statement:
 
     def compiled(self, kind: str) -> _Compiled:
         found = self._compiled.get(kind)
-        if found is None:
-            found = self._compiled[kind] = _compile(self._build(kind), kind)
+        if found is None:  # two threads may both compile; one result is kept
+            found = self._compiled.setdefault(kind, _compile(self._build(kind), kind))
         return found
 
 
@@ -172,17 +181,25 @@ class Batch:
         self._pending.append((c, _bind(c, self.kind, params), out))
         return out
 
-    def run(self, generic: bool = True) -> None:
+    def run(self, generic: bool = True, last: bool = False) -> None:
         """Runs the statements added since the last run. On PostgreSQL, ``generic``: with
-        the prepared statements' generic plans, from this run to the end of the transaction
-        (``SET LOCAL``): with a list parameter the server would otherwise plan each run anew
-        (a join of eight tables took 2 ms to plan, 0.2 ms to run), finding the generic
-        plan's row guess too costly. Only statements prepared on this connection are
-        affected, and the plans are the table statistics' own."""
+        the prepared statements' generic plans, from this run to the one marked ``last``
+        (``SET LOCAL``, then back as it was; any statement of the transaction prepared by
+        the driver in between is planned so too): with a list parameter the server would
+        otherwise plan each run anew (a join of eight tables took 2 ms to plan, 0.2 ms to
+        run), finding the generic plan's row guess too costly. On SQLite a write must come
+        in a transaction that already holds the database's writer gate (one that wrote
+        through SQLAlchemy): the driver's cursor bypasses the gate."""
         pending, self._pending = self._pending, []
         if not pending:
+            if last and self._generic:
+                self._raw.execute(_RESET, prepare=True)
+                self._generic = False
             return
         if self.kind != "postgresql":
+            if not all(c.select for c, _, _ in pending) and \
+                    getattr(self._raw, "holds_gate", True) is False:
+                raise RuntimeError("a write through the cursor outside a writing transaction")
             cur = self._raw.cursor()
             try:
                 for c, params, out in pending:
@@ -195,12 +212,12 @@ class Batch:
         if generic and not self._generic:
             sends.append((_GENERIC, None))
             self._generic = True
+        reset, self._generic = self._generic and last, self._generic and not last
         if len(pending) <= _AS_ONE_AT_MOST and all(c.select for c, _, _ in pending):
-            parts = [c for c, _, _ in pending]
-            key = tuple(id(c) for c in parts)
-            found = _COMBINED.get(key)
+            parts = tuple(c for c, _, _ in pending)
+            found = _COMBINED.get((parts, reset))
             if found is None:
-                found = _COMBINED[key] = _combine(parts)
+                found = _COMBINED.setdefault((parts, reset), _combine(list(parts), reset))
             sql, order = found
             sends.append((sql, [pending[k][1][name] for k, name in order]))
             (cur,) = self._send(sends)
@@ -208,10 +225,12 @@ class Batch:
                 rows = cur.fetchone()
             finally:
                 cur.close()
-            for (c, _, out), part in zip(pending, rows, strict=True):
+            for (c, _, out), part in zip(pending, rows[:len(pending)], strict=True):
                 out.extend(_from_json(c, part))
             return
         sends += [(c.sql, params) for c, params, _ in pending]
+        if reset:
+            sends.append((_RESET, None))
         cursors = self._send(sends)
         try:
             for cur, (c, _, out) in zip(cursors, pending, strict=True):
@@ -259,10 +278,10 @@ def _from_json(c: _Compiled, rows: list[list[Any]]) -> list[Any]:
 # hundred records would otherwise make a new, large statement to plan for each count of
 # items, instead of reusing a few small prepared ones.
 _AS_ONE_AT_MOST = 12
-_COMBINED: dict[tuple[int, ...], tuple[str, list[tuple[int, str]]]] = {}
+_COMBINED: dict[tuple[tuple[_Compiled, ...], bool], tuple[str, list[tuple[int, str]]]] = {}
 
 
-def _combine(parts: list[_Compiled]) -> tuple[str, list[tuple[int, str]]]:
+def _combine(parts: list[_Compiled], last: bool) -> tuple[str, list[tuple[int, str]]]:
     """SELECTs sent as one statement of one row, each one's rows a JSON array of arrays in
     its order: the driver's own work per statement (about 50 µs of CPU each here) was most
     of what was left. Returns the statement, with $n placeholders, and which statement's
@@ -281,8 +300,20 @@ def _combine(parts: list[_Compiled]) -> tuple[str, list[tuple[int, str]]]:
 
     for k, c in enumerate(parts):
         sql = _NAMES["postgresql"].sub(placeholder(k), c.sql).replace("%%", "%")
-        # Rows in the statement's own order: the aggregate is fed from the sorted subquery.
-        values = ", ".join(f't{k}."{n}"' for n in c.names)
-        columns.append(f"(SELECT coalesce(json_agg(json_build_array({values})), '[]') "
-                       f"FROM ({sql}) AS t{k})")
+        values = ", ".join(f't{k}."{n}"' + ("::text" if _is_decimal(t) else "")
+                           for n, t in zip(c.names, c.types, strict=True))
+        ordered = (" ORDER BY " + ", ".join(f't{k}."{n}"' for n in c.order)) if c.order \
+            else ""
+        columns.append(f"(SELECT coalesce(json_agg(json_build_array({values}){ordered}), "
+                       f"'[]') FROM ({sql}) AS t{k})")
+    if last:
+        # The plan setting back as it was, once this statement's plan is chosen.
+        columns.append(_RESET_IN_SELECT)
     return "SELECT " + ", ".join(columns), order
+
+
+def _is_decimal(t: Any) -> bool:
+    try:
+        return (t.impl_instance if isinstance(t, TypeDecorator) else t).python_type is Decimal
+    except NotImplementedError:
+        return False

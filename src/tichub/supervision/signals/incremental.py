@@ -4,14 +4,17 @@ the rules over the whole registry (daily volume, duplicate vectors, trailing dig
 wait for the batch run.
 
 A registration is one record, or a LIMS's call of a hundred, and the target is a p99 under
-2 ms a record: one SQL statement per rule made the round trips dominate. So the new records,
-their evidence and the register rows the evidence names are fetched in a handful of
-queries, and the rules about one record are judged here in Python, the same rules and
-thresholds as the batch's SQL in ``queries.py`` (``tests/test_supervision_signals_rules.py``
-holds the two to the same answers). The rules that need other records (overlaps, travel,
-capacity) stay narrow indexed queries bounded to the new records' instruments, people and
-time window. Like the batch, these queries read the reports' evidence and the equipment,
-staff and standards registers read-only, for speed."""
+2 ms a record: one SQL statement per rule made the round trips dominate. So the work is two
+rounds of fixed statements (``cursor``; on PostgreSQL each round is one round trip): first
+the new records, their evidence, the register rows the evidence names and the PT results;
+then what those name elsewhere (the signers in the staff register, and, for the rules that
+need other records, the items, bookings and samplings near the new ones in time, narrow
+indexed queries bounded to the new records' instruments, people and time window). The
+rules about one record are judged here in Python, the same rules and thresholds as the
+batch's SQL in ``queries.py`` (``tests/test_supervision_signals_rules.py`` holds the two to
+the same answers). New signals are a third round, only when there are some. Like the batch,
+these queries read the reports' evidence and the equipment, staff and standards registers
+read-only, for speed."""
 
 from __future__ import annotations
 
@@ -127,7 +130,7 @@ def check(db: Session, record_ids: Sequence[str]) -> int:
     travelled = [_sampling_view(s) for s in samplings if s.sampler_id is not None
                  and s.latitude is not None and s.longitude is not None]
     travel = queries.travel_ask(batch, travelled)
-    batch.run()
+    batch.run(last=True)
 
     ctx = queries.Ctx(db, ids)
     hits: list[Hit] = []

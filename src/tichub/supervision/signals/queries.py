@@ -414,7 +414,7 @@ def overlap_new(ctx: Ctx) -> Iterator[Hit]:
     rows = list(ctx.stream(ctx.cached("overlap_new_items", items)))
     batch = Batch(ctx.db)
     found = overlap_ask(batch, rows)
-    batch.run()
+    batch.run(last=True)
     yield from overlap_hits(rows, found)
 
 
@@ -429,7 +429,7 @@ def instrument_over_capacity(ctx: Ctx) -> Iterator[Hit]:
                                                    *_only(ctx, IT.record_id)))))
         batch = Batch(ctx.db)
         found = capacity_ask(batch, new)
-        batch.run()
+        batch.run(last=True)
         rows = iter(_by_instrument_day(found))
     yield from _capacity_hits(rows)
 
@@ -552,7 +552,7 @@ def staff_travel(ctx: Ctx) -> Iterator[Hit]:
                 *_only(ctx, s.record_id)).order_by(s.record_id, s.seq))))
         batch = Batch(ctx.db)
         found = travel_ask(batch, mine)
-        batch.run()
+        batch.run(last=True)
         yield from travel_hits(ctx, mine, found)
         return
     part: dict[str, Any] = {"partition_by": s.sampler_id,

@@ -42,23 +42,19 @@ LAB_KINDS = (OrgKind.lab, OrgKind.certification_body)
 # --- storing what the rules found -----------------------------------------------------------
 
 def save_hits(db: Session, hits: Iterable[Hit], source: str = "batch",
-              counts: dict[str, int] | None = None,
-              places: dict[str, tuple[str, str | None]] | None = None,
-              numbers: dict[str, str] | None = None) -> int:
+              counts: dict[str, int] | None = None) -> int:
     """Writes the hits not already stored (by rule and subject: a rerun never raises a
     signal twice, and a dismissed one stays dismissed); returns how many were new.
-    ``counts`` (rule → new signals) is added to as it goes; ``places`` (institution →
-    organisation, district) and ``numbers`` (record → report number), when the caller has
-    them already, spare their look-ups."""
+    ``counts`` (rule → new signals) is added to as it goes."""
     new = 0
     chunk: list[Hit] = []
     for hit in hits:
         chunk.append(hit)
         if len(chunk) >= CHUNK:
-            new += _save_chunk(db, chunk, source, counts, places or {}, numbers or {})
+            new += _save_chunk(db, chunk, source, counts)
             chunk = []
     if chunk:
-        new += _save_chunk(db, chunk, source, counts, places or {}, numbers or {})
+        new += _save_chunk(db, chunk, source, counts)
     return new
 
 
@@ -87,27 +83,23 @@ def signal_row(h: Hit, place: tuple[str, str | None], number: str | None, source
             "answer_files": []}
 
 
-def _save_chunk(db: Session, hits: list[Hit], source: str, counts: dict[str, int] | None,
-                known_places: dict[str, tuple[str, str | None]],
-                known_numbers: dict[str, str]) -> int:
+def _save_chunk(db: Session, hits: list[Hit], source: str,
+                counts: dict[str, int] | None) -> int:
     merged = merge(hits)
     known = set(db.execute(select(Signal.code, Signal.subject).where(
         tuple_(Signal.code, Signal.subject).in_(list(merged)))).all())
     fresh = [h for k, h in merged.items() if k not in known]
     if not fresh:
         return 0
-    places = dict(known_places)
-    wanted = {h.institution_id for h in fresh} - set(places)
-    if wanted:
-        places.update((i, (o, d)) for i, o, d in db.execute(
-            select(Institution.id, Institution.org_id, Institution.district)
-            .where(Institution.id.in_(wanted))).all())
-    numbers = dict(known_numbers)
-    record_ids = {h.record_id for h in fresh if h.record_id} - set(numbers)
+    places = dict((i, (o, d)) for i, o, d in db.execute(
+        select(Institution.id, Institution.org_id, Institution.district)
+        .where(Institution.id.in_({h.institution_id for h in fresh}))).all())
+    numbers: dict[str, str] = {}
+    record_ids = {h.record_id for h in fresh if h.record_id}
     if record_ids:
         from tichub.reports.models import ReportRecord  # read-only: the number shown
 
-        numbers.update(db.execute(select(ReportRecord.id, ReportRecord.number)
+        numbers = dict(db.execute(select(ReportRecord.id, ReportRecord.number)
                                   .where(ReportRecord.id.in_(record_ids))).all())
     now = utcnow()
     rows = []
